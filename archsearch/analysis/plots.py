@@ -1,0 +1,51 @@
+"""Pictures people would rather look at than read. Matplotlib with the non-interactive Agg backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def save_reconstructions(images: np.ndarray, reconstructions: np.ndarray, path: Path,
+                         title: str = "") -> None:
+    """Test images (top row) over their reconstructions (bottom row)."""
+    count = len(images)
+    fig, axes = plt.subplots(2, count, figsize=(1.2 * count, 2.8), squeeze=False)
+    for i in range(count):
+        for row, batch in enumerate((images, reconstructions)):
+            axis = axes[row][i]
+            picture = batch[i]
+            axis.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", vmin=0, vmax=1)
+            axis.set_xticks([])
+            axis.set_yticks([])
+    axes[0][0].set_ylabel("input")
+    axes[1][0].set_ylabel("output")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "") -> None:
+    """Each evaluation's validation MSE and the best so far, against evaluations."""
+    values = np.asarray(fitness_by_index, dtype=float)
+    finite = np.where(np.isfinite(values), values, np.nan)
+    best = np.fmin.accumulate(np.where(np.isfinite(values), values, np.inf))
+    fig, axis = plt.subplots(figsize=(6, 3.5))
+    axis.scatter(np.arange(len(values)), finite, s=10, alpha=0.5, label="evaluation")
+    axis.plot(np.arange(len(values)), np.where(np.isfinite(best), best, np.nan), color="C3", label="best so far")
+    axis.set_xlabel("evaluation")
+    axis.set_ylabel("validation MSE")
+    axis.set_yscale("log")
+    axis.legend()
+    if title:
+        axis.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

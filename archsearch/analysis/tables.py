@@ -1,0 +1,42 @@
+"""pandas views of the journal: one row per evaluation, and the best distinct candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from archsearch.records import OK, EvaluationRecord
+
+
+def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
+    """Every evaluation, flattened: lineage, outcome, the main genes and the genome as JSON."""
+    rows = []
+    for r in records:
+        g, res = r.genome, r.result
+        rows.append({
+            "index": r.index, "generation": r.generation, "operator": r.operator,
+            "parents": " ".join(map(str, r.parents)), "genome_key": g.key, "status": res.status,
+            "fitness": res.fitness, "params": res.params, "epochs": res.epochs,
+            "train_seconds": round(res.train_seconds, 4), "seconds": round(res.seconds, 4),
+            "cached_from": r.cached_from, "reason": res.reason,
+            "latent_size": g.latent_size, "encoder_layers": len(g.encoder),
+            "optimizer": g.training.optimizer, "learning_rate": g.training.learning_rate,
+            "batch_size": g.training.batch_size, "loss": g.training.loss,
+            "architecture": g.describe(), "genome": g.to_json(),
+        })
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["best_so_far"] = frame["fitness"].where(frame["status"] == OK).cummin()
+        frame["cached_from"] = frame["cached_from"].astype("Int64")
+        frame["params"] = frame["params"].astype("Int64")
+    return frame
+
+
+def best_records(records: Sequence[EvaluationRecord], k: int) -> list[EvaluationRecord]:
+    """The k best successful evaluations, one per distinct genome (ties: the earlier evaluation)."""
+    best: dict[str, EvaluationRecord] = {}
+    for r in sorted(records, key=lambda r: (r.result.fitness, r.index)):
+        if r.result.ok and r.genome.key not in best:
+            best[r.genome.key] = r
+    return list(best.values())[:k]

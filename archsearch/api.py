@@ -1,0 +1,121 @@
+"""The library entry points the CLI wraps: `search` (run or resume) and `export` (top K of a run).
+
+A run directory holds `config.json`, `space.toml` (the space as it was), `journal.jsonl` (the record),
+`evaluations.csv`, `progress.png` and `best/`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from archsearch.analysis.export import FinalMetrics, export_candidate
+from archsearch.analysis.plots import save_progress_plot
+from archsearch.analysis.tables import best_records, evaluations_frame
+from archsearch.errors import ArchsearchError, ResumeError
+from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.evaluation.data import Dataset, load_dataset, split
+from archsearch.records import EvaluationRecord
+from archsearch.run.config import SearchConfig
+from archsearch.run.journal import Journal
+from archsearch.run.loop import Observer, SearchLoop
+from archsearch.space import SearchSpace
+from archsearch.space_file import load_space, resolve_space_path
+from archsearch.strategies import STRATEGIES, make_strategy
+
+CONFIG, SPACE, JOURNAL = "config.json", "space.toml", "journal.jsonl"
+
+
+@dataclass
+class SearchReport:
+    run_dir: Path
+    records: list[EvaluationRecord]
+    best: list[EvaluationRecord]
+    final: FinalMetrics | None
+
+
+def prepare_run_dir(config: SearchConfig, run_dir: Path, resume: bool) -> SearchConfig:
+    """Creates (or, with `resume`, checks) the run directory; returns the config to run with."""
+    journal = run_dir / JOURNAL
+    if resume:
+        if not (run_dir / CONFIG).is_file():
+            raise ResumeError(f"{run_dir}: no run to resume here (no {CONFIG})")
+        config.check_resumable(SearchConfig.load(run_dir / CONFIG), run_dir / CONFIG)
+    elif journal.exists() and journal.stat().st_size > 0:
+        raise ResumeError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --out")
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resolve_space_path(config.space), run_dir / SPACE)
+    config.save(run_dir / CONFIG)
+    return config
+
+
+def search(config: SearchConfig, run_dir: str | Path, resume: bool = False,
+           observer: Observer | None = None, dataset: Dataset | None = None) -> SearchReport:
+    """Runs (or resumes) a search, then retrains the best genome and writes `best/`."""
+    run_dir = Path(run_dir)
+    if config.strategy not in STRATEGIES:
+        raise ArchsearchError(f"--strategy {config.strategy}: unknown (known: {', '.join(sorted(STRATEGIES))})")
+    load_space(config.space)  # fail on a bad space before touching the run directory
+    config = prepare_run_dir(config, run_dir, resume)
+    space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
+    dataset = dataset or load_dataset(config.data_dir, config.data_file)
+    splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
+    evaluator = BackpropEvaluator(splits, TrainingSettings(config.epochs, config.patience, config.max_params))
+    journal = Journal(run_dir / JOURNAL)
+    replay = journal.read() if resume else []
+    strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
+    records = SearchLoop(strategy, evaluator, config.seed, journal, observer).run(config.generations, replay)
+    return finish(config, run_dir, records, dataset)
+
+
+def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset) -> SearchReport:
+    """Derives the tables and plots from the record, and retrains and exports the best genome."""
+    evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
+    save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png",
+                       title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}")
+    best = best_records(records, config.top_k)
+    final = None
+    if best:
+        final = export_candidate(best[0].genome, final_splits(config, dataset), config.final_epochs,
+                                 config.seed, run_dir / "best", best[0].result.fitness)
+    return SearchReport(run_dir, records, best, final)
+
+
+def final_splits(config: SearchConfig, dataset: Dataset):
+    """More training images for the winner, the same validation images as the search."""
+    available = len(dataset.x_train) - config.val_size
+    return split(dataset, min(config.final_train_size, available), config.val_size, config.seed, config.test_size)
+
+
+def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None,
+           dataset: Dataset | None = None) -> list[tuple[Path, FinalMetrics]]:
+    """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
+        raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
+    config = SearchConfig.load(run_dir / CONFIG)
+    records = Journal(run_dir / JOURNAL).read()
+    best = best_records(records, top)
+    if not best:
+        raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
+    dataset = dataset or load_dataset(config.data_dir, config.data_file)
+    splits = final_splits(config, dataset)
+    target = Path(to) if to else run_dir / "export"
+    written = []
+    for rank, record in enumerate(best, start=1):
+        directory = target / f"rank{rank}_{record.genome.key}"
+        written.append((directory, export_candidate(record.genome, splits, config.final_epochs, config.seed,
+                                                    directory, record.result.fitness)))
+    (target / "index.json").write_text(json.dumps(
+        [{"rank": i + 1, "directory": str(d.name), "test_mse": m.test_mse, "params": m.params}
+         for i, (d, m) in enumerate(written)], indent=2) + "\n")
+    return written
+
+
+def describe_space(space: SearchSpace) -> str:
+    return f"{space.name} ({space.source})"

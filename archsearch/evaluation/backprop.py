@@ -1,0 +1,126 @@
+"""Backprop fitness: build a genome, train it on the run's training images, score it on validation.
+
+Failure is data: an impossible genome (`invalid`), NaN/inf loss, an exception or an out-of-memory error
+(`failed`) comes back as an `EvaluationResult` with the reason and the worst fitness. Each evaluation
+starts and ends with `keras.backend.clear_session()` so memory stays flat over a long search.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from archsearch.builder import Autoencoder, build_autoencoder
+from archsearch.errors import InvalidGenome
+from archsearch.genome import Genome, TrainingGenes
+from archsearch.records import FAILED, INVALID, OK, EvaluationResult
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How every candidate of a run is trained (the genome's training genes set the rest)."""
+
+    epochs: int = 3
+    patience: int = 1  # early stopping: epochs without validation improvement before stopping
+    max_params: int | None = 1_000_000
+    callbacks: tuple[Any, ...] = field(default=(), compare=False)  # extra Keras callbacks, e.g. for tests
+
+
+def make_optimizer(training: TrainingGenes) -> keras.optimizers.Optimizer:
+    lr = training.learning_rate
+    if training.optimizer == "adam":
+        return keras.optimizers.Adam(lr)
+    if training.optimizer == "adamw":
+        return keras.optimizers.AdamW(lr)
+    if training.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(lr)
+    if training.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=0.9)
+    raise ValueError(f"unknown optimizer {training.optimizer!r}")
+
+
+def make_loss(training: TrainingGenes) -> keras.losses.Loss:
+    return keras.losses.BinaryCrossentropy() if training.loss == "bce" else keras.losses.MeanSquaredError()
+
+
+def compile_autoencoder(model: keras.Model, training: TrainingGenes) -> None:
+    model.compile(optimizer=make_optimizer(training), loss=make_loss(training),
+                  metrics=[keras.metrics.MeanSquaredError(name="mse")])
+
+
+class BackpropEvaluator:
+    """Scores genomes by training them with backprop. One instance serves a whole run."""
+
+    name = "backprop"
+
+    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings()) -> None:
+        self.x_train, self.x_val = x_train, x_val
+        self.settings = settings
+
+    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+        start = time.perf_counter()
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        try:
+            return self._train_and_score(genome, start)
+        except InvalidGenome as exc:
+            return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
+        except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
+            return EvaluationResult(FAILED, reason=_one_line(exc), seconds=time.perf_counter() - start)
+        finally:
+            keras.backend.clear_session()
+
+    def _train_and_score(self, genome: Genome, start: float) -> EvaluationResult:
+        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        trained = train_autoencoder(built, genome.training, self.x_train, self.x_val, self.settings)
+        common = dict(params=built.params, epochs=trained.epochs, train_seconds=trained.seconds)
+        if trained.diverged_at is not None:
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
+                                    reason=f"loss became NaN/inf at epoch {trained.diverged_at}", **common)
+        return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
+                                metrics={"val_loss": trained.val_loss, "train_loss": trained.train_loss}, **common)
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    val_mse: float
+    val_loss: float
+    train_loss: float
+    epochs: int
+    seconds: float
+    diverged_at: int | None  # the epoch whose loss was NaN/inf, if any
+
+
+def train_autoencoder(built: Autoencoder, training: TrainingGenes, x_train: np.ndarray, x_val: np.ndarray,
+                      settings: TrainingSettings) -> TrainingOutcome:
+    """Fits with early stopping on validation MSE and keeps the best epoch's weights."""
+    model = built.autoencoder
+    compile_autoencoder(model, training)
+    start = time.perf_counter()
+    stop = keras.callbacks.EarlyStopping(monitor="val_mse", patience=settings.patience, restore_best_weights=True)
+    history = model.fit(
+        x_train, x_train, batch_size=training.batch_size, epochs=settings.epochs,
+        validation_data=(x_val, x_val),
+        callbacks=[keras.callbacks.TerminateOnNaN(), stop, *settings.callbacks], verbose=0,
+    ).history
+    seconds = time.perf_counter() - start
+    losses, val_mse = history.get("loss", []), history.get("val_mse", [])
+    finite = bool(losses) and all(math.isfinite(v) for v in losses + val_mse)
+    diverged_at = None if finite else next((i + 1 for i, v in enumerate(losses) if not math.isfinite(v)), len(losses))
+    best = int(np.argmin(val_mse)) if finite else 0
+    return TrainingOutcome(
+        val_mse=float(val_mse[best]) if finite else math.inf,
+        val_loss=float(history["val_loss"][best]) if finite else math.inf,
+        train_loss=float(losses[-1]) if losses else math.inf,
+        epochs=len(losses), seconds=seconds, diverged_at=diverged_at,
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__

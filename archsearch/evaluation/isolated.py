@@ -1,0 +1,139 @@
+"""Runs another evaluator in a child process that is replaced every `recycle_after` evaluations.
+
+Why: TensorFlow keeps every traced training graph alive for the life of the process, even after
+`keras.backend.clear_session()` and `gc.collect()` (about 20 MiB per candidate here), so a long
+search in one process grows without bound. A child that is retired regularly keeps memory flat, and a
+candidate that kills its process (a segfault, the kernel's OOM killer) becomes a `failed` evaluation
+instead of ending the run. Only plain data crosses the boundary: the evaluator once per child (it
+must pickle), then (genome, seed) in and `EvaluationResult` out.
+
+The next child is started while the current one finishes its last evaluations, so its start-up
+(importing TensorFlow) overlaps with training instead of adding to the wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+from typing import Any
+
+from archsearch.evaluation.worker import receive, send_pickled
+from archsearch.genome import Genome
+from archsearch.records import FAILED, EvaluationResult
+
+
+class _Worker:
+    """One child process, started as `python -m archsearch.evaluation.worker` (no re-import of the
+    user's main module, unlike multiprocessing's spawn, so unguarded scripts and notebooks work)."""
+
+    def __init__(self, payload: bytes) -> None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.process = subprocess.Popen([sys.executable, "-m", "archsearch.evaluation.worker"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.ready = False
+        self.done = 0
+        self._request(payload)
+
+    def _request(self, message: Any) -> bool:
+        """Sends a message (already-pickled bytes go as they are); False if the child has gone."""
+        data = message if isinstance(message, bytes) else pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            send_pickled(self.process.stdin, data)
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def _answer(self) -> Any:
+        """The child's next message, or None if it died first."""
+        try:
+            return receive(self.process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return None
+
+    def wait_ready(self) -> bool:
+        if not self.ready:
+            self.ready = self._answer() == "ready"
+        return self.ready
+
+    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult | None:
+        self.done += 1
+        return self._answer() if self._request((genome, seed)) else None
+
+    def exit_code(self) -> int | None:
+        try:
+            return self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        self._request(None)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class IsolatedEvaluator:
+    """Same interface as the evaluator it wraps; use as a context manager (or call `close`)."""
+
+    def __init__(self, evaluator: Any, recycle_after: int = 20, prestart: int = 2) -> None:
+        if recycle_after < 1:
+            raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
+        self.name = getattr(evaluator, "name", type(evaluator).__name__)
+        self._payload = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # fails here, in the parent, if it cannot pickle
+        self.recycle_after, self.prestart = recycle_after, prestart
+        self._worker: _Worker | None = None
+        self._spare: _Worker | None = None
+
+    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+        start = time.perf_counter()
+        worker = self._current()
+        if not worker.wait_ready():
+            code = worker.exit_code()
+            self._retire()
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
+                                    reason=f"evaluation process failed to start (exit code {code})")
+        if self._spare is None and worker.done >= self.recycle_after - self.prestart:
+            self._spare = _Worker(self._payload)
+        result = worker.evaluate(genome, seed)
+        if result is None:
+            code = worker.exit_code()
+            self._retire()
+            why = "killed (SIGKILL), perhaps by the out-of-memory killer" if code == -9 else f"exit code {code}"
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
+                                    reason=f"evaluation process died ({why})")
+        if worker.done >= self.recycle_after:
+            self._retire()
+        return result
+
+    def _current(self) -> _Worker:
+        if self._worker is None:
+            self._worker, self._spare = self._spare or _Worker(self._payload), None
+        return self._worker
+
+    def _retire(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    def close(self) -> None:
+        self._retire()
+        if self._spare is not None:
+            self._spare.stop()
+            self._spare = None
+
+    def __enter__(self) -> "IsolatedEvaluator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

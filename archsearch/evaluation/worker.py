@@ -1,0 +1,59 @@
+"""The child side of `IsolatedEvaluator`: `python -m archsearch.evaluation.worker`.
+
+Protocol over stdin/stdout: length-prefixed pickles. First the evaluator, then (genome, seed)
+requests, each answered by an `EvaluationResult`; None ends the child. The real stdout is kept for
+the protocol and file descriptor 1 is pointed at stderr, so a library that prints cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from typing import Any, BinaryIO
+
+HEADER = struct.Struct("<Q")
+
+
+def send(stream: BinaryIO, obj: Any) -> None:
+    send_pickled(stream, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def send_pickled(stream: BinaryIO, data: bytes) -> None:
+    stream.write(HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def receive(stream: BinaryIO) -> Any:
+    """The next message; raises EOFError when the other side has gone."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError
+    size = HEADER.unpack(header)[0]
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def main() -> None:
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    evaluator = receive(requests)
+    send(protocol_out, "ready")
+    while True:
+        message = receive(requests)
+        if message is None:
+            return
+        genome, seed = message
+        send(protocol_out, evaluator.evaluate(genome, seed))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass

@@ -1,0 +1,99 @@
+"""What one evaluation produced, and the journal row that records it.
+
+Fitness is minimised everywhere in archsearch (validation loss, parameter count). A candidate that
+could not be built, diverged or crashed keeps `WORST_FITNESS` and says why in `reason`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from archsearch.genome import Genome
+
+WORST_FITNESS = math.inf
+
+OK, INVALID, FAILED = "ok", "invalid", "failed"
+STATUSES = (OK, INVALID, FAILED)
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """The outcome of training and scoring one genome.
+
+    `fitness` is the validation reconstruction MSE (lower is better) whatever loss the candidate was
+    trained with, so candidates compare fairly. `train_seconds` covers fitting and scoring;
+    `seconds` the whole evaluation, building included.
+    """
+
+    status: str
+    fitness: float = WORST_FITNESS
+    params: int | None = None
+    epochs: int = 0
+    train_seconds: float = 0.0
+    seconds: float = 0.0
+    reason: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
+    def objectives(self) -> tuple[float, float]:
+        """(validation loss, parameters), both minimised; failures are worst in both."""
+        if not self.ok:
+            return (WORST_FITNESS, WORST_FITNESS)
+        return (self.fitness, float(self.params or 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EvaluationResult":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One row of the run's journal: who was evaluated, where it came from, and what it scored.
+
+    `cached_from` is set when the genome had been trained earlier in the run: it was not trained again
+    and carries that evaluation's result.
+    """
+
+    index: int
+    generation: int
+    genome: Genome
+    result: EvaluationResult
+    parents: tuple[int, ...] = ()
+    operator: str = "random"
+    cached_from: int | None = None
+    finished_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "generation": self.generation,
+            "parents": list(self.parents),
+            "operator": self.operator,
+            "genome_key": self.genome.key,
+            "genome": self.genome.to_dict(),
+            "result": self.result.to_dict(),
+            "cached_from": self.cached_from,
+            "finished_at": self.finished_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EvaluationRecord":
+        return cls(
+            index=data["index"],
+            generation=data["generation"],
+            genome=Genome.from_dict(data["genome"]),
+            result=EvaluationResult.from_dict(data["result"]),
+            parents=tuple(data["parents"]),
+            operator=data["operator"],
+            cached_from=data.get("cached_from"),
+            finished_at=data.get("finished_at", 0.0),
+        )

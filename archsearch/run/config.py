@@ -1,0 +1,70 @@
+"""The resolved settings of a search: one small dataclass that fully determines the run.
+
+Saved as `config.json` in the run directory; `--resume` reads it back and refuses settings that would
+change the history (seed, space, strategy, population, data, training). More generations are allowed:
+a resumed run may go further than it was first asked to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from archsearch.errors import ResumeError
+
+# Settings that a resumed run may change without changing what was already recorded.
+RESUMABLE_CHANGES = {"generations", "final_train_size", "final_epochs", "top_k", "test_size"}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    space: str = "conv_autoencoder"
+    strategy: str = "ga"
+    population: int = 8
+    generations: int = 5
+    seed: int = 0
+    train_size: int = 2000
+    val_size: int = 500
+    epochs: int = 3
+    patience: int = 1
+    max_params: int = 1_000_000
+    data_dir: str | None = None
+    data_file: str | None = None
+    # The winner is retrained on more images for longer, then scored once on the test set.
+    final_train_size: int = 12000
+    final_epochs: int = 10
+    test_size: int | None = None
+    top_k: int = 5
+
+    @property
+    def evaluations(self) -> int:
+        return self.population * (self.generations + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SearchConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "SearchConfig":
+        return cls.from_dict(json.loads(path.read_text()))
+
+    def check_resumable(self, recorded: "SearchConfig", source: Path) -> None:
+        for name in sorted(self.to_dict()):
+            if name in RESUMABLE_CHANGES:
+                continue
+            if getattr(self, name) != getattr(recorded, name):
+                raise ResumeError(
+                    f"{source}: {name} was {getattr(recorded, name)!r} in this run, not "
+                    f"{getattr(self, name)!r}; resume with the same {name} or choose a new --out")
+
+    def with_overrides(self, **changes: Any) -> "SearchConfig":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,118 @@
+"""The search loop: strategy-agnostic ask -> evaluate -> record -> tell, generation by generation.
+
+Resuming is replay: the loop runs again from the start with the same seed, and every evaluation that
+the journal already holds is read back instead of trained. Strategies are deterministic given their
+seed and what they are told, so the replayed run reaches exactly the state of the interrupted one and
+continues from there; a resumed run therefore ends with the same result as an uninterrupted one.
+Identical genomes are trained once per run: a repeat carries the first evaluation's result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from archsearch.errors import ResumeError
+from archsearch.genome import Genome
+from archsearch.records import EvaluationRecord, EvaluationResult
+from archsearch.run.journal import Journal
+from archsearch.strategies.base import Proposal, Strategy
+
+
+class Evaluator(Protocol):
+    """Anything that scores a genome; backprop and weight evolution both fit."""
+
+    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult: ...
+
+
+class Observer(Protocol):
+    """Progress hooks; the CLI shows a progress bar through them."""
+
+    def on_record(self, record: EvaluationRecord, replayed: bool) -> None: ...
+
+    def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None: ...
+
+
+Mapper = Callable[[Callable[[tuple[Genome, int]], EvaluationResult], Iterable[tuple[Genome, int]]],
+                  Iterator[EvaluationResult]]
+
+
+def candidate_seed(run_seed: int, genome: Genome) -> int:
+    """The training seed of a genome: fixed by run seed and genome, whatever order it comes in."""
+    digest = hashlib.sha256(f"{run_seed}:{genome.key}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+@dataclass
+class SearchLoop:
+    strategy: Strategy
+    evaluator: Evaluator
+    seed: int
+    journal: Journal | None = None
+    observer: Observer | None = None
+    mapper: Mapper = map  # swap for a process pool's map to evaluate in parallel
+
+    def run(self, generations: int, replay: Sequence[EvaluationRecord] = ()) -> list[EvaluationRecord]:
+        """Generation 0 is the strategy's first batch; `generations` more batches follow."""
+        replayed = {record.index: record for record in replay}
+        history: list[EvaluationRecord] = []
+        by_key: dict[str, EvaluationRecord] = {}
+        for generation in range(generations + 1):
+            proposals = self.strategy.ask()
+            batch = self._evaluate_batch(proposals, generation, len(history), replayed, by_key)
+            history += batch
+            self.strategy.tell(batch)
+            if self.observer:
+                self.observer.on_generation(generation, history)
+        return history
+
+    def _evaluate_batch(self, proposals: list[Proposal], generation: int, first_index: int,
+                        replay: dict[int, EvaluationRecord], by_key: dict[str, EvaluationRecord]) -> list[EvaluationRecord]:
+        batch: list[EvaluationRecord | None] = [None] * len(proposals)
+        to_train: list[int] = []
+        for offset, proposal in enumerate(proposals):
+            index = first_index + offset
+            if index in replay:
+                batch[offset] = self._replayed(replay[index], proposal, index)
+            elif proposal.genome.key in by_key:
+                original = by_key[proposal.genome.key]
+                batch[offset] = self._record(index, generation, proposal, original.result, original.index)
+            else:
+                to_train.append(offset)
+                continue
+            by_key.setdefault(proposal.genome.key, batch[offset])
+        # Two proposals of one batch may share a genome: train it once, copy the result to the other.
+        unique = {proposals[o].genome.key: o for o in reversed(to_train)}
+        tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in unique.values()]
+        results = self.mapper(lambda task: self.evaluator.evaluate(*task), tasks)
+        for offset, result in zip(unique.values(), results):
+            batch[offset] = self._record(first_index + offset, generation, proposals[offset], result)
+            by_key[proposals[offset].genome.key] = batch[offset]
+        for offset in to_train:
+            if batch[offset] is None:
+                original = by_key[proposals[offset].genome.key]
+                batch[offset] = self._record(first_index + offset, generation, proposals[offset],
+                                             original.result, original.index)
+        return [r for r in batch if r is not None]
+
+    def _record(self, index: int, generation: int, proposal: Proposal, result: EvaluationResult,
+                cached_from: int | None = None) -> EvaluationRecord:
+        record = EvaluationRecord(index, generation, proposal.genome, result, proposal.parents,
+                                  proposal.operator, cached_from, time.time())
+        if self.journal:
+            self.journal.append(record)
+        if self.observer:
+            self.observer.on_record(record, replayed=False)
+        return record
+
+    def _replayed(self, record: EvaluationRecord, proposal: Proposal, index: int) -> EvaluationRecord:
+        if record.genome.key != proposal.genome.key:
+            raise ResumeError(
+                f"journal entry {index} holds genome {record.genome.key}, but the run now proposes "
+                f"{proposal.genome.key}: the run's settings or archsearch's version differ from the journal's")
+        if self.observer:
+            self.observer.on_record(record, replayed=True)
+        return record

@@ -1,0 +1,8 @@
+"""Search strategies behind one batch ask/tell interface, registered by name.
+
+Only modules in this package import DEAP (and, later, Optuna)."""
+
+from archsearch.strategies.base import STRATEGIES, Proposal, Strategy, make_strategy, register
+from archsearch.strategies import ga, random_search  # noqa: F401  (registers the strategies)
+
+__all__ = ["STRATEGIES", "Proposal", "Strategy", "make_strategy", "register"]

@@ -1,0 +1,119 @@
+"""The (mu+lambda) genetic algorithm, with DEAP at the edge.
+
+Each generation breeds lambda offspring: two parents chosen by tournament (k=2), two-point crossover
+on the variable-length layer sequences (probability `crossover_rate`), then a layer add/remove/modify
+or training-gene mutation (probability `mutation_rate`, and always when crossover did not happen, so no
+offspring is a plain copy). Survivors are chosen from parents and offspring together: the `elites`
+best are kept unconditionally (elitism), the rest of the mu places are filled by k=2 tournaments
+without replacement, as in DEAP's `eaMuPlusLambda` with `selTournament`.
+
+DEAP supplies the Toolbox, the Fitness type (a module-level class, so it pickles; no `creator`) and
+`selBest`. Tournaments are drawn here from the strategy's own Generator instead of DEAP's, which uses
+the global `random` module and would break one-seed reproducibility.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from deap import base, tools
+
+from archsearch.genome import Genome
+from archsearch.operators import mutate, two_point_crossover
+from archsearch.records import EvaluationRecord
+from archsearch.space import SearchSpace
+from archsearch.strategies.base import Proposal, Strategy, register
+
+
+class MinimiseFitness(base.Fitness):
+    weights = (-1.0,)
+
+
+class Individual:
+    """A journal record wrapped with a DEAP fitness; lives only inside the strategy."""
+
+    __slots__ = ("record", "fitness")
+
+    def __init__(self, record: EvaluationRecord) -> None:
+        self.record = record
+        value = record.result.fitness
+        self.fitness = MinimiseFitness((value if math.isfinite(value) else 1e300,))
+
+
+def tournament(individuals: Sequence[Individual], count: int, size: int, rng: np.random.Generator,
+               replace: bool = True) -> list[Individual]:
+    """`count` winners of tournaments of `size` drawn with `rng`; without replacement, a winner leaves the pool."""
+    pool = list(individuals)
+    winners = []
+    for _ in range(count):
+        entrants = rng.choice(len(pool), size=min(size, len(pool)), replace=False)
+        best = max(entrants, key=lambda i: (pool[i].fitness, -i))
+        winners.append(pool[best])
+        if not replace:
+            del pool[best]
+    return winners
+
+
+@register
+class GeneticAlgorithm(Strategy):
+    name = "ga"
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+                 offspring: int | None = None, crossover_rate: float = 0.5, mutation_rate: float = 0.8,
+                 elites: int = 1, tournament_size: int = 2) -> None:
+        super().__init__(space, rng, population)
+        self.offspring_size = offspring or population
+        self.crossover_rate, self.mutation_rate = crossover_rate, mutation_rate
+        self.elites = min(elites, population)
+        self.toolbox = base.Toolbox()
+        self.toolbox.register("select", tournament, size=tournament_size, rng=rng)
+        self.toolbox.register("mate", two_point_crossover, space=space, rng=rng)
+        self.toolbox.register("mutate", mutate, space=space, rng=rng)
+        self.population: list[Individual] = []
+
+    def ask(self) -> list[Proposal]:
+        if not self.population:
+            return [Proposal(self.fresh_sample()) for _ in range(self.population_size)]
+        return [self._breed() for _ in range(self.offspring_size)]
+
+    def _breed(self, tries: int = 20) -> Proposal:
+        for _ in range(tries):
+            first, second = self.toolbox.select(self.population, 2)
+            genome, parents, operator = first.record.genome, (first.record.index,), ""
+            if self.rng.random() < self.crossover_rate and first is not second:
+                genome, _ = self.toolbox.mate(first.record.genome, second.record.genome)
+                parents, operator = (first.record.index, second.record.index), "crossover"
+            if not operator or self.rng.random() < self.mutation_rate:
+                genome, mutation = self.toolbox.mutate(genome)
+                operator = f"{operator}+{mutation}" if operator else mutation
+            if genome.key not in self.seen:
+                break
+        self.seen.add(genome.key)
+        return Proposal(genome, parents, operator)
+
+    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+        for record in records:
+            self.seen.add(record.genome.key)
+        pool = _unique(self.population + [Individual(r) for r in records])
+        elite = tools.selBest(pool, self.elites)
+        rest = [ind for ind in pool if ind not in elite]
+        self.population = elite + tournament(rest, min(self.population_size - len(elite), len(rest)),
+                                             size=2, rng=self.rng, replace=False)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "population": [ind.record.to_dict() for ind in self.population]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.population = [Individual(EvaluationRecord.from_dict(r)) for r in state["population"]]
+
+
+def _unique(individuals: list[Individual]) -> list[Individual]:
+    """One individual per genome (the first), so a cache hit does not crowd the population."""
+    seen: dict[str, Individual] = {}
+    for ind in individuals:
+        seen.setdefault(ind.record.genome.key, ind)
+    return list(seen.values())

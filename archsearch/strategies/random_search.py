@@ -1,0 +1,19 @@
+"""Random search: independent samples from the space; the baseline every strategy must beat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archsearch.records import EvaluationRecord
+from archsearch.strategies.base import Proposal, Strategy, register
+
+
+@register
+class RandomSearch(Strategy):
+    name = "random"
+
+    def ask(self) -> list[Proposal]:
+        return [Proposal(self.fresh_sample()) for _ in range(self.population_size)]
+
+    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+        pass  # random search learns nothing
