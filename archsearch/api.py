@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,13 +20,14 @@ from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
 from archsearch.evaluation.data import Dataset, load_dataset, split
+from archsearch.evaluation.isolated import IsolatedEvaluator
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import SearchConfig
+from archsearch.run.config import SearchConfig, check_config
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Observer, SearchLoop
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
-from archsearch.strategies import STRATEGIES, make_strategy
+from archsearch.strategies import make_strategy
 
 CONFIG, SPACE, JOURNAL = "config.json", "space.toml", "journal.jsonl"
 
@@ -58,18 +60,21 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False,
            observer: Observer | None = None, dataset: Dataset | None = None) -> SearchReport:
     """Runs (or resumes) a search, then retrains the best genome and writes `best/`."""
     run_dir = Path(run_dir)
-    if config.strategy not in STRATEGIES:
-        raise ArchsearchError(f"--strategy {config.strategy}: unknown (known: {', '.join(sorted(STRATEGIES))})")
-    load_space(config.space)  # fail on a bad space before touching the run directory
+    check_config(config)  # fail on a bad space or strategy before touching the run directory
     config = prepare_run_dir(config, run_dir, resume)
     space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
-    evaluator = BackpropEvaluator(splits, TrainingSettings(config.epochs, config.patience, config.max_params))
+    evaluator = BackpropEvaluator(splits.x_train, splits.x_val,
+                                  TrainingSettings(config.epochs, config.patience, config.max_params))
     journal = Journal(run_dir / JOURNAL)
     replay = journal.read() if resume else []
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
-    records = SearchLoop(strategy, evaluator, config.seed, journal, observer).run(config.generations, replay)
+    with ExitStack() as stack:
+        if config.isolate:
+            evaluator = stack.enter_context(IsolatedEvaluator(evaluator, config.recycle_after,
+                                                                     log_path=run_dir / "worker.log"))
+        records = SearchLoop(strategy, evaluator, config.seed, journal, observer).run(config.generations, replay)
     return finish(config, run_dir, records, dataset)
 
 
@@ -115,7 +120,3 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None,
         [{"rank": i + 1, "directory": str(d.name), "test_mse": m.test_mse, "params": m.params}
          for i, (d, m) in enumerate(written)], indent=2) + "\n")
     return written
-
-
-def describe_space(space: SearchSpace) -> str:
-    return f"{space.name} ({space.source})"

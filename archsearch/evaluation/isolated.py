@@ -18,6 +18,7 @@ import pickle
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from archsearch.evaluation.worker import receive, send_pickled
@@ -29,11 +30,16 @@ class _Worker:
     """One child process, started as `python -m archsearch.evaluation.worker` (no re-import of the
     user's main module, unlike multiprocessing's spawn, so unguarded scripts and notebooks work)."""
 
-    def __init__(self, payload: bytes) -> None:
+    def __init__(self, payload: bytes, log_path: Path | None = None) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        self.process = subprocess.Popen([sys.executable, "-m", "archsearch.evaluation.worker"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child keeps it open
+        try:
+            self.process = subprocess.Popen([sys.executable, "-m", "archsearch.evaluation.worker"],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
+        finally:
+            if log:
+                log.close()
         self.ready = False
         self.done = 0
         self._request(payload)
@@ -86,12 +92,15 @@ class _Worker:
 class IsolatedEvaluator:
     """Same interface as the evaluator it wraps; use as a context manager (or call `close`)."""
 
-    def __init__(self, evaluator: Any, recycle_after: int = 20, prestart: int = 2) -> None:
+    def __init__(self, evaluator: Any, recycle_after: int = 20, prestart: int = 2,
+                 log_path: str | Path | None = None) -> None:
+        """`log_path` collects the children's stderr (TensorFlow's notices, crash reports)."""
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
         self._payload = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # fails here, in the parent, if it cannot pickle
         self.recycle_after, self.prestart = recycle_after, prestart
+        self.log_path = Path(log_path) if log_path else None
         self._worker: _Worker | None = None
         self._spare: _Worker | None = None
 
@@ -104,7 +113,7 @@ class IsolatedEvaluator:
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"evaluation process failed to start (exit code {code})")
         if self._spare is None and worker.done >= self.recycle_after - self.prestart:
-            self._spare = _Worker(self._payload)
+            self._spare = _Worker(self._payload, self.log_path)
         result = worker.evaluate(genome, seed)
         if result is None:
             code = worker.exit_code()
@@ -118,7 +127,7 @@ class IsolatedEvaluator:
 
     def _current(self) -> _Worker:
         if self._worker is None:
-            self._worker, self._spare = self._spare or _Worker(self._payload), None
+            self._worker, self._spare = self._spare or _Worker(self._payload, self.log_path), None
         return self._worker
 
     def _retire(self) -> None:

@@ -42,6 +42,9 @@ def main() -> None:
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     requests = sys.stdin.buffer
+    from archsearch.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     evaluator = receive(requests)
     send(protocol_out, "ready")
     while True:

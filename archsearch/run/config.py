@@ -12,10 +12,14 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from archsearch.errors import ResumeError
+from archsearch.errors import ArchsearchError, ResumeError
+from archsearch.space import SearchSpace
+from archsearch.space_file import load_space
+from archsearch.strategies import STRATEGIES
 
 # Settings that a resumed run may change without changing what was already recorded.
-RESUMABLE_CHANGES = {"generations", "final_train_size", "final_epochs", "top_k", "test_size"}
+RESUMABLE_CHANGES = {"generations", "final_train_size", "final_epochs", "top_k", "test_size",
+                     "isolate", "recycle_after"}
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,14 @@ class SearchConfig:
     data_dir: str | None = None
     data_file: str | None = None
     # The winner is retrained on more images for longer, then scored once on the test set.
-    final_train_size: int = 12000
-    final_epochs: int = 10
+    final_train_size: int = 10000
+    final_epochs: int = 8
     test_size: int | None = None
     top_k: int = 5
+    # Train candidates in a child process replaced every `recycle_after` evaluations (flat memory,
+    # crash isolation); results are the same either way.
+    isolate: bool = True
+    recycle_after: int = 20
 
     @property
     def evaluations(self) -> int:
@@ -68,3 +76,10 @@ class SearchConfig:
 
     def with_overrides(self, **changes: Any) -> "SearchConfig":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def check_config(config: SearchConfig) -> SearchSpace:
+    """Raises a one-line `ArchsearchError` for an unknown strategy or a malformed space; returns the space."""
+    if config.strategy not in STRATEGIES:
+        raise ArchsearchError(f"--strategy {config.strategy}: unknown (known: {', '.join(sorted(STRATEGIES))})")
+    return load_space(config.space)

@@ -20,6 +20,7 @@ class Journal:
         self.path = Path(path)
 
     def read(self) -> list[EvaluationRecord]:
+        """The recorded evaluations in index order (the file is in order of completion)."""
         if not self.path.exists():
             return []
         records, good_bytes = [], 0
@@ -34,7 +35,7 @@ class Journal:
                 good_bytes += len(line)
         if good_bytes < self.path.stat().st_size:
             os.truncate(self.path, good_bytes)  # drop the torn line so appends stay well-formed
-        return records
+        return sorted(records, key=lambda r: r.index)
 
     def append(self, record: EvaluationRecord) -> None:
         line = json.dumps(record.to_dict(), sort_keys=True) + "\n"

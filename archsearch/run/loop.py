@@ -85,7 +85,9 @@ class SearchLoop:
                 continue
             by_key.setdefault(proposal.genome.key, batch[offset])
         # Two proposals of one batch may share a genome: train it once, copy the result to the other.
-        unique = {proposals[o].genome.key: o for o in reversed(to_train)}
+        unique: dict[str, int] = {}
+        for offset in to_train:
+            unique.setdefault(proposals[offset].genome.key, offset)
         tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in unique.values()]
         results = self.mapper(lambda task: self.evaluator.evaluate(*task), tasks)
         for offset, result in zip(unique.values(), results):

@@ -1,0 +1,160 @@
+"""`archsearch` command line: a thin layer over `archsearch.api`.
+
+Errors of the run (bad space file, missing data, inconsistent resume) print one line and exit with
+status 2; Ctrl-C leaves the journal intact and prints the command that resumes the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from archsearch.errors import ArchsearchError
+from archsearch.quiet import import_tensorflow_quietly
+from archsearch.run.config import SearchConfig, check_config
+
+DEFAULTS = SearchConfig()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="archsearch", description="Genetic algorithms that design autoencoders.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    s = commands.add_parser("search", help="search for the best autoencoder",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("space", nargs="?", help=f"search space name in search_spaces/ or a .toml path "
+                                            f"(default: {DEFAULTS.space})")
+    s.add_argument("--strategy", help=f"search strategy (default: {DEFAULTS.strategy})")
+    s.add_argument("--population", type=int, help=f"individuals per generation (default: {DEFAULTS.population})")
+    s.add_argument("--generations", type=int, help=f"generations after the first (default: {DEFAULTS.generations})")
+    s.add_argument("--seed", type=int, help=f"seed of everything random (default: {DEFAULTS.seed})")
+    s.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-SPACE-STRATEGY)")
+    s.add_argument("--train-size", type=int, help=f"training images per candidate (default: {DEFAULTS.train_size})")
+    s.add_argument("--val-size", type=int, help=f"validation images for fitness (default: {DEFAULTS.val_size})")
+    s.add_argument("--epochs", type=int, help=f"maximum epochs per candidate (default: {DEFAULTS.epochs})")
+    s.add_argument("--max-params", type=int, help=f"candidates above this are invalid (default: {DEFAULTS.max_params})")
+    s.add_argument("--final-train-size", type=int,
+                   help=f"training images for retraining the best (default: {DEFAULTS.final_train_size})")
+    s.add_argument("--final-epochs", type=int, help=f"epochs for retraining the best (default: {DEFAULTS.final_epochs})")
+    data = s.add_mutually_exclusive_group()
+    data.add_argument("--data-dir", help="directory with the Fashion-MNIST IDX files")
+    data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
+    s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    s.add_argument("--in-process", action="store_true", help="train in this process (no worker process)")
+
+    e = commands.add_parser("export", help="retrain and export a run's best candidates")
+    e.add_argument("run_dir", type=Path)
+    e.add_argument("--top", type=int, default=3, help="how many of the best distinct genomes (default: 3)")
+    e.add_argument("--to", type=Path, help="target directory (default: RUN_DIR/export)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "search":
+            return _search(args)
+        return _export(args)
+    except ArchsearchError as exc:
+        print(f"archsearch: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
+    given = {name: getattr(args, name) for name in (
+        "space", "strategy", "population", "generations", "seed", "train_size", "val_size", "epochs",
+        "max_params", "final_train_size", "final_epochs", "data_dir", "data_file")}
+    if args.in_process:
+        given["isolate"] = False
+    for name in ("population", "generations", "train_size", "val_size", "epochs", "max_params",
+                 "final_train_size", "final_epochs"):
+        value = given[name]
+        least = {"population": 2, "generations": 0}.get(name, 1)
+        if value is not None and value < least:
+            raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
+    if args.resume:
+        if args.out is None:
+            raise ArchsearchError("--resume needs --out, the run directory to continue")
+        if not (args.out / "config.json").is_file():
+            raise ArchsearchError(f"--out {args.out}: no run to resume here (no config.json)")
+        recorded = SearchConfig.load(args.out / "config.json")
+        config = recorded.with_overrides(**given)
+        config.check_resumable(recorded, args.out / "config.json")
+        return config, args.out
+    config = SearchConfig().with_overrides(**given)
+    out = args.out or Path("results") / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(config.space).stem}-{config.strategy}"
+    return config, out
+
+
+def _search(args: argparse.Namespace) -> int:
+    config, out = _config_from(args)
+    space = check_config(config)  # bad arguments fail before the slow imports
+    import_tensorflow_quietly()
+    from archsearch import api
+    from archsearch.evaluation.data import load_dataset
+    from archsearch.progress import SearchProgress
+
+    dataset = load_dataset(config.data_dir, config.data_file)
+    progress = SearchProgress(config.evaluations)
+    console = progress.console
+    console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
+                  f"{config.generations} generations = {config.evaluations} evaluations, seed {config.seed}\n"
+                  f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
+                  f"each candidate trains on {config.train_size} for up to {config.epochs} epochs\n"
+                  f"run directory: {out}")
+    started = time.perf_counter()
+    try:
+        with progress:
+            report = api.search(config, out, resume=args.resume, observer=progress, dataset=dataset)
+    except KeyboardInterrupt:
+        console.print(f"\ninterrupted: every finished evaluation is in {out / api.JOURNAL}.\n"
+                      f"resume with: archsearch search --out {out} --resume")
+        return 130
+    _print_report(report, console, time.perf_counter() - started)
+    return 0
+
+
+def _print_report(report, console, seconds: float) -> None:
+    from rich.table import Table
+
+    table = Table(title="best candidates (validation MSE during the search)")
+    for column in ("rank", "#", "gen", "val MSE", "params", "latent", "architecture", "training"):
+        table.add_column(column)
+    for rank, r in enumerate(report.best, start=1):
+        t = r.genome.training
+        table.add_row(str(rank), str(r.index), str(r.generation), f"{r.result.fitness:.5f}",
+                      f"{r.result.params:,}", str(r.genome.latent_size), r.genome.describe(),
+                      f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}")
+    console.print(table)
+    failed = sum(not r.result.ok for r in report.records)
+    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid) in {seconds:.0f} s")
+    final = report.final
+    if final is None:
+        console.print("no candidate trained successfully: nothing to export")
+        return
+    change = 100 * (final.test_mse / final.pca_test_mse - 1)
+    verdict = f"beats it by {-change:.0f}%" if final.beats_pca else f"does NOT beat it ({change:.0f}% higher)"
+    console.print(
+        f"best model, retrained on {final.train_images} images for {final.epochs} epochs: "
+        f"test MSE {final.test_mse:.5f}; PCA with {final.latent_size} components: {final.pca_test_mse:.5f}; "
+        f"the model {verdict}")
+    console.print(f"written: {report.run_dir}/best/model.keras (load with keras.models.load_model), "
+                  f"genome.json, summary.txt, reconstructions.png; {report.run_dir}/evaluations.csv")
+
+
+def _export(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise ArchsearchError(f"--top {args.top}: must be at least 1")
+    import_tensorflow_quietly()
+    from archsearch import api
+
+    for directory, metrics in api.export(args.run_dir, args.top, args.to):
+        print(f"{directory}: test MSE {metrics.test_mse:.5f} (PCA-{metrics.latent_size} {metrics.pca_test_mse:.5f}), "
+              f"{metrics.params:,} parameters")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

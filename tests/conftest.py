@@ -1,0 +1,82 @@
+"""Shared fixtures: spaces, a cheap toy evaluator (no Keras), tiny synthetic images and the real
+Fashion-MNIST subset for the integration tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from archsearch.genome import Genome
+from archsearch.records import OK, EvaluationResult
+from archsearch.space_file import SPACES_DIR, load_space
+
+SPACE_NAMES = sorted(p.stem for p in SPACES_DIR.glob("*.toml"))
+
+
+class ToyEvaluator:
+    """A deterministic fitness without training: prefers latent 16, two conv layers of 32 filters, lr 3e-3.
+
+    Cheap enough to run whole searches in milliseconds, and it has a known optimum.
+    """
+
+    name = "toy"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+        self.calls += 1
+        convs = [g for g in genome.encoder if g.kind == "conv"]
+        score = abs(np.log2(genome.latent_size / 16)) + abs(len(convs) - 2)
+        score += sum(abs(np.log2(g.filters / 32)) for g in convs) / max(len(convs), 1)
+        score += abs(np.log10(genome.training.learning_rate / 3e-3))
+        return EvaluationResult(OK, fitness=float(score), params=10 * len(genome.encoder) + genome.latent_size,
+                                epochs=1)
+
+
+@pytest.fixture
+def toy_evaluator() -> ToyEvaluator:
+    return ToyEvaluator()
+
+
+@pytest.fixture(params=SPACE_NAMES)
+def any_space(request):
+    return load_space(request.param)
+
+
+@pytest.fixture
+def conv_space():
+    return load_space("conv_autoencoder")
+
+
+@pytest.fixture
+def tiny_images() -> tuple[np.ndarray, np.ndarray]:
+    """64 training and 32 validation images of 12x12: smooth blobs, so there is something to learn."""
+    rng = np.random.default_rng(0)
+    grid = np.linspace(-1, 1, 12)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    centres = rng.uniform(-0.5, 0.5, size=(96, 2))
+    images = np.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / 0.1)
+    images = images[..., None].astype(np.float32)
+    return images[:64], images[64:]
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist():
+    """The real data set, from the Debian package or ~/.keras; CI installs it, so CI never skips."""
+    from archsearch.evaluation.data import DEBIAN_DIR, KERAS_CACHE_DIR, load_fashion_mnist
+
+    if not any((d / "train-images-idx3-ubyte.gz").exists() or (d / "train-images-idx3-ubyte").exists()
+               for d in (DEBIAN_DIR, KERAS_CACHE_DIR)):
+        if os.environ.get("CI"):
+            pytest.fail("Fashion-MNIST is missing on CI: .ci/run must install dataset-fashion-mnist")
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+    return load_fashion_mnist()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

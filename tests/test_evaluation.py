@@ -1,0 +1,91 @@
+"""The backprop evaluator on tiny synthetic images: real training, and failure recorded as data."""
+
+import math
+import pickle
+
+import keras
+import numpy as np
+import pytest
+
+from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.evaluation.isolated import IsolatedEvaluator
+from archsearch.genome import Genome, LayerGene, TrainingGenes
+from archsearch.records import FAILED, INVALID, OK
+
+SMALL = Genome((LayerGene("conv", filters=8, kernel=3, stride=2, activation="relu"),), 8,
+               TrainingGenes("adam", 3e-3, 16, "mse"))
+
+
+class RaiseAtEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise RuntimeError("planted failure")
+
+
+def test_training_reduces_validation_error(tiny_images):
+    x_train, x_val = tiny_images
+    one = BackpropEvaluator(x_train, x_val, TrainingSettings(epochs=1)).evaluate(SMALL, seed=1)
+    many = BackpropEvaluator(x_train, x_val, TrainingSettings(epochs=12, patience=12)).evaluate(SMALL, seed=1)
+    assert one.status == many.status == OK
+    assert many.fitness < one.fitness
+    assert many.params == one.params > 0
+    assert many.epochs == 12 and many.train_seconds > 0 and many.seconds >= many.train_seconds
+
+
+def test_same_seed_same_fitness(tiny_images):
+    evaluator = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=2))
+    assert evaluator.evaluate(SMALL, 5).fitness == evaluator.evaluate(SMALL, 5).fitness
+
+
+def test_planted_nan_is_a_failed_evaluation(tiny_images):
+    x_train, x_val = tiny_images
+    poisoned = x_train.copy()
+    poisoned[3, 2, 2, 0] = np.nan
+    result = BackpropEvaluator(poisoned, x_val, TrainingSettings(epochs=2)).evaluate(SMALL, 1)
+    assert result.status == FAILED
+    assert "NaN" in result.reason
+    assert math.isinf(result.fitness)
+
+
+def test_planted_exception_is_a_failed_evaluation(tiny_images):
+    settings = TrainingSettings(epochs=2, callbacks=(RaiseAtEpoch(),))
+    result = BackpropEvaluator(*tiny_images, settings).evaluate(SMALL, 1)
+    assert result.status == FAILED
+    assert result.reason == "RuntimeError: planted failure"
+    assert math.isinf(result.fitness)
+
+
+def test_unbuildable_genome_is_invalid_not_a_crash(tiny_images):
+    too_deep = Genome((LayerGene("pool"),) * 5, 8, TrainingGenes())
+    result = BackpropEvaluator(*tiny_images).evaluate(too_deep, 1)
+    assert result.status == INVALID and "1-pixel side" in result.reason
+
+
+class CrashingEvaluator:
+    """Kills its own process on a marked genome, as a segfault or the OOM killer would."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def evaluate(self, genome, seed):
+        if genome.latent_size == 13:
+            import os
+            os._exit(3)
+        return self.inner.evaluate(genome, seed)
+
+
+def test_isolated_evaluator_matches_in_process_and_survives_a_dying_child(tiny_images, tmp_path):
+    inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=2))
+    expected = inner.evaluate(SMALL, 4)
+    crashing = Genome(SMALL.encoder, 13, SMALL.training)
+    with IsolatedEvaluator(CrashingEvaluator(inner), recycle_after=2, log_path=tmp_path / "w.log") as isolated:
+        results = [isolated.evaluate(g, 4) for g in (SMALL, crashing, SMALL, SMALL, SMALL)]
+    assert [r.status for r in results] == [OK, FAILED, OK, OK, OK]
+    assert "evaluation process died (exit code 3)" in results[1].reason
+    # Same result in a fresh child, in a recycled one, and in this process.
+    assert {r.fitness for r in results if r.ok} == {expected.fitness}
+
+
+def test_evaluators_pickle_for_worker_processes(tiny_images):
+    evaluator = BackpropEvaluator(*tiny_images)
+    clone = pickle.loads(pickle.dumps(evaluator))
+    assert np.array_equal(clone.x_train, evaluator.x_train)
