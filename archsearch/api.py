@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from contextlib import ExitStack
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
 from archsearch.evaluation.data import Dataset, load_dataset, split
-from archsearch.evaluation.isolated import IsolatedEvaluator
+from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig, check_config
 from archsearch.run.journal import Journal
@@ -56,8 +57,8 @@ def prepare_run_dir(config: SearchConfig, run_dir: Path, resume: bool) -> Search
     return config
 
 
-def search(config: SearchConfig, run_dir: str | Path, resume: bool = False,
-           observer: Observer | None = None, dataset: Dataset | None = None) -> SearchReport:
+def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, observer: Observer | None = None,
+           dataset: Dataset | None = None, log: Callable[[str], None] = lambda text: None) -> SearchReport:
     """Runs (or resumes) a search, then retrains the best genome and writes `best/`."""
     run_dir = Path(run_dir)
     check_config(config)  # fail on a bad space or strategy before touching the run directory
@@ -72,13 +73,14 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False,
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
     with ExitStack() as stack:
         if config.isolate:
-            evaluator = stack.enter_context(IsolatedEvaluator(evaluator, config.recycle_after,
-                                                                     log_path=run_dir / "worker.log"))
+            evaluator = stack.enter_context(WorkerPool(evaluator, config.workers or default_workers(),
+                                                       config.recycle_after, log_path=run_dir / "worker.log"))
         records = SearchLoop(strategy, evaluator, config.seed, journal, observer).run(config.generations, replay)
-    return finish(config, run_dir, records, dataset)
+    return finish(config, run_dir, records, dataset, log)
 
 
-def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset) -> SearchReport:
+def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
+           log: Callable[[str], None] = lambda text: None) -> SearchReport:
     """Derives the tables and plots from the record, and retrains and exports the best genome."""
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png",
@@ -86,7 +88,10 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
     best = best_records(records, config.top_k)
     final = None
     if best:
-        final = export_candidate(best[0].genome, final_splits(config, dataset), config.final_epochs,
+        splits = final_splits(config, dataset)
+        log(f"retraining the best genome (#{best[0].index}) on {len(splits.x_train)} images for up to "
+            f"{config.final_epochs} epochs, then scoring it on {len(splits.x_test)} test images ...")
+        final = export_candidate(best[0].genome, splits, config.final_epochs,
                                  config.seed, run_dir / "best", best[0].result.fitness)
     return SearchReport(run_dir, records, best, final)
 

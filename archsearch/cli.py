@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", help="directory with the Fashion-MNIST IDX files")
     data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    s.add_argument("--workers", type=int, help="worker processes training candidates side by side "
+                                               "(default: one per core; the history does not depend on it)")
     s.add_argument("--in-process", action="store_true", help="train in this process (no worker process)")
 
     e = commands.add_parser("export", help="retrain and export a run's best candidates")
@@ -65,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
 def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "seed", "train_size", "val_size", "epochs",
-        "max_params", "final_train_size", "final_epochs", "data_dir", "data_file")}
+        "max_params", "final_train_size", "final_epochs", "data_dir", "data_file", "workers")}
     if args.in_process:
         given["isolate"] = False
     for name in ("population", "generations", "train_size", "val_size", "epochs", "max_params",
-                 "final_train_size", "final_epochs"):
+                 "final_train_size", "final_epochs", "workers"):
         value = given[name]
         least = {"population": 2, "generations": 0}.get(name, 1)
         if value is not None and value < least:
@@ -107,7 +109,8 @@ def _search(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         with progress:
-            report = api.search(config, out, resume=args.resume, observer=progress, dataset=dataset)
+            report = api.search(config, out, resume=args.resume, observer=progress, dataset=dataset,
+                                    log=console.print)
     except KeyboardInterrupt:
         console.print(f"\ninterrupted: every finished evaluation is in {out / api.JOURNAL}.\n"
                       f"resume with: archsearch search --out {out} --resume")

@@ -89,3 +89,20 @@ def test_evaluators_pickle_for_worker_processes(tiny_images):
     evaluator = BackpropEvaluator(*tiny_images)
     clone = pickle.loads(pickle.dumps(evaluator))
     assert np.array_equal(clone.x_train, evaluator.x_train)
+
+
+def test_pool_history_does_not_depend_on_the_number_of_workers(tiny_images, conv_space):
+    from archsearch.evaluation.pool import WorkerPool
+    from archsearch.run.loop import SearchLoop
+    from archsearch.strategies import make_strategy
+
+    def history(workers):
+        inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=1))
+        strategy = make_strategy("ga", conv_space, np.random.default_rng(2), population=4)
+        with WorkerPool(inner, workers, recycle_after=3) as pool:
+            records = SearchLoop(strategy, pool, seed=2).run(generations=1)
+        return [(r.genome.key, r.result.status, r.result.fitness) for r in records]
+
+    one, two = history(1), history(2)
+    assert one == two
+    assert sum(status == OK for _, status, _ in one) >= 4

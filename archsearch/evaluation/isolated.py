@@ -30,9 +30,12 @@ class _Worker:
     """One child process, started as `python -m archsearch.evaluation.worker` (no re-import of the
     user's main module, unlike multiprocessing's spawn, so unguarded scripts and notebooks work)."""
 
-    def __init__(self, payload: bytes, log_path: Path | None = None) -> None:
+    def __init__(self, payload: bytes, log_path: Path | None = None, threads: int | None = None) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if threads:
+            for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+                env[name] = str(threads)
         log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child keeps it open
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "archsearch.evaluation.worker"],
@@ -40,9 +43,9 @@ class _Worker:
         finally:
             if log:
                 log.close()
-        self.ready = False
+        self.ready = self.busy = False
         self.done = 0
-        self._request(payload)
+        self.payload: bytes | None = payload  # sent when first needed: the child imports TensorFlow meanwhile
 
     def _request(self, message: Any) -> bool:
         """Sends a message (already-pickled bytes go as they are); False if the child has gone."""
@@ -62,12 +65,16 @@ class _Worker:
 
     def wait_ready(self) -> bool:
         if not self.ready:
-            self.ready = self._answer() == "ready"
+            sent, self.payload = self._request(self.payload), None
+            self.ready = sent and self._answer() == "ready"
         return self.ready
 
     def evaluate(self, genome: Genome, seed: int) -> EvaluationResult | None:
         self.done += 1
-        return self._answer() if self._request((genome, seed)) else None
+        self.busy = True
+        answer = self._answer() if self._request((genome, seed)) else None
+        self.busy = False
+        return answer
 
     def exit_code(self) -> int | None:
         try:
@@ -76,7 +83,11 @@ class _Worker:
             return None
 
     def stop(self) -> None:
-        self._request(None)
+        """Asks the child to exit; kills it if it is mid-evaluation (an interrupted run) or hangs."""
+        if self.busy:
+            self.process.kill()
+        else:
+            self._request(None)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -93,16 +104,19 @@ class IsolatedEvaluator:
     """Same interface as the evaluator it wraps; use as a context manager (or call `close`)."""
 
     def __init__(self, evaluator: Any, recycle_after: int = 20, prestart: int = 2,
-                 log_path: str | Path | None = None) -> None:
-        """`log_path` collects the children's stderr (TensorFlow's notices, crash reports)."""
+                 log_path: str | Path | None = None, threads: int | None = None) -> None:
+        """`log_path` collects the children's stderr (TensorFlow's notices, crash reports); `threads`
+        caps TensorFlow's threads per child (results depend on it, so a run keeps it fixed).
+        The first child starts at once, so its imports overlap whatever the caller does next."""
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
         self._payload = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # fails here, in the parent, if it cannot pickle
         self.recycle_after, self.prestart = recycle_after, prestart
         self.log_path = Path(log_path) if log_path else None
+        self.threads = threads
         self._worker: _Worker | None = None
-        self._spare: _Worker | None = None
+        self._spare: _Worker | None = self._start()
 
     def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
         start = time.perf_counter()
@@ -113,7 +127,7 @@ class IsolatedEvaluator:
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"evaluation process failed to start (exit code {code})")
         if self._spare is None and worker.done >= self.recycle_after - self.prestart:
-            self._spare = _Worker(self._payload, self.log_path)
+            self._spare = self._start()
         result = worker.evaluate(genome, seed)
         if result is None:
             code = worker.exit_code()
@@ -125,9 +139,12 @@ class IsolatedEvaluator:
             self._retire()
         return result
 
+    def _start(self) -> _Worker:
+        return _Worker(self._payload, self.log_path, self.threads)
+
     def _current(self) -> _Worker:
         if self._worker is None:
-            self._worker, self._spare = self._spare or _Worker(self._payload, self.log_path), None
+            self._worker, self._spare = self._spare or self._start(), None
         return self._worker
 
     def _retire(self) -> None:

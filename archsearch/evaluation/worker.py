@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
 from typing import Any, BinaryIO
@@ -39,12 +40,15 @@ def receive(stream: BinaryIO) -> Any:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group; the parent stops this child itself. Dying here instead
+    # would race the parent's KeyboardInterrupt and could record the candidate as failed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     requests = sys.stdin.buffer
     from archsearch.quiet import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+    import_tensorflow_quietly()  # before the evaluator arrives: start-up overlaps the parent's work
     evaluator = receive(requests)
     send(protocol_out, "ready")
     while True:
@@ -58,5 +62,5 @@ def main() -> None:
 if __name__ == "__main__":
     try:
         main()
-    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+    except (EOFError, BrokenPipeError):
         pass

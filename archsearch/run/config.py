@@ -19,7 +19,7 @@ from archsearch.strategies import STRATEGIES
 
 # Settings that a resumed run may change without changing what was already recorded.
 RESUMABLE_CHANGES = {"generations", "final_train_size", "final_epochs", "top_k", "test_size",
-                     "isolate", "recycle_after"}
+                     "isolate", "recycle_after", "workers"}
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,12 @@ class SearchConfig:
     final_epochs: int = 8
     test_size: int | None = None
     top_k: int = 5
-    # Train candidates in a child process replaced every `recycle_after` evaluations (flat memory,
-    # crash isolation); results are the same either way.
+    # Train candidates in single-threaded worker processes, each replaced every `recycle_after`
+    # evaluations (flat memory, crash isolation, every core busy). `workers` 0 means one per core; the
+    # history is the same for any number of workers. `isolate = False` trains in this process instead
+    # (TensorFlow's own threading: fitness values differ in the last digits, so the history may too).
     isolate: bool = True
+    workers: int = 0
     recycle_after: int = 20
 
     @property

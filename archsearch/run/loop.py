@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,10 +36,6 @@ class Observer(Protocol):
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None: ...
 
 
-Mapper = Callable[[Callable[[tuple[Genome, int]], EvaluationResult], Iterable[tuple[Genome, int]]],
-                  Iterator[EvaluationResult]]
-
-
 def candidate_seed(run_seed: int, genome: Genome) -> int:
     """The training seed of a genome: fixed by run seed and genome, whatever order it comes in."""
     digest = hashlib.sha256(f"{run_seed}:{genome.key}".encode()).digest()
@@ -53,7 +49,6 @@ class SearchLoop:
     seed: int
     journal: Journal | None = None
     observer: Observer | None = None
-    mapper: Mapper = map  # swap for a process pool's map to evaluate in parallel
 
     def run(self, generations: int, replay: Sequence[EvaluationRecord] = ()) -> list[EvaluationRecord]:
         """Generation 0 is the strategy's first batch; `generations` more batches follow."""
@@ -88,9 +83,10 @@ class SearchLoop:
         unique: dict[str, int] = {}
         for offset in to_train:
             unique.setdefault(proposals[offset].genome.key, offset)
-        tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in unique.values()]
-        results = self.mapper(lambda task: self.evaluator.evaluate(*task), tasks)
-        for offset, result in zip(unique.values(), results):
+        offsets = list(unique.values())
+        tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in offsets]
+        for task_number, result in self._evaluate_all(tasks):
+            offset = offsets[task_number]
             batch[offset] = self._record(first_index + offset, generation, proposals[offset], result)
             by_key[proposals[offset].genome.key] = batch[offset]
         for offset in to_train:
@@ -99,6 +95,14 @@ class SearchLoop:
                 batch[offset] = self._record(first_index + offset, generation, proposals[offset],
                                              original.result, original.index)
         return [r for r in batch if r is not None]
+
+    def _evaluate_all(self, tasks: list[tuple[Genome, int]]) -> Iterator[tuple[int, EvaluationResult]]:
+        """(task number, result) as each finishes: in parallel when the evaluator is a pool."""
+        if hasattr(self.evaluator, "evaluate_unordered"):
+            yield from self.evaluator.evaluate_unordered(tasks)
+        else:
+            for number, (genome, seed) in enumerate(tasks):
+                yield number, self.evaluator.evaluate(genome, seed)
 
     def _record(self, index: int, generation: int, proposal: Proposal, result: EvaluationResult,
                 cached_from: int | None = None) -> EvaluationRecord:
