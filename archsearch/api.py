@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from contextlib import ExitStack
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,6 @@ from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig, check_config
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Observer, SearchLoop
-from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
 from archsearch.strategies import make_strategy
 

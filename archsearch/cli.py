@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-params", type=int, help=f"candidates above this are invalid (default: {DEFAULTS.max_params})")
     s.add_argument("--final-train-size", type=int,
                    help=f"training images for retraining the best (default: {DEFAULTS.final_train_size})")
-    s.add_argument("--final-epochs", type=int, help=f"epochs for retraining the best (default: {DEFAULTS.final_epochs})")
+    s.add_argument("--final-epochs", type=int,
+                   help=f"epochs for retraining the best (default: {DEFAULTS.final_epochs})")
     data = s.add_mutually_exclusive_group()
     data.add_argument("--data-dir", help="directory with the Fashion-MNIST IDX files")
     data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
@@ -86,7 +87,8 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
         config.check_resumable(recorded, args.out / "config.json")
         return config, args.out
     config = SearchConfig().with_overrides(**given)
-    out = args.out or Path("results") / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(config.space).stem}-{config.strategy}"
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(config.space).stem}-{config.strategy}"
+    out = args.out or Path("results") / "runs" / name
     return config, out
 
 
@@ -132,7 +134,8 @@ def _print_report(report, console, seconds: float) -> None:
                       f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}")
     console.print(table)
     failed = sum(not r.result.ok for r in report.records)
-    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid) in {seconds:.0f} s")
+    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
+                  f"search and final retraining took {seconds:.0f} s")
     final = report.final
     if final is None:
         console.print("no candidate trained successfully: nothing to export")

@@ -44,8 +44,6 @@ class SequenceRules:
 
     def order(self, genes: list[LayerGene]) -> list[LayerGene]:
         """Stable partition: spatial genes before dense ones (encoder) or after them (decoder)."""
-        spatial = [g for g in genes if g.is_spatial]
-        dense_like = [g for g in genes if not g.is_spatial]
         if not self.dense_first:
             # Only genes after the first dense gene move; batchnorm/dropout keep their place.
             first_dense = next((i for i, g in enumerate(genes) if g.kind == "dense"), len(genes))

@@ -5,7 +5,6 @@ import pickle
 
 import keras
 import numpy as np
-import pytest
 
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
 from archsearch.evaluation.isolated import IsolatedEvaluator

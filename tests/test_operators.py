@@ -59,7 +59,9 @@ def test_crossover_mixes_variable_length_parents(conv_space):
 def test_operators_do_not_touch_their_inputs_and_repeat_with_the_seed(conv_space):
     a, b = conv_space.sample(np.random.default_rng(1)), conv_space.sample(np.random.default_rng(2))
     before = (a.to_json(), b.to_json())
-    first = [two_point_crossover(a, b, conv_space, np.random.default_rng(9)), mutate(a, conv_space, np.random.default_rng(9))]
-    second = [two_point_crossover(a, b, conv_space, np.random.default_rng(9)), mutate(a, conv_space, np.random.default_rng(9))]
-    assert first == second
+    def both(seed):
+        return two_point_crossover(a, b, conv_space, np.random.default_rng(seed)), mutate(a, conv_space,
+                                                                                         np.random.default_rng(seed))
+
+    assert both(9) == both(9)
     assert (a.to_json(), b.to_json()) == before

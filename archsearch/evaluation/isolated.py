@@ -111,7 +111,8 @@ class IsolatedEvaluator:
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
-        self._payload = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # fails here, in the parent, if it cannot pickle
+        # Pickled once, here in the parent, so an evaluator that cannot cross processes fails at once.
+        self._payload = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)
         self.recycle_after, self.prestart = recycle_after, prestart
         self.log_path = Path(log_path) if log_path else None
         self.threads = threads

@@ -65,7 +65,8 @@ class SearchLoop:
         return history
 
     def _evaluate_batch(self, proposals: list[Proposal], generation: int, first_index: int,
-                        replay: dict[int, EvaluationRecord], by_key: dict[str, EvaluationRecord]) -> list[EvaluationRecord]:
+                        replay: dict[int, EvaluationRecord],
+                        by_key: dict[str, EvaluationRecord]) -> list[EvaluationRecord]:
         batch: list[EvaluationRecord | None] = [None] * len(proposals)
         to_train: list[int] = []
         for offset, proposal in enumerate(proposals):

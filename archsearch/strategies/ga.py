@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from deap import base, tools
 
-from archsearch.genome import Genome
 from archsearch.operators import mutate, two_point_crossover
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
