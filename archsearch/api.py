@@ -60,11 +60,11 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, obse
            dataset: Dataset | None = None, log: Callable[[str], None] = lambda text: None) -> SearchReport:
     """Runs (or resumes) a search, then retrains the best genome and writes `best/`."""
     run_dir = Path(run_dir)
-    check_config(config)  # fail on a bad space or strategy before touching the run directory
-    config = prepare_run_dir(config, run_dir, resume)
-    space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
+    check_config(config)  # bad settings and data fail before the run directory is touched
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
+    config = prepare_run_dir(config, run_dir, resume)
+    space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
     evaluator = BackpropEvaluator(splits.x_train, splits.x_val,
                                   TrainingSettings(config.epochs, config.patience, config.max_params))
     journal = Journal(run_dir / JOURNAL)
@@ -101,8 +101,8 @@ def final_splits(config: SearchConfig, dataset: Dataset):
     return split(dataset, min(config.final_train_size, available), config.val_size, config.seed, config.test_size)
 
 
-def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None,
-           dataset: Dataset | None = None) -> list[tuple[Path, FinalMetrics]]:
+def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, dataset: Dataset | None = None,
+           log: Callable[[str], None] = lambda text: None) -> list[tuple[Path, FinalMetrics]]:
     """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export)."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
@@ -118,6 +118,8 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None,
     written = []
     for rank, record in enumerate(best, start=1):
         directory = target / f"rank{rank}_{record.genome.key}"
+        log(f"[{rank}/{len(best)}] retraining #{record.index} ({record.genome.describe()}) on "
+            f"{len(splits.x_train)} images for up to {config.final_epochs} epochs ...")
         written.append((directory, export_candidate(record.genome, splits, config.final_epochs, config.seed,
                                                     directory, record.result.fitness)))
     (target / "index.json").write_text(json.dumps(

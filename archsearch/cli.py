@@ -156,7 +156,7 @@ def _export(args: argparse.Namespace) -> int:
     import_tensorflow_quietly()
     from archsearch import api
 
-    for directory, metrics in api.export(args.run_dir, args.top, args.to):
+    for directory, metrics in api.export(args.run_dir, args.top, args.to, log=lambda text: print(text, flush=True)):
         print(f"{directory}: test MSE {metrics.test_mse:.5f} (PCA-{metrics.latent_size} {metrics.pca_test_mse:.5f}), "
               f"{metrics.params:,} parameters")
     return 0

@@ -18,8 +18,10 @@ from archsearch.space_file import load_space
 from archsearch.strategies import STRATEGIES
 
 # Settings that a resumed run may change without changing what was already recorded.
+# Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
+# history) differ from the single-threaded workers'. The number of workers changes nothing.
 RESUMABLE_CHANGES = {"generations", "final_train_size", "final_epochs", "top_k", "test_size",
-                     "isolate", "recycle_after", "workers"}
+                     "recycle_after", "workers"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""The dependency direction of the design: the core and the strategies know nothing of Keras, and the
+builder knows nothing of evolution. Checked in a fresh interpreter, where nothing else was imported."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def modules_loaded_by(module: str) -> set[str]:
+    """Every module name (and each top-level package) loaded by importing `module` alone."""
+    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    names = set(done.stdout.split())
+    return names | {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize("module", ["archsearch.genome", "archsearch.space_file", "archsearch.operators",
+                                    "archsearch.records", "archsearch.strategies", "archsearch.run.loop"])
+def test_core_and_strategies_do_not_import_keras(module):
+    loaded = modules_loaded_by(module)
+    assert not loaded & {"keras", "tensorflow", "torch", "jax"}
+
+
+def test_only_strategies_import_deap():
+    assert "deap" not in modules_loaded_by("archsearch.operators")
+    assert "deap" in modules_loaded_by("archsearch.strategies")
+
+
+def test_builder_does_not_import_evolution():
+    loaded = modules_loaded_by("archsearch.builder")
+    assert "keras" in loaded
+    assert not loaded & {"deap", "optuna", "archsearch.strategies", "archsearch.operators", "archsearch.run"}
+
