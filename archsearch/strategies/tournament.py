@@ -1,0 +1,59 @@
+"""Tournament search: a population of random candidates in which the fittest of a tournament wins.
+
+Each step draws `tournament_size` members of the population at random; the winner (lowest fitness)
+is mutated into a new candidate, which joins the population while its oldest member leaves (ageing,
+as in regularised evolution, so an early lucky candidate cannot rule forever).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from archsearch.operators import mutate
+from archsearch.records import EvaluationRecord
+from archsearch.space import SearchSpace
+from archsearch.strategies.base import Proposal, Strategy, register
+
+
+@register
+class TournamentSearch(Strategy):
+    name = "tournament"
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+                 tournament_size: int = 3) -> None:
+        super().__init__(space, rng, population)
+        self.tournament_size = tournament_size
+        self.population: deque[EvaluationRecord] = deque(maxlen=population)
+
+    def ask(self) -> list[Proposal]:
+        if len(self.population) < self.population_size:
+            return [Proposal(self.fresh_sample()) for _ in range(self.population_size - len(self.population))]
+        return [self._child() for _ in range(self.population_size)]
+
+    def _child(self, tries: int = 20) -> Proposal:
+        members = list(self.population)
+        for _ in range(tries):
+            entrants = self.rng.choice(len(members), size=min(self.tournament_size, len(members)), replace=False)
+            winner = min((members[i] for i in entrants), key=lambda r: (r.result.fitness, r.index))
+            genome, operator = mutate(winner.genome, self.space, self.rng)
+            if genome.key not in self.seen:
+                break
+        self.seen.add(genome.key)
+        return Proposal(genome, (winner.index,), operator)
+
+    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+        for record in records:
+            self.seen.add(record.genome.key)
+            self.population.append(record)  # the deque drops the oldest
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "population": [r.to_dict() for r in self.population]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.population = deque((EvaluationRecord.from_dict(r) for r in state["population"]),
+                                maxlen=self.population_size)

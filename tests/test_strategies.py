@@ -1,0 +1,69 @@
+"""One contract suite for every registered strategy, on the cheap toy fitness (no Keras)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from archsearch.records import EvaluationRecord
+from archsearch.run.loop import SearchLoop, candidate_seed
+from archsearch.strategies import STRATEGIES, Proposal, make_strategy
+
+NAMES = sorted(STRATEGIES)
+
+
+def drive(strategy, evaluator, generations, first_index=0):
+    """Asks and tells by hand, returning every proposal; indices continue from `first_index`."""
+    proposals, index = [], first_index
+    for generation in range(generations):
+        batch = strategy.ask()
+        records = []
+        for proposal in batch:
+            result = evaluator.evaluate(proposal.genome, candidate_seed(0, proposal.genome))
+            records.append(EvaluationRecord(index, generation, proposal.genome, result, proposal.parents,
+                                            proposal.operator))
+            index += 1
+        strategy.tell(records)
+        proposals += batch
+    return proposals, index
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_asks_batches_of_valid_proposals(name, any_space, toy_evaluator):
+    strategy = make_strategy(name, any_space, np.random.default_rng(0), population=6)
+    proposals, _ = drive(strategy, toy_evaluator, generations=5)
+    assert len(proposals) >= 5 * 6 - 6  # a first batch may be the whole population, the rest full batches
+    assert all(isinstance(p, Proposal) for p in proposals)
+    assert all(any_space.problems(p.genome) == [] for p in proposals)
+    assert all(p.operator for p in proposals)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_sequence(name, conv_space, toy_evaluator):
+    def keys(seed):
+        strategy = make_strategy(name, conv_space, np.random.default_rng(seed), population=6)
+        return [p.genome.key for p in drive(strategy, toy_evaluator, generations=4)[0]]
+
+    assert keys(3) == keys(3)
+    assert keys(3) != keys(4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_saved_state_continues_exactly(name, conv_space, toy_evaluator):
+    original = make_strategy(name, conv_space, np.random.default_rng(5), population=6)
+    _, index = drive(original, toy_evaluator, generations=3)
+    state = json.loads(json.dumps(original.state_dict()))  # the state is plain, JSON-friendly data
+    restored = make_strategy(name, conv_space, np.random.default_rng(999), population=6)
+    restored.load_state_dict(state)
+    after_original, _ = drive(original, toy_evaluator, generations=3, first_index=index)
+    after_restored, _ = drive(restored, toy_evaluator, generations=3, first_index=index)
+    assert after_original == after_restored
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
+def test_learning_strategies_build_on_their_evaluations(name, conv_space, toy_evaluator):
+    strategy = make_strategy(name, conv_space, np.random.default_rng(1), population=6)
+    records = SearchLoop(strategy, toy_evaluator, seed=1).run(generations=6)
+    later = [r for r in records if r.generation > 0]
+    assert later and all(set(r.parents) <= {p.index for p in records if p.index < r.index} for r in later)
+    assert any(r.parents for r in later)
