@@ -67,3 +67,16 @@ def test_learning_strategies_build_on_their_evaluations(name, conv_space, toy_ev
     later = [r for r in records if r.generation > 0]
     assert later and all(set(r.parents) <= {p.index for p in records if p.index < r.index} for r in later)
     assert any(r.parents for r in later)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
+def test_beats_random_by_a_clear_margin_over_several_seeds(name, conv_space, toy_evaluator):
+    def median_best(strategy_name):
+        bests = []
+        for seed in range(5):
+            strategy = make_strategy(strategy_name, conv_space, np.random.default_rng(seed), population=8)
+            records = SearchLoop(strategy, toy_evaluator, seed).run(generations=24)  # 200 evaluations
+            bests.append(min(r.result.fitness for r in records))
+        return float(np.median(bests))
+
+    assert median_best(name) < 0.5 * median_best("random")

@@ -8,7 +8,7 @@ Fitness is minimised. Strategies draw every random number from the one Generator
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -49,14 +49,19 @@ class Strategy(ABC):
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         """The evaluations of the last batch, in the order it was asked."""
 
-    def fresh_sample(self, tries: int = 50) -> Genome:
-        """A random genome not proposed before (when the space allows)."""
+    def novel(self, make: Callable[[], Proposal], tries: int = 20) -> Proposal:
+        """Calls `make` until it proposes a genome not proposed before (or `tries` run out), so no
+        evaluation is spent on a genome the run has already seen."""
         for _ in range(tries):
-            genome = self.space.sample(self.rng)
-            if genome.key not in self.seen:
+            proposal = make()
+            if proposal.genome.key not in self.seen:
                 break
-        self.seen.add(genome.key)
-        return genome
+        self.seen.add(proposal.genome.key)
+        return proposal
+
+    def fresh_sample(self) -> Proposal:
+        """A random genome not proposed before (when the space allows)."""
+        return self.novel(lambda: Proposal(self.space.sample(self.rng)), tries=50)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: plain data (JSON-friendly)."""

@@ -31,17 +31,13 @@ class Evolution(Strategy):
 
     def ask(self) -> list[Proposal]:
         if not self.best:
-            return [Proposal(self.fresh_sample()) for _ in range(self.population_size)]
-        children = [self._child() for _ in range(self.population_size - self.newcomers)]
-        return children + [Proposal(self.fresh_sample()) for _ in range(self.newcomers)]
+            return [self.fresh_sample() for _ in range(self.population_size)]
+        children = [self.novel(self._child) for _ in range(self.population_size - self.newcomers)]
+        return children + [self.fresh_sample() for _ in range(self.newcomers)]
 
-    def _child(self, tries: int = 20) -> Proposal:
-        for _ in range(tries):
-            parent = self.best[int(self.rng.integers(len(self.best)))]
-            genome, operator = mutate(parent.genome, self.space, self.rng)
-            if genome.key not in self.seen:
-                break
-        self.seen.add(genome.key)
+    def _child(self) -> Proposal:
+        parent = self.best[int(self.rng.integers(len(self.best)))]
+        genome, operator = mutate(parent.genome, self.space, self.rng)
         return Proposal(genome, (parent.index,), operator)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:

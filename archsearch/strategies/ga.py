@@ -75,22 +75,18 @@ class GeneticAlgorithm(Strategy):
 
     def ask(self) -> list[Proposal]:
         if not self.population:
-            return [Proposal(self.fresh_sample()) for _ in range(self.population_size)]
-        return [self._breed() for _ in range(self.offspring_size)]
+            return [self.fresh_sample() for _ in range(self.population_size)]
+        return [self.novel(self._breed) for _ in range(self.offspring_size)]
 
-    def _breed(self, tries: int = 20) -> Proposal:
-        for _ in range(tries):
-            first, second = self.toolbox.select(self.population, 2)
-            genome, parents, operator = first.record.genome, (first.record.index,), ""
-            if self.rng.random() < self.crossover_rate and first is not second:
-                genome, _ = self.toolbox.mate(first.record.genome, second.record.genome)
-                parents, operator = (first.record.index, second.record.index), "crossover"
-            if not operator or self.rng.random() < self.mutation_rate:
-                genome, mutation = self.toolbox.mutate(genome)
-                operator = f"{operator}+{mutation}" if operator else mutation
-            if genome.key not in self.seen:
-                break
-        self.seen.add(genome.key)
+    def _breed(self) -> Proposal:
+        first, second = self.toolbox.select(self.population, 2)
+        genome, parents, operator = first.record.genome, (first.record.index,), ""
+        if self.rng.random() < self.crossover_rate and first is not second:
+            genome, _ = self.toolbox.mate(first.record.genome, second.record.genome)
+            parents, operator = (first.record.index, second.record.index), "crossover"
+        if not operator or self.rng.random() < self.mutation_rate:
+            genome, mutation = self.toolbox.mutate(genome)
+            operator = f"{operator}+{mutation}" if operator else mutation
         return Proposal(genome, parents, operator)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:

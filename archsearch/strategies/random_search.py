@@ -13,7 +13,7 @@ class RandomSearch(Strategy):
     name = "random"
 
     def ask(self) -> list[Proposal]:
-        return [Proposal(self.fresh_sample()) for _ in range(self.population_size)]
+        return [self.fresh_sample() for _ in range(self.population_size)]
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         pass  # random search learns nothing

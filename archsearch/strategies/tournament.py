@@ -31,18 +31,14 @@ class TournamentSearch(Strategy):
 
     def ask(self) -> list[Proposal]:
         if len(self.population) < self.population_size:
-            return [Proposal(self.fresh_sample()) for _ in range(self.population_size - len(self.population))]
-        return [self._child() for _ in range(self.population_size)]
+            return [self.fresh_sample() for _ in range(self.population_size - len(self.population))]
+        return [self.novel(self._child) for _ in range(self.population_size)]
 
-    def _child(self, tries: int = 20) -> Proposal:
+    def _child(self) -> Proposal:
         members = list(self.population)
-        for _ in range(tries):
-            entrants = self.rng.choice(len(members), size=min(self.tournament_size, len(members)), replace=False)
-            winner = min((members[i] for i in entrants), key=lambda r: (r.result.fitness, r.index))
-            genome, operator = mutate(winner.genome, self.space, self.rng)
-            if genome.key not in self.seen:
-                break
-        self.seen.add(genome.key)
+        entrants = self.rng.choice(len(members), size=min(self.tournament_size, len(members)), replace=False)
+        winner = min((members[i] for i in entrants), key=lambda r: (r.result.fitness, r.index))
+        genome, operator = mutate(winner.genome, self.space, self.rng)
         return Proposal(genome, (winner.index,), operator)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
