@@ -71,12 +71,6 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
         "max_params", "final_train_size", "final_epochs", "data_dir", "data_file", "workers")}
     if args.in_process:
         given["isolate"] = False
-    for name in ("population", "generations", "train_size", "val_size", "epochs", "max_params",
-                 "final_train_size", "final_epochs", "workers"):
-        value = given[name]
-        least = {"population": 2, "generations": 0}.get(name, 1)
-        if value is not None and value < least:
-            raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
     if args.resume:
         if args.out is None:
             raise ArchsearchError("--resume needs --out, the run directory to continue")

@@ -9,13 +9,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from archsearch.analysis.baselines import pca_test_mse
 from archsearch.analysis.plots import save_reconstructions
 from archsearch.builder import build_autoencoder, describe
-from archsearch.evaluation.backprop import TrainingSettings, train_autoencoder
+from archsearch.evaluation.backprop import TrainingSettings, fresh_keras_state, train_autoencoder
 from archsearch.evaluation.data import DataSplits
 from archsearch.genome import Genome
 from archsearch.run.loop import candidate_seed
@@ -43,8 +42,7 @@ def export_candidate(genome: Genome, splits: DataSplits, epochs: int, seed: int,
     """Trains `genome` on `splits` (early stopping on validation MSE) and writes its directory."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "genome.json").write_text(genome.to_json(indent=2) + "\n")
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(candidate_seed(seed, genome))
+    fresh_keras_state(candidate_seed(seed, genome))
     built = build_autoencoder(genome, splits.image_shape)
     outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,
                                 TrainingSettings(epochs=epochs, patience=2, max_params=None))
@@ -68,5 +66,4 @@ def export_candidate(genome: Genome, splits: DataSplits, epochs: int, seed: int,
                          title=f"test MSE {test_mse:.4f}  |  {genome.describe()}")
     (directory / "metrics.json").write_text(json.dumps({**asdict(metrics), "search_val_mse": search_fitness},
                                                        indent=2) + "\n")
-    keras.backend.clear_session()
     return metrics

@@ -104,15 +104,17 @@ class IsolatedEvaluator:
     """Same interface as the evaluator it wraps; use as a context manager (or call `close`)."""
 
     def __init__(self, evaluator: Any, recycle_after: int = 20, prestart: int = 2,
-                 log_path: str | Path | None = None, threads: int | None = None) -> None:
+                 log_path: str | Path | None = None, threads: int | None = None,
+                 pickled: bytes | None = None) -> None:
         """`log_path` collects the children's stderr (TensorFlow's notices, crash reports); `threads`
-        caps TensorFlow's threads per child (results depend on it, so a run keeps it fixed).
+        caps TensorFlow's threads per child (results depend on it, so a run keeps it fixed); `pickled`
+        is `evaluator` already pickled (a pool pickles its images once for all its members).
         The first child starts at once, so its imports overlap whatever the caller does next."""
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
         # Pickled once, here in the parent, so an evaluator that cannot cross processes fails at once.
-        self._payload = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload = pickled or pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)
         self.recycle_after, self.prestart = recycle_after, prestart
         self.log_path = Path(log_path) if log_path else None
         self.threads = threads

@@ -9,6 +9,7 @@ TensorFlow is single-threaded whatever the pool size, so a genome gets the same 
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -33,7 +34,8 @@ class WorkerPool:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
-        self.members = [IsolatedEvaluator(evaluator, recycle_after, log_path=log_path, threads=1)
+        pickled = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # once, not once per member
+        self.members = [IsolatedEvaluator(evaluator, recycle_after, log_path=log_path, threads=1, pickled=pickled)
                         for _ in range(workers)]
         self._free: queue.Queue[IsolatedEvaluator] = queue.Queue()
         for member in self.members:

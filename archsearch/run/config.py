@@ -83,8 +83,18 @@ class SearchConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+# The smallest value each count may take; the message names the CLI flag the user typed.
+MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "epochs": 1, "patience": 1,
+            "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1}
+
+
 def check_config(config: SearchConfig) -> SearchSpace:
-    """Raises a one-line `ArchsearchError` for an unknown strategy or a malformed space; returns the space."""
+    """Raises a one-line `ArchsearchError` for a count out of range, an unknown strategy or a malformed
+    space; returns the space. The CLI and `api.search` both call it, before anything slow happens."""
+    for name, least in MINIMUMS.items():
+        value = getattr(config, name)
+        if value < least:
+            raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
     if config.strategy not in STRATEGIES:
         raise ArchsearchError(f"--strategy {config.strategy}: unknown (known: {', '.join(sorted(STRATEGIES))})")
     return load_space(config.space)
