@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from archsearch.analysis.export import FinalMetrics, export_candidate
+from archsearch.analysis.pareto import pareto_front, write_pareto
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
-from archsearch.evaluation.data import Dataset, load_dataset, split
+from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig, check_config
 from archsearch.run.journal import Journal
-from archsearch.run.loop import Observer, SearchLoop
+from archsearch.run.loop import Evaluator, Observer, SearchLoop
 from archsearch.space_file import load_space, resolve_space_path
 from archsearch.strategies import make_strategy
 
@@ -64,24 +65,44 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, obse
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
     config = prepare_run_dir(config, run_dir, resume)
-    space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
+    with open_evaluator(config, splits, run_dir / "worker.log") as evaluator:
+        records = run_search(config, run_dir, evaluator, resume, observer)
+    return finish(config, run_dir, records, dataset, log)
+
+
+@contextmanager
+def open_evaluator(config: SearchConfig, splits: DataSplits, log_path: Path | None = None,
+                   score_test: bool = False) -> Iterator[Evaluator]:
+    """The backprop evaluator of `config` on `splits`: a pool of worker processes unless `isolate` is off.
+    With `score_test`, every candidate is also scored on the test images (for reports)."""
     evaluator = BackpropEvaluator(splits.x_train, splits.x_val,
-                                  TrainingSettings(config.epochs, config.patience, config.max_params))
+                                  TrainingSettings(config.epochs, config.patience, config.max_params),
+                                  x_test=splits.x_test if score_test else None)
+    if not config.isolate:
+        yield evaluator
+        return
+    with WorkerPool(evaluator, config.workers or default_workers(), config.recycle_after, log_path) as pool:
+        yield pool
+
+
+def run_search(config: SearchConfig, run_dir: Path, evaluator: Evaluator, resume: bool = False,
+               observer: Observer | None = None) -> list[EvaluationRecord]:
+    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, loop, evaluations.csv."""
+    space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
     journal = Journal(run_dir / JOURNAL)
     replay = journal.read() if resume else []
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
-    with ExitStack() as stack:
-        if config.isolate:
-            evaluator = stack.enter_context(WorkerPool(evaluator, config.workers or default_workers(),
-                                                       config.recycle_after, log_path=run_dir / "worker.log"))
-        records = SearchLoop(strategy, evaluator, config.seed, journal, observer).run(config.generations, replay)
-    return finish(config, run_dir, records, dataset, log)
+    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer)
+    records = loop.run(config.generations, replay, config.budget)
+    evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
+    if config.strategy == "nsga2":
+        write_pareto(records, run_dir, title=f"nsga2 on {Path(config.space).stem}, seed {config.seed}")
+    return records
 
 
 def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
            log: Callable[[str], None] = lambda text: None) -> SearchReport:
-    """Derives the tables and plots from the record, and retrains and exports the best genome."""
-    evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
+    """Derives the plots from the record, and retrains and exports the best genome."""
     save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png",
                        title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}")
     best = best_records(records, config.top_k)
@@ -102,14 +123,15 @@ def final_splits(config: SearchConfig, dataset: Dataset):
 
 
 def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, dataset: Dataset | None = None,
-           log: Callable[[str], None] = lambda text: None) -> list[tuple[Path, FinalMetrics]]:
-    """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export)."""
+           log: Callable[[str], None] = lambda text: None, pareto: bool = False) -> list[tuple[Path, FinalMetrics]]:
+    """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export); with
+    `pareto`, every member of its Pareto front (loss against parameters) instead, smallest first."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
         raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
     config = SearchConfig.load(run_dir / CONFIG)
     records = Journal(run_dir / JOURNAL).read()
-    best = best_records(records, top)
+    best = pareto_front(records) if pareto else best_records(records, top)
     if not best:
         raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
@@ -117,7 +139,7 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     target = Path(to) if to else run_dir / "export"
     written = []
     for rank, record in enumerate(best, start=1):
-        directory = target / f"rank{rank}_{record.genome.key}"
+        directory = target / f"{'front' if pareto else 'rank'}{rank}_{record.genome.key}"
         log(f"[{rank}/{len(best)}] retraining #{record.index} ({record.genome.describe()}) on "
             f"{len(splits.x_train)} images for up to {config.final_epochs} epochs ...")
         written.append((directory, export_candidate(record.genome, splits, config.final_epochs, config.seed,

@@ -11,11 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+from archsearch.cli_compare import add_compare_parser, run_compare
+from archsearch.cli_options import DEFAULTS, add_training_options, add_worker_options
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.run.config import SearchConfig, check_config
-
-DEFAULTS = SearchConfig()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,28 +29,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strategy", help=f"search strategy (default: {DEFAULTS.strategy})")
     s.add_argument("--population", type=int, help=f"individuals per generation (default: {DEFAULTS.population})")
     s.add_argument("--generations", type=int, help=f"generations after the first (default: {DEFAULTS.generations})")
+    s.add_argument("--budget", type=int, help="exactly this many evaluations, instead of population x "
+                                              "(generations + 1)")
     s.add_argument("--seed", type=int, help=f"seed of everything random (default: {DEFAULTS.seed})")
     s.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-SPACE-STRATEGY)")
-    s.add_argument("--train-size", type=int, help=f"training images per candidate (default: {DEFAULTS.train_size})")
-    s.add_argument("--val-size", type=int, help=f"validation images for fitness (default: {DEFAULTS.val_size})")
-    s.add_argument("--epochs", type=int, help=f"maximum epochs per candidate (default: {DEFAULTS.epochs})")
-    s.add_argument("--max-params", type=int, help=f"candidates above this are invalid (default: {DEFAULTS.max_params})")
+    add_training_options(s)
     s.add_argument("--final-train-size", type=int,
                    help=f"training images for retraining the best (default: {DEFAULTS.final_train_size})")
     s.add_argument("--final-epochs", type=int,
                    help=f"epochs for retraining the best (default: {DEFAULTS.final_epochs})")
-    data = s.add_mutually_exclusive_group()
-    data.add_argument("--data-dir", help="directory with the Fashion-MNIST IDX files")
-    data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
-    s.add_argument("--workers", type=int, help="worker processes training candidates side by side "
-                                               "(default: one per core; the history does not depend on it)")
-    s.add_argument("--in-process", action="store_true", help="train in this process (no worker process)")
+    add_worker_options(s)
+
+    add_compare_parser(commands)
 
     e = commands.add_parser("export", help="retrain and export a run's best candidates")
     e.add_argument("run_dir", type=Path)
     e.add_argument("--top", type=int, default=3, help="how many of the best distinct genomes (default: 3)")
     e.add_argument("--to", type=Path, help="target directory (default: RUN_DIR/export)")
+    e.add_argument("--pareto", action="store_true",
+                   help="export every member of the run's Pareto front (loss against parameters) instead")
     return parser
 
 
@@ -59,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "search":
             return _search(args)
+        if args.command == "compare":
+            return run_compare(args)
         return _export(args)
     except ArchsearchError as exc:
         print(f"archsearch: error: {exc}", file=sys.stderr)
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
-        "space", "strategy", "population", "generations", "seed", "train_size", "val_size", "epochs",
+        "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
         "max_params", "final_train_size", "final_epochs", "data_dir", "data_file", "workers")}
     if args.in_process:
         given["isolate"] = False
@@ -98,7 +98,7 @@ def _search(args: argparse.Namespace) -> int:
     progress = SearchProgress(config.evaluations)
     console = progress.console
     console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
-                  f"{config.generations} generations = {config.evaluations} evaluations, seed {config.seed}\n"
+                  f"{_budget_words(config)}, seed {config.seed}\n"
                   f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
                   f"each candidate trains on {config.train_size} for up to {config.epochs} epochs\n"
                   f"run directory: {out}")
@@ -113,6 +113,12 @@ def _search(args: argparse.Namespace) -> int:
         return 130
     _print_report(report, console, time.perf_counter() - started)
     return 0
+
+
+def _budget_words(config: SearchConfig) -> str:
+    if config.budget is not None:
+        return f"a budget of {config.budget} evaluations"
+    return f"{config.generations} generations = {config.evaluations} evaluations"
 
 
 def _print_report(report, console, seconds: float) -> None:
@@ -150,7 +156,8 @@ def _export(args: argparse.Namespace) -> int:
     import_tensorflow_quietly()
     from archsearch import api
 
-    for directory, metrics in api.export(args.run_dir, args.top, args.to, log=lambda text: print(text, flush=True)):
+    for directory, metrics in api.export(args.run_dir, args.top, args.to, log=lambda text: print(text, flush=True),
+                                             pareto=args.pareto):
         print(f"{directory}: test MSE {metrics.test_mse:.5f} (PCA-{metrics.latent_size} {metrics.pca_test_mse:.5f}), "
               f"{metrics.params:,} parameters")
     return 0

@@ -15,6 +15,8 @@ from archsearch.records import OK, EvaluationRecord
 class SearchProgress:
     """Shows generation, evaluations done, best validation MSE so far and an estimate of time left."""
 
+    label = "[bold]gen {task.fields[generation]}"
+
     def __init__(self, total: int, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
         self.total = total
@@ -23,7 +25,7 @@ class SearchProgress:
         self.train_time = 0.0
         self.started = time.perf_counter()
         self.progress = Progress(
-            TextColumn("[bold]gen {task.fields[generation]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
             TextColumn("best val MSE {task.fields[best]}"), TextColumn("{task.fields[left]}"),
             TimeElapsedColumn(), console=self.console, transient=False,
         )
@@ -63,3 +65,30 @@ class SearchProgress:
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class ComparisonProgress(SearchProgress):
+    """One bar over every run of a comparison, and a line as each strategy x seed run finishes."""
+
+    label = "[bold]{task.fields[generation]}"
+
+    def __init__(self, total: int, console: Console | None = None) -> None:
+        super().__init__(total, console)
+        self.run_label, self.run_started = "", time.perf_counter()
+
+    def start_run(self, strategy: str, seed: int) -> None:
+        self.run_label, self.run_started, self.best = f"{strategy} seed {seed}", time.perf_counter(), math.inf
+        self.progress.update(self.task, generation=self.run_label)
+
+    def end_run(self, records: Sequence[EvaluationRecord]) -> None:
+        failed = sum(r.result.status != OK for r in records)
+        self.progress.console.print(
+            f"{self.run_label}: best val MSE {self.best:.5f} after {len(records)} evaluations "
+            f"({failed} failed or invalid), {_duration(time.perf_counter() - self.run_started)}")
+
+    def on_record(self, record: EvaluationRecord, replayed: bool) -> None:
+        super().on_record(record, replayed)
+        self.progress.update(self.task, generation=self.run_label)
+
+    def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None:
+        """Quiet per generation: a comparison has too many for a line each."""

@@ -49,3 +49,28 @@ def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+Points = list[tuple[float, float]]
+
+
+def save_pareto_plot(series: dict[str, tuple[Points, Points]], path: Path, title: str = "") -> None:
+    """Every evaluation (faint) and its Pareto front (a step line) per label: parameters against loss."""
+    fig, axis = plt.subplots(figsize=(6.5, 4))
+    for number, (label, (evaluated, front)) in enumerate(series.items()):
+        colour = f"C{number % 10}"
+        if evaluated:
+            axis.scatter(*zip(*evaluated), s=8, alpha=0.25, color=colour)
+        if front:
+            xs, ys = zip(*sorted(front))
+            axis.step(xs, ys, where="post", color=colour, label=f"{label} ({len(front)} on the front)")
+            axis.scatter(xs, ys, s=22, color=colour)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("parameters")
+    axis.set_ylabel("validation MSE")
+    axis.legend(fontsize=8)
+    axis.set_title(title or "Pareto front: loss against size (lower left is better)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -69,8 +69,11 @@ class BackpropEvaluator:
 
     name = "backprop"
 
-    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings()) -> None:
-        self.x_train, self.x_val = x_train, x_val
+    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings(),
+                 x_test: np.ndarray | None = None) -> None:
+        """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
+        only: fitness, and so every choice of the search, sees the validation images alone."""
+        self.x_train, self.x_val, self.x_test = x_train, x_val, x_test
         self.settings = settings
 
     def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
@@ -90,8 +93,16 @@ class BackpropEvaluator:
         if trained.diverged_at is not None:
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"loss became NaN/inf at epoch {trained.diverged_at}", **common)
+        metrics = {"val_loss": trained.val_loss, "train_loss": trained.train_loss}
+        if self.x_test is not None:
+            metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
         return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
-                                metrics={"val_loss": trained.val_loss, "train_loss": trained.train_loss}, **common)
+                                metrics=metrics, **common)
+
+
+def mean_squared_error(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> float:
+    reconstructions = model.predict(images, batch_size=batch_size, verbose=0)
+    return float(np.mean((reconstructions - images) ** 2))
 
 
 @dataclass(frozen=True)

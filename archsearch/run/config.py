@@ -8,6 +8,7 @@ a resumed run may go further than it was first asked to.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from archsearch.strategies import STRATEGIES
 # Settings that a resumed run may change without changing what was already recorded.
 # Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
 # history) differ from the single-threaded workers'. The number of workers changes nothing.
-RESUMABLE_CHANGES = {"generations", "final_train_size", "final_epochs", "top_k", "test_size",
+RESUMABLE_CHANGES = {"generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size",
                      "recycle_after", "workers"}
 
 
@@ -30,6 +31,9 @@ class SearchConfig:
     strategy: str = "ga"
     population: int = 8
     generations: int = 5
+    # Exactly this many evaluations instead of population x (generations + 1): equal budgets for
+    # strategies whose batches differ (see `archsearch compare`).
+    budget: int | None = None
     seed: int = 0
     train_size: int = 2000
     val_size: int = 500
@@ -53,7 +57,7 @@ class SearchConfig:
 
     @property
     def evaluations(self) -> int:
-        return self.population * (self.generations + 1)
+        return self.budget if self.budget is not None else self.population * (self.generations + 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +99,28 @@ def check_config(config: SearchConfig) -> SearchSpace:
         value = getattr(config, name)
         if value < least:
             raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
+    if config.budget is not None and config.budget < 1:
+        raise ArchsearchError(f"--budget {config.budget}: must be at least 1")
     if config.strategy not in STRATEGIES:
         raise ArchsearchError(f"--strategy {config.strategy}: unknown (known: {', '.join(sorted(STRATEGIES))})")
+    least = STRATEGIES[config.strategy].min_population
+    if config.population < least:
+        raise ArchsearchError(f"--population {config.population}: {config.strategy} needs at least {least}")
     return load_space(config.space)
+
+
+def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, budget: int) -> None:
+    """One-line errors for bad arguments, before anything slow happens."""
+    if not strategies:
+        raise ArchsearchError("--strategies: name at least one strategy")
+    if len(set(strategies)) != len(strategies):
+        raise ArchsearchError(f"--strategies {','.join(strategies)}: a strategy is named twice")
+    if seeds < 1:
+        raise ArchsearchError(f"--seeds {seeds}: must be at least 1")
+    if budget < 1:
+        raise ArchsearchError(f"--budget {budget}: must be at least 1")
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise ArchsearchError(f"--strategies: unknown {', '.join(unknown)} (known: {', '.join(sorted(STRATEGIES))})")
+    for strategy in strategies:
+        check_config(base.with_overrides(strategy=strategy, budget=budget))

@@ -36,6 +36,16 @@ class Observer(Protocol):
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None: ...
 
 
+def evaluate_unordered(evaluator: Evaluator,
+                       tasks: Sequence[tuple[Genome, int]]) -> Iterator[tuple[int, EvaluationResult]]:
+    """(task number, result) as each finishes: in parallel when the evaluator is a pool."""
+    if hasattr(evaluator, "evaluate_unordered"):
+        yield from evaluator.evaluate_unordered(tasks)
+    else:
+        for number, (genome, seed) in enumerate(tasks):
+            yield number, evaluator.evaluate(genome, seed)
+
+
 def candidate_seed(run_seed: int, genome: Genome) -> int:
     """The training seed of a genome: fixed by run seed and genome, whatever order it comes in."""
     digest = hashlib.sha256(f"{run_seed}:{genome.key}".encode()).digest()
@@ -50,18 +60,28 @@ class SearchLoop:
     journal: Journal | None = None
     observer: Observer | None = None
 
-    def run(self, generations: int, replay: Sequence[EvaluationRecord] = ()) -> list[EvaluationRecord]:
-        """Generation 0 is the strategy's first batch; `generations` more batches follow."""
+    def run(self, generations: int, replay: Sequence[EvaluationRecord] = (),
+            budget: int | None = None) -> list[EvaluationRecord]:
+        """Generation 0 is the strategy's first batch; `generations` more batches follow.
+
+        With a `budget`, the run makes exactly that many evaluations instead, whatever the strategy's
+        batch size, so strategies compare on equal terms: the last batch is cut to fit (and, as the
+        run ends there, not told). A repeated genome counts: the strategy chose to spend it."""
         replayed = {record.index: record for record in replay}
         history: list[EvaluationRecord] = []
         by_key: dict[str, EvaluationRecord] = {}
-        for generation in range(generations + 1):
+        generation = 0
+        while len(history) < budget if budget is not None else generation <= generations:
             proposals = self.strategy.ask()
+            if budget is not None:
+                proposals = proposals[: budget - len(history)]
             batch = self._evaluate_batch(proposals, generation, len(history), replayed, by_key)
             history += batch
-            self.strategy.tell(batch)
+            if budget is None or len(history) < budget:
+                self.strategy.tell(batch)
             if self.observer:
                 self.observer.on_generation(generation, history)
+            generation += 1
         return history
 
     def _evaluate_batch(self, proposals: list[Proposal], generation: int, first_index: int,
@@ -98,12 +118,7 @@ class SearchLoop:
         return [r for r in batch if r is not None]
 
     def _evaluate_all(self, tasks: list[tuple[Genome, int]]) -> Iterator[tuple[int, EvaluationResult]]:
-        """(task number, result) as each finishes: in parallel when the evaluator is a pool."""
-        if hasattr(self.evaluator, "evaluate_unordered"):
-            yield from self.evaluator.evaluate_unordered(tasks)
-        else:
-            for number, (genome, seed) in enumerate(tasks):
-                yield number, self.evaluator.evaluate(genome, seed)
+        return evaluate_unordered(self.evaluator, tasks)
 
     def _record(self, index: int, generation: int, proposal: Proposal, result: EvaluationResult,
                 cached_from: int | None = None) -> EvaluationRecord:

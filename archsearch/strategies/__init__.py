@@ -2,7 +2,7 @@
 
 Only modules in this package import DEAP (and, later, Optuna)."""
 
-from archsearch.strategies import evolution, ga, random_search, tournament  # noqa: F401  (registers them)
+from archsearch.strategies import de, evolution, ga, nsga2, optuna_tpe, random_search, tournament  # noqa: F401  (registers them)
 from archsearch.strategies.base import STRATEGIES, Proposal, Strategy, make_strategy, register
 
 __all__ = ["STRATEGIES", "Proposal", "Strategy", "make_strategy", "register"]

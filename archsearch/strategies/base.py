@@ -32,10 +32,11 @@ class Strategy(ABC):
     """Proposes batches of genomes (`ask`) and learns from their evaluations (`tell`)."""
 
     name: ClassVar[str]
+    min_population: ClassVar[int] = 2
 
     def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8) -> None:
-        if population < 2:
-            raise ValueError(f"population must be at least 2, got {population}")
+        if population < self.min_population:
+            raise ValueError(f"{self.name} needs a population of at least {self.min_population}, got {population}")
         self.space = space
         self.rng = rng
         self.population_size = population
@@ -70,6 +71,21 @@ class Strategy(ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = state["rng"]
         self.seen = set(state["seen"])
+
+
+def breed(first: EvaluationRecord, second: EvaluationRecord, mate: Callable, mutate: Callable,
+          rng: np.random.Generator, crossover_rate: float, mutation_rate: float) -> Proposal:
+    """One offspring of two parents: crossover with probability `crossover_rate`, then mutation with
+    probability `mutation_rate`, and always when crossover did not happen (so no child is a plain copy).
+    `mate(a, b)` returns two children (the first is kept); `mutate(g)` returns (genome, operator name)."""
+    genome, parents, operator = first.genome, (first.index,), ""
+    if rng.random() < crossover_rate and first.index != second.index:
+        genome, _ = mate(first.genome, second.genome)
+        parents, operator = (first.index, second.index), "crossover"
+    if not operator or rng.random() < mutation_rate:
+        genome, mutation = mutate(genome)
+        operator = f"{operator}+{mutation}" if operator else mutation
+    return Proposal(genome, parents, operator)
 
 
 STRATEGIES: dict[str, type[Strategy]] = {}

@@ -24,7 +24,7 @@ from deap import base, tools
 from archsearch.operators import mutate, two_point_crossover
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
-from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.base import Proposal, Strategy, breed, register
 
 
 class MinimiseFitness(base.Fitness):
@@ -80,14 +80,8 @@ class GeneticAlgorithm(Strategy):
 
     def _breed(self) -> Proposal:
         first, second = self.toolbox.select(self.population, 2)
-        genome, parents, operator = first.record.genome, (first.record.index,), ""
-        if self.rng.random() < self.crossover_rate and first is not second:
-            genome, _ = self.toolbox.mate(first.record.genome, second.record.genome)
-            parents, operator = (first.record.index, second.record.index), "crossover"
-        if not operator or self.rng.random() < self.mutation_rate:
-            genome, mutation = self.toolbox.mutate(genome)
-            operator = f"{operator}+{mutation}" if operator else mutation
-        return Proposal(genome, parents, operator)
+        return breed(first.record, second.record, self.toolbox.mate, self.toolbox.mutate, self.rng,
+                     self.crossover_rate, self.mutation_rate)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         for record in records:

@@ -1,0 +1,98 @@
+"""`archsearch compare`: the command line of a strategy comparison (a thin layer over `comparison`)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from archsearch.cli_options import DEFAULTS, add_training_options, add_worker_options
+from archsearch.errors import ArchsearchError
+from archsearch.quiet import import_tensorflow_quietly
+
+STRATEGIES_DEFAULT = "random,tournament,evolution,de,ga,nsga2,optuna-tpe"
+SEEDS_DEFAULT, BUDGET_DEFAULT, TEST_SIZE_DEFAULT = 3, 40, 2000
+
+
+def add_compare_parser(commands) -> None:
+    c = commands.add_parser("compare", help="compare search strategies on equal budgets over several seeds")
+    c.add_argument("space", nargs="?", help=f"search space name or .toml path (default: {DEFAULTS.space})")
+    c.add_argument("--strategies", default=STRATEGIES_DEFAULT,
+                   help=f"comma-separated strategy names (default: {STRATEGIES_DEFAULT})")
+    c.add_argument("--seeds", type=int, default=SEEDS_DEFAULT, help=f"seeds per strategy (default: {SEEDS_DEFAULT})")
+    c.add_argument("--budget", type=int, default=BUDGET_DEFAULT,
+                   help=f"evaluations per strategy and seed (default: {BUDGET_DEFAULT})")
+    c.add_argument("--population", type=int, help=f"batch size of every strategy (default: {DEFAULTS.population})")
+    c.add_argument("--out", type=Path, help="comparison directory (default: results/compare/TIMESTAMP-SPACE)")
+    add_training_options(c)
+    c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
+                   help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")
+    c.add_argument("--resume", action="store_true", help="continue the comparison in --out where it stopped")
+    add_worker_options(c)
+
+
+def _base_config(args: argparse.Namespace):
+    from archsearch.run.config import SearchConfig
+
+    given = {name: getattr(args, name) for name in (
+        "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
+        "workers", "test_size")}
+    if args.in_process:
+        given["isolate"] = False
+    return SearchConfig().with_overrides(**given)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from archsearch.run.config import check_comparison
+
+    base = _base_config(args)
+    strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
+    check_comparison(base, strategies, args.seeds, args.budget)  # bad arguments fail before slow imports
+    out = args.out or Path("results") / "compare" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(base.space).stem}"
+    if (out / "compare.json").is_file() and not args.resume:
+        raise ArchsearchError(f"{out} already holds a comparison: pass --resume to continue it, "
+                              "or choose another --out")
+    if args.resume and not (out / "compare.json").is_file():
+        raise ArchsearchError(f"--out {out}: no comparison to resume here (no compare.json)")
+    import_tensorflow_quietly()
+    from archsearch.comparison import compare
+    from archsearch.evaluation.data import load_dataset
+    from archsearch.progress import ComparisonProgress
+
+    dataset = load_dataset(base.data_dir, base.data_file)
+    total = len(strategies) * args.seeds * args.budget
+    progress = ComparisonProgress(total)
+    console = progress.console
+    console.print(f"archsearch compare: {', '.join(strategies)} on {Path(base.space).stem}, {args.seeds} seeds x "
+                  f"{args.budget} evaluations each = {total} evaluations\n"
+                  f"each candidate trains on {base.train_size} images for up to {base.epochs} epochs; "
+                  f"directory: {out}")
+    command = "archsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+    resume = f"{command} --resume" if args.out is not None else f"{command} --out {out} --resume"
+    started = time.perf_counter()
+    try:
+        with progress:
+            report = compare(base, out, strategies, args.seeds, args.budget, dataset, progress, command)
+    except KeyboardInterrupt:
+        console.print(f"\ninterrupted: every finished evaluation is in {out}/runs/*/journal.jsonl.\n"
+                      f"resume with: {resume}")
+        return 130
+    _print_summary(report, console, time.perf_counter() - started)
+    return 0
+
+
+def _print_summary(report, console, seconds: float) -> None:
+    from rich.table import Table
+
+    table = Table(title="strategies by mean rank (best validation MSE of each run)")
+    for column in ("rank", "strategy", "median best", "IQR", "median test", "mean rank", "wall s"):
+        table.add_column(column)
+    for position, row in enumerate(report.summary.itertuples(), start=1):
+        table.add_row(str(position), row.strategy, f"{row.median_best_val_mse:.5f}",
+                      f"{row.q25:.5f}-{row.q75:.5f}", f"{row.median_test_mse:.5f}", f"{row.mean_rank:.2f}",
+                      f"{row.wall_seconds:.0f}")
+    console.print(table)
+    console.print(f"took {seconds:.0f} s; written to {report.out}: summary.md (paired tests in words), results.csv, "
+                  f"evaluations.csv, {', '.join(report.files)}")

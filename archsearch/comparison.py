@@ -1,0 +1,157 @@
+"""`archsearch compare`: every strategy on every seed with the same budget, then tables, words and plots.
+
+Equal terms: on seed k every strategy gets exactly `budget` evaluations (repeats count), each trained
+with the same settings (images, epochs, patience, parameter limit) on the same data split and with the
+same per-genome training seed, so a genome two strategies both find scores the same for both. Seeds
+are the pairs of the paired tests. Each strategy x seed is an ordinary run directory under `runs/`,
+so rerunning the same command resumes where it stopped. One worker pool serves all runs of a seed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from archsearch.analysis.compare import run_evaluations, run_result, strategy_summary, summary_markdown
+from archsearch.analysis.compare_plots import (
+    save_best_so_far_plots,
+    save_final_loss_plot,
+    save_improvement_plot,
+    save_nsga2_fronts,
+)
+from archsearch.analysis.pareto import pareto_front
+from archsearch.analysis.tables import best_records
+from archsearch.api import CONFIG, open_evaluator, prepare_run_dir, run_search
+from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
+from archsearch.genome import Genome
+from archsearch.records import EvaluationRecord
+from archsearch.run.config import SearchConfig, check_comparison
+from archsearch.run.loop import Evaluator, Observer, candidate_seed, evaluate_unordered
+
+DEFAULT_STRATEGIES = ("random", "tournament", "evolution", "de", "ga", "nsga2", "optuna-tpe")
+VANILLA = "vanilla.csv"
+EvaluatorFactory = Callable[[SearchConfig, DataSplits, Path], AbstractContextManager[Evaluator]]
+
+
+@dataclass
+class ComparisonReport:
+    out: Path
+    results: pd.DataFrame
+    summary: pd.DataFrame
+    files: list[str]
+
+
+def vanilla_genome(latent_size: int) -> Genome:
+    """Input, one dense bottleneck layer, output: the autoencoder every search should beat."""
+    return Genome(encoder=(), latent_size=latent_size)
+
+
+def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEFAULT_STRATEGIES, seeds: int = 3,
+            budget: int = 40, dataset: Dataset | None = None, observer: Observer | None = None,
+            command: str = "", evaluators: EvaluatorFactory | None = None) -> ComparisonReport:
+    """Runs (or resumes) every strategy x seed, then writes results.csv, evaluations.csv, summary.md and
+    the plots into `out`. `evaluators` replaces the backprop worker pool (tests use a toy fitness)."""
+    out = Path(out)
+    check_comparison(base, strategies, seeds, budget)
+    dataset = dataset or load_dataset(base.data_dir, base.data_file)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {"command": f"`{command}`" if command else "(library call)", "strategies": ", ".join(strategies),
+                "seeds": seeds, "budget": f"{budget} evaluations per run",
+                "training": f"{base.train_size} images, up to {base.epochs} epochs (patience {base.patience}), "
+                            f"at most {base.max_params:,} parameters",
+                "validation / test images": f"{base.val_size} / {base.test_size or len(dataset.x_test)}",
+                "space": base.space, "data": dataset.source}
+    (out / "compare.json").write_text(json.dumps({"base": base.to_dict(), "strategies": list(strategies),
+                                                  "seeds": seeds, "budget": budget}, indent=2) + "\n")
+    runs: dict[tuple[str, int], list[EvaluationRecord]] = {}
+    vanilla = _read_vanilla(out)
+    open_one = evaluators or (lambda config, splits, log: open_evaluator(config, splits, log, score_test=True))
+    for seed in range(seeds):
+        seed_config = base.with_overrides(seed=seed, budget=budget)
+        splits = split(dataset, base.train_size, base.val_size, seed, base.test_size)
+        with open_one(seed_config, splits, out / "worker.log") as evaluator:
+            for strategy in strategies:
+                runs[(strategy, seed)] = _run_cell(seed_config.with_overrides(strategy=strategy),
+                                                   out / "runs" / f"{strategy}-seed{seed}", evaluator, observer)
+            bests = [best_records(records, 1) for (_, s), records in runs.items() if s == seed]
+            vanilla = _add_vanilla(vanilla, evaluator, seed, sorted({b[0].genome.latent_size for b in bests if b}))
+    vanilla.to_csv(out / VANILLA, index=False)
+    return write_comparison(out, runs, vanilla, settings)
+
+
+def _run_cell(config: SearchConfig, run_dir: Path, evaluator: Evaluator,
+              observer: Observer | None) -> list[EvaluationRecord]:
+    resume = (run_dir / CONFIG).is_file()
+    config = prepare_run_dir(config, run_dir, resume)
+    if observer is not None and hasattr(observer, "start_run"):
+        observer.start_run(config.strategy, config.seed)
+    records = run_search(config, run_dir, evaluator, resume, observer)
+    if observer is not None and hasattr(observer, "end_run"):
+        observer.end_run(records)
+    return records
+
+
+def _read_vanilla(out: Path) -> pd.DataFrame:
+    if (out / VANILLA).is_file():
+        return pd.read_csv(out / VANILLA)
+    return pd.DataFrame(columns=["seed", "latent_size", "val_mse", "test_mse", "params"])
+
+
+def _add_vanilla(vanilla: pd.DataFrame, evaluator: Evaluator, seed: int, latents: list[int]) -> pd.DataFrame:
+    """Trains the vanilla autoencoder of each latent size this seed's runs used (once; kept in vanilla.csv)."""
+    done = set(vanilla.loc[vanilla["seed"] == seed, "latent_size"])
+    genomes = [vanilla_genome(latent) for latent in latents if latent not in done]
+    tasks = [(g, candidate_seed(seed, g)) for g in genomes]
+    rows = []
+    for number, result in evaluate_unordered(evaluator, tasks):
+        rows.append({"seed": seed, "latent_size": genomes[number].latent_size, "val_mse": result.fitness,
+                     "test_mse": result.metrics.get("test_mse", float("nan")), "params": result.params})
+    if not rows:
+        return vanilla
+    added = pd.DataFrame(rows)
+    combined = added if vanilla.empty else pd.concat([vanilla, added], ignore_index=True)
+    return combined.sort_values(["seed", "latent_size"]).reset_index(drop=True)
+
+
+def write_comparison(out: Path, runs: dict[tuple[str, int], list[EvaluationRecord]], vanilla: pd.DataFrame,
+                     settings: dict) -> ComparisonReport:
+    """Derives every file of the comparison from the runs' records (cheap: no training)."""
+    results = pd.DataFrame([run_result(strategy, seed, records) for (strategy, seed), records in runs.items()])
+    evaluations = pd.concat([run_evaluations(strategy, seed, records)
+                             for (strategy, seed), records in runs.items()], ignore_index=True)
+    results.to_csv(out / "results.csv", index=False)
+    evaluations.to_csv(out / "evaluations.csv", index=False)
+    plots = save_best_so_far_plots(evaluations, out)
+    save_final_loss_plot(results, out / "final_loss.png")
+    plots.append("final_loss.png")
+    improvement = _improvement_over_vanilla(results, vanilla)
+    if not improvement.empty:
+        save_improvement_plot(improvement, out / "improvement_vs_vanilla.png")
+        plots.append("improvement_vs_vanilla.png")
+    fronts = {seed: [(float(r.result.params), r.result.fitness) for r in pareto_front(records)]
+              for (strategy, seed), records in runs.items() if strategy == "nsga2"}
+    if fronts:
+        save_nsga2_fronts(evaluations, fronts, out / "nsga2_pareto.png")
+        plots.append("nsga2_pareto.png")
+    (out / "summary.md").write_text(summary_markdown(results, settings, vanilla, plots))
+    return ComparisonReport(out, results, strategy_summary(results), plots)
+
+
+def _improvement_over_vanilla(results: pd.DataFrame, vanilla: pd.DataFrame) -> pd.DataFrame:
+    """Each run's best against the vanilla autoencoder of its seed and latent size, on test MSE (on
+    validation MSE where no test score was taken)."""
+    found = results.dropna(subset=["best_val_mse", "latent_size"])
+    if found.empty or vanilla.empty:
+        return pd.DataFrame()
+    found = found.astype({"latent_size": int, "seed": int})
+    merged = found.merge(vanilla.astype({"latent_size": int, "seed": int}), on=["seed", "latent_size"],
+                         suffixes=("", "_vanilla"))
+    ours = merged["test_mse"].fillna(merged["best_val_mse"])
+    theirs = merged["test_mse_vanilla"].fillna(merged["val_mse"])
+    merged["improvement"] = 100 * (theirs - ours) / theirs
+    return merged[["strategy", "seed", "params", "improvement", "architecture"]]

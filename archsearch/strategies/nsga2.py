@@ -1,0 +1,97 @@
+"""NSGA-II: two objectives at once, validation loss and parameter count, both minimised.
+
+The result is not one winner but a Pareto front: every candidate that no other beats on both loss and
+size. Each generation breeds `population` offspring from parents chosen by binary tournaments on
+(non-domination rank, then crowding distance), with the GA's two-point crossover and layer mutations;
+survivors are chosen from parents and offspring together by DEAP's `selNSGA2` (non-dominated sorting,
+then crowding distance within the last front that fits).
+
+DEAP supplies the sorting and crowding; the Fitness type is a module-level class (no `creator`), and
+the tournaments draw from the strategy's own Generator, not from the global `random`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from deap import base, tools
+
+from archsearch.operators import mutate, two_point_crossover
+from archsearch.records import EvaluationRecord
+from archsearch.space import SearchSpace
+from archsearch.strategies.base import Proposal, Strategy, breed, register
+
+# DEAP's crowding distance subtracts objective values: infinity (a failed candidate) would give NaN.
+_FAILED_VALUE = 1e300
+
+
+class LossAndSizeFitness(base.Fitness):
+    weights = (-1.0, -1.0)
+
+
+class Candidate:
+    """A journal record with its two-objective DEAP fitness; lives only inside the strategy."""
+
+    __slots__ = ("record", "fitness")
+
+    def __init__(self, record: EvaluationRecord) -> None:
+        self.record = record
+        self.fitness = LossAndSizeFitness(tuple(v if math.isfinite(v) else _FAILED_VALUE
+                                                for v in record.result.objectives))
+
+
+def rank_and_crowding(candidates: Sequence[Candidate]) -> dict[int, tuple[int, float]]:
+    """(front number, crowding distance) of each candidate, keyed by id()."""
+    ranks: dict[int, tuple[int, float]] = {}
+    for number, front in enumerate(tools.sortNondominated(list(candidates), len(candidates))):
+        tools.emo.assignCrowdingDist(front)
+        for candidate in front:
+            ranks[id(candidate)] = (number, candidate.fitness.crowding_dist)
+    return ranks
+
+
+@register
+class NSGA2(Strategy):
+    name = "nsga2"
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+                 crossover_rate: float = 0.5, mutation_rate: float = 0.8) -> None:
+        super().__init__(space, rng, population)
+        self.crossover_rate, self.mutation_rate = crossover_rate, mutation_rate
+        self.population: list[Candidate] = []
+        self._ranks: dict[int, tuple[int, float]] = {}
+
+    def ask(self) -> list[Proposal]:
+        if not self.population:
+            return [self.fresh_sample() for _ in range(self.population_size)]
+        self._ranks = rank_and_crowding(self.population)
+        return [self.novel(self._breed) for _ in range(self.population_size)]
+
+    def _select(self) -> Candidate:
+        """Binary tournament: the lower front wins, then the larger crowding distance."""
+        first, second = (self.population[int(i)] for i in self.rng.choice(len(self.population), 2, replace=False))
+        rank = {c: (self._ranks[id(c)][0], -self._ranks[id(c)][1], c.record.index) for c in (first, second)}
+        return min((first, second), key=rank.__getitem__)
+
+    def _breed(self) -> Proposal:
+        return breed(self._select().record, self._select().record,
+                     lambda a, b: two_point_crossover(a, b, self.space, self.rng),
+                     lambda g: mutate(g, self.space, self.rng), self.rng, self.crossover_rate, self.mutation_rate)
+
+    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+        pool: dict[str, Candidate] = {}
+        for candidate in [*self.population, *(Candidate(r) for r in records)]:
+            self.seen.add(candidate.record.genome.key)
+            pool.setdefault(candidate.record.genome.key, candidate)  # a cache hit does not crowd the front
+        ordered = sorted(pool.values(), key=lambda c: c.record.index)  # selNSGA2's ties follow input order
+        self.population = tools.selNSGA2(ordered, min(self.population_size, len(ordered)))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "population": [c.record.to_dict() for c in self.population]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.population = [Candidate(EvaluationRecord.from_dict(r)) for r in state["population"]]

@@ -1,0 +1,98 @@
+"""Optuna's TPE sampler as a strategy: the baseline every other strategy is compared with.
+
+It searches the very same space (as conditional parameters, see `optuna_space`) through Optuna's
+ask/tell interface, so it shares our evaluator, budget, journal and de-duplication. A batch is
+`population` trials asked together; TPE's constant liar keeps them apart. A failed or invalid
+candidate is told as a failed trial.
+
+Reproducible and resumable with plain data: each batch is sampled by a `TPESampler` seeded from the
+strategy's Generator, and the state is the list of finished trials, from which the in-memory study is
+rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import distribution_to_json, json_to_distribution
+from optuna.trial import TrialState
+
+from archsearch.records import EvaluationRecord
+from archsearch.space import SearchSpace
+from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.optuna_space import suggest_genome
+
+
+@register
+class OptunaTPE(Strategy):
+    name = "optuna-tpe"
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+                 startup_trials: int = 10, duplicate_tries: int = 20) -> None:
+        super().__init__(space, rng, population)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress bar reports the trials
+        self.startup_trials, self.duplicate_tries = startup_trials, duplicate_tries
+        self.study = optuna.create_study(direction="minimize")
+        self.known: dict[str, float | None] = {}  # genome key -> fitness told (None: failed)
+        self.finished: list[dict[str, Any]] = []  # every trial told, as plain data (the state)
+        self.pending: list[optuna.Trial] = []
+
+    def ask(self) -> list[Proposal]:
+        self.study.sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31)),
+                                                        n_startup_trials=self.startup_trials)
+        proposals = []
+        for _ in range(self.population_size):
+            trial, genome = self._ask_new()
+            self.pending.append(trial)
+            self.seen.add(genome.key)
+            proposals.append(Proposal(genome, (), "tpe"))
+        return proposals
+
+    def _ask_new(self):
+        """A trial whose genome was not evaluated before: repeats are told their known result at once
+        (TPE learns from them) and asked again, so no evaluation of the budget is spent twice."""
+        for _ in range(self.duplicate_tries):
+            trial = self.study.ask()
+            genome = self.space.repair(suggest_genome(trial, self.space), self.rng)
+            if genome.key not in self.known:
+                return trial, genome
+            self._tell(trial, self.known[genome.key])
+        return trial, genome
+
+    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+        for trial, record in zip(self.pending, records):
+            fitness = record.result.fitness if record.result.ok and math.isfinite(record.result.fitness) else None
+            self.known[record.genome.key] = fitness
+            self._tell(trial, fitness)
+        self.pending = []
+
+    def _tell(self, trial: optuna.Trial, fitness: float | None) -> None:
+        if fitness is None:
+            self.study.tell(trial, state=TrialState.FAIL)
+        else:
+            self.study.tell(trial, fitness)
+        self.finished.append({
+            "params": trial.params,
+            "distributions": {n: distribution_to_json(d) for n, d in trial.distributions.items()},
+            "value": fitness,
+        })
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "known": dict(self.known), "finished": list(self.finished)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.known = dict(state["known"])
+        self.finished = list(state["finished"])
+        self.study = optuna.create_study(direction="minimize")
+        self.study.add_trials([
+            optuna.trial.create_trial(
+                params=t["params"],
+                distributions={n: json_to_distribution(d) for n, d in t["distributions"].items()},
+                value=t["value"], state=TrialState.FAIL if t["value"] is None else TrialState.COMPLETE)
+            for t in self.finished])
+        self.pending = []
