@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from archsearch.analysis.export import FinalMetrics, export_candidate
+from archsearch.analysis.lineage import LineageObserver, OptunaLineage
 from archsearch.analysis.pareto import pareto_front, write_pareto
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records, evaluations_frame
@@ -92,6 +93,10 @@ def run_search(config: SearchConfig, run_dir: Path, evaluator: Evaluator, resume
     journal = Journal(run_dir / JOURNAL)
     replay = journal.read() if resume else []
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
+    if config.optuna_storage:
+        lineage = OptunaLineage(config.optuna_storage, str(run_dir), space, multi_objective=config.strategy == "nsga2")
+        lineage.sync(replay)
+        observer = LineageObserver(lineage, observer)
     loop = SearchLoop(strategy, evaluator, config.seed, journal, observer)
     records = loop.run(config.generations, replay, config.budget)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)

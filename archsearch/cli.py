@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
-        "max_params", "final_train_size", "final_epochs", "data_dir", "data_file", "workers")}
+        "max_params", "final_train_size", "final_epochs", "data_dir", "data_file", "workers", "optuna_storage")}
     if args.in_process:
         given["isolate"] = False
     if args.resume:

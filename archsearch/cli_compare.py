@@ -38,7 +38,7 @@ def _base_config(args: argparse.Namespace):
 
     given = {name: getattr(args, name) for name in (
         "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
-        "workers", "test_size")}
+        "workers", "test_size", "optuna_storage")}
     if args.in_process:
         given["isolate"] = False
     return SearchConfig().with_overrides(**given)

@@ -26,3 +26,6 @@ def add_worker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes training candidates side by side "
                                                     "(default: one per core; the history does not depend on it)")
     parser.add_argument("--in-process", action="store_true", help="train in this process (no worker process)")
+    parser.add_argument("--optuna-storage", help="also record every evaluation as an Optuna trial, with its "
+                                                 "lineage, in this storage (e.g. sqlite:///archsearch.db; browse "
+                                                 "with optuna-dashboard); the study is named after the run directory")

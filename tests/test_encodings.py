@@ -32,3 +32,23 @@ def test_optuna_parameters_round_trip_every_valid_genome(any_space):
                    for name, value in params.items())
         trial = optuna.trial.FixedTrial(params)
         assert suggest_genome(trial, any_space) == genome
+
+
+def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):
+    from archsearch.api import prepare_run_dir, run_search
+    from archsearch.run.config import SearchConfig
+
+    storage = f"sqlite:///{tmp_path / 'lineage.db'}"
+    config = SearchConfig(strategy="ga", population=4, generations=2, optuna_storage=storage)
+    run_dir = tmp_path / "run"
+    records = run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, toy_evaluator)
+    run_search(prepare_run_dir(config, run_dir, resume=True), run_dir, toy_evaluator)  # a resume adds nothing
+    trials = optuna.load_study(study_name=str(run_dir), storage=storage).get_trials()
+    assert len(trials) == len(records) == 12
+    by_index = {t.user_attrs["index"]: t for t in trials}
+    for record in records:
+        trial = by_index[record.index]
+        assert trial.value == record.result.fitness
+        assert trial.user_attrs["generation"] == record.generation
+        assert trial.user_attrs["parents"] == list(record.parents)
+        assert trial.user_attrs["operator"] == record.operator

@@ -125,3 +125,19 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("archsearch: error: ") and message in lines[0], done.stderr
+
+
+def test_compare_on_a_real_subset_writes_every_file(fashion_mnist, tmp_path):
+    out = tmp_path / "comparison"
+    done = archsearch("compare", "--seeds", "2", "--budget", "3", "--population", "4", "--train-size", "200",
+                      "--val-size", "100", "--test-size", "200", "--epochs", "1", "--out", str(out),
+                      "--optuna-storage", f"sqlite:///{tmp_path / 'lineage.db'}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("results.csv", "evaluations.csv", "summary.md", "best_vs_evaluations.png", "best_vs_seconds.png",
+                 "final_loss.png", "improvement_vs_vanilla.png", "nsga2_pareto.png", "runs/nsga2-seed0/pareto.csv"):
+        assert (out / name).stat().st_size > 0, name
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 7 * 2 and (results["evaluations"] == 3).all() and (results["epochs"] <= 3).all()
+    assert results["test_mse"].between(0, 1).all()  # every best candidate was also scored on test images
+    vanilla = pd.read_csv(out / "vanilla.csv")
+    assert (vanilla["test_mse"] > 0).all() and set(vanilla["seed"]) == {0, 1}

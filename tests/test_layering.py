@@ -23,9 +23,10 @@ def test_core_and_strategies_do_not_import_keras(module):
     assert not loaded & {"keras", "tensorflow", "torch", "jax"}
 
 
-def test_only_strategies_import_deap():
-    assert "deap" not in modules_loaded_by("archsearch.operators")
-    assert "deap" in modules_loaded_by("archsearch.strategies")
+def test_only_strategies_import_deap_and_optuna():
+    for core in ("archsearch.operators", "archsearch.space_file", "archsearch.records"):
+        assert not modules_loaded_by(core) & {"deap", "optuna"}
+    assert {"deap", "optuna"} <= modules_loaded_by("archsearch.strategies")
 
 
 def test_builder_does_not_import_evolution():

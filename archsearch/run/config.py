@@ -22,7 +22,7 @@ from archsearch.strategies import STRATEGIES
 # Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
 # history) differ from the single-threaded workers'. The number of workers changes nothing.
 RESUMABLE_CHANGES = {"generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size",
-                     "recycle_after", "workers"}
+                     "recycle_after", "workers", "optuna_storage"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class SearchConfig:
     isolate: bool = True
     workers: int = 0
     recycle_after: int = 20
+    # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
+    # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
+    optuna_storage: str | None = None
 
     @property
     def evaluations(self) -> int:

@@ -1,6 +1,7 @@
 """Search strategies behind one batch ask/tell interface, registered by name.
 
-Only modules in this package import DEAP (and, later, Optuna)."""
+Only modules in this package import DEAP; Optuna is imported here (the `optuna-tpe` strategy and its
+space encoding) and by `analysis.lineage`, which records runs as Optuna studies."""
 
 from archsearch.strategies import de, evolution, ga, nsga2, optuna_tpe, random_search, tournament  # noqa: F401  (registers them)
 from archsearch.strategies.base import STRATEGIES, Proposal, Strategy, make_strategy, register

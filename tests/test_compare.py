@@ -1,0 +1,91 @@
+"""Strategy comparisons on equal budgets, on the toy fitness: every file, equal spend, resume, words."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from archsearch.analysis.compare import paired_test
+from archsearch.analysis.pareto import pareto_front
+from archsearch.comparison import DEFAULT_STRATEGIES, compare
+from archsearch.evaluation.data import Dataset
+from archsearch.genome import Genome, LayerGene
+from archsearch.records import FAILED, OK, EvaluationRecord, EvaluationResult
+from archsearch.run.config import SearchConfig
+from archsearch.run.loop import SearchLoop
+from archsearch.strategies import STRATEGIES, make_strategy
+
+FILES = ["results.csv", "evaluations.csv", "summary.md", "best_vs_evaluations.png", "best_vs_seconds.png",
+         "final_loss.png", "improvement_vs_vanilla.png", "nsga2_pareto.png"]
+
+
+@pytest.fixture
+def small_dataset():
+    rng = np.random.default_rng(0)
+    return Dataset(rng.random((80, 12, 12, 1), dtype=np.float32), rng.random((20, 12, 12, 1), dtype=np.float32),
+                   source="synthetic")
+
+
+def run_toy_comparison(out, dataset, toy, seeds=2, budget=10):
+    config = SearchConfig(population=4, train_size=40, val_size=20, epochs=3)
+    return compare(config, out, DEFAULT_STRATEGIES, seeds, budget, dataset,
+                   evaluators=lambda config, splits, log: nullcontext(toy))
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_a_budget_is_exactly_that_many_evaluations(name, conv_space, toy_evaluator):
+    strategy = make_strategy(name, conv_space, np.random.default_rng(0), population=4)
+    records = SearchLoop(strategy, toy_evaluator, seed=0).run(generations=99, budget=13)  # 13: not a multiple of 4
+    assert [r.index for r in records] == list(range(13))
+
+
+def test_every_strategy_of_a_comparison_gets_the_same_budget(tmp_path, small_dataset, toy_evaluator):
+    report = run_toy_comparison(tmp_path, small_dataset, toy_evaluator)
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert sorted(results["strategy"].unique()) == sorted(DEFAULT_STRATEGIES)
+    assert len(results) == len(DEFAULT_STRATEGIES) * 2
+    assert (results["evaluations"] == 10).all()  # the same number of evaluations ...
+    assert (results["epochs"] <= 10 * 3).all()  # ... each of at most the same epochs
+    configs = [json.loads(p.read_text()) for p in sorted((tmp_path / "runs").glob("*/config.json"))]
+    settings = {json.dumps({k: v for k, v in c.items() if k not in ("strategy", "seed")}, sort_keys=True)
+                for c in configs}
+    assert len(configs) == len(results) and len(settings) == 1  # ... and the same data and training settings
+    evaluations = pd.read_csv(tmp_path / "evaluations.csv")
+    assert evaluations.groupby(["strategy", "seed"]).size().eq(10).all()
+    assert list(report.summary["strategy"]) and set(report.files) <= set(FILES)
+
+
+def test_a_comparison_writes_every_file_and_resumes_without_training(tmp_path, small_dataset, toy_evaluator):
+    run_toy_comparison(tmp_path, small_dataset, toy_evaluator)
+    for name in FILES:
+        assert (tmp_path / name).stat().st_size > 0, name
+    summary = (tmp_path / "summary.md").read_text()
+    assert all(f"| {name} |" in summary for name in DEFAULT_STRATEGIES)
+    assert "vs `random`" in summary and "vs `optuna-tpe`" in summary
+    first, calls = (tmp_path / "results.csv").read_text(), toy_evaluator.calls
+    run_toy_comparison(tmp_path, small_dataset, toy_evaluator)  # everything is in the journals already
+    assert toy_evaluator.calls == calls
+    assert (tmp_path / "results.csv").read_text() == first
+
+
+def test_paired_test_in_plain_words():
+    rows = [{"strategy": s, "seed": seed, "best_val_mse": value}
+            for seed in range(5) for s, value in (("ga", 0.01 + seed * 1e-3), ("random", 0.02 + seed * 1e-3))]
+    results = pd.DataFrame(rows)
+    assert paired_test(results, "ga", "random").startswith("`ga` vs `random`: lower on 5 of 5 seeds, higher on 0")
+    assert "p = 0.031, significant at the 5% level" in paired_test(results, "ga", "random")
+    assert "p = 1.000, not significant" in paired_test(results, "random", "ga")
+
+
+def test_pareto_front_keeps_only_undominated_successes():
+    def record(index, loss, params, status=OK):
+        genome = Genome((LayerGene("conv", 8 * (index + 1), 3, 1, "relu"),), 16)
+        return EvaluationRecord(index, 0, genome, EvaluationResult(status, loss, params))
+
+    records = [record(0, 0.05, 100), record(1, 0.04, 300), record(2, 0.06, 200), record(3, 0.03, 900),
+               record(4, 0.01, 50, FAILED)]
+    assert [r.index for r in pareto_front(records)] == [0, 1, 3]
