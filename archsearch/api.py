@@ -1,4 +1,5 @@
 """The library entry points the CLI wraps: `search` (run or resume) and `export` (top K of a run).
+`open_evaluator` and `run_search` are its parts that `archsearch.comparison` runs once per strategy x seed.
 
 A run directory holds `config.json`, `space.toml` (the space as it was), `journal.jsonl` (the record),
 `evaluations.csv`, `progress.png` and `best/`.

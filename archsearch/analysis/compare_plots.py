@@ -3,7 +3,6 @@ final results spread over seeds, what the winners gain over a vanilla autoencode
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +20,13 @@ def _best_so_far(values: np.ndarray) -> np.ndarray:
 
 
 def _median_band(axis, x: np.ndarray, curves: np.ndarray, colour: str, label: str) -> None:
-    curves = np.where(np.isfinite(curves), curves, np.nan)
-    if np.all(np.isnan(curves)):
+    """Drawn only where every seed has a result: a median over fewer seeds would jump about."""
+    complete = np.all(np.isfinite(curves), axis=0)
+    if not complete.any():
         return
-    with warnings.catch_warnings():  # before a run's first result its curve is empty (NaN): no line there
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low, mid, high = np.nanquantile(curves, [0.25, 0.5, 0.75], axis=0)
-    axis.plot(x, mid, color=colour, label=label)
-    axis.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
+    low, mid, high = np.quantile(curves[:, complete], [0.25, 0.5, 0.75], axis=0)
+    axis.plot(x[complete], mid, color=colour, label=label)
+    axis.fill_between(x[complete], low, high, color=colour, alpha=0.15, linewidth=0)
 
 
 def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path) -> list[str]:
