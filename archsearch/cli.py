@@ -148,6 +148,9 @@ def _print_report(report, console, seconds: float) -> None:
         f"the model {verdict}")
     console.print(f"written: {report.run_dir}/best/model.keras (load with keras.models.load_model), "
                   f"genome.json, summary.txt, reconstructions.png; {report.run_dir}/evaluations.csv")
+    if (report.run_dir / "pareto.csv").is_file():
+        console.print(f"Pareto front (validation MSE against parameters): {report.run_dir}/pareto.csv, pareto.png; "
+                      f"retrain and export all of it with: archsearch export {report.run_dir} --pareto")
 
 
 def _export(args: argparse.Namespace) -> int:
