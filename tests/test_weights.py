@@ -1,0 +1,71 @@
+"""Weight evolution's foundations: weights as one (population, n_params) array, and one batched forward
+pass for the whole population that agrees with Keras run individual by individual."""
+
+import numpy as np
+import pytest
+
+from archsearch.builder import build_autoencoder
+from archsearch.evaluation.population_forward import PopulationForward
+from archsearch.evaluation.weights import WeightLayout
+from archsearch.genome import Genome, LayerGene
+
+GENOMES = {
+    "dense": Genome((LayerGene("dense", units=24, activation="tanh"),), 2),
+    "conv stride 2, batch-norm, pool": Genome((LayerGene("conv", 6, 3, 2, "relu"), LayerGene("batchnorm"),
+                                               LayerGene("pool"), LayerGene("dropout", rate=0.2)), 4),
+    "conv kernel 5, dense": Genome((LayerGene("conv", 4, 5, 1, "elu"), LayerGene("dense", units=16,
+                                                                                activation="relu")), 3),
+    "evolved decoder": Genome((LayerGene("conv", 4, 3, 2, "relu"),), 4,
+                              decoder=(LayerGene("dense", units=32, activation="relu"),
+                                       LayerGene("conv", 5, 5, 2, "tanh"))),
+}
+
+
+@pytest.fixture(params=sorted(GENOMES))
+def model(request):
+    built = build_autoencoder(GENOMES[request.param], (12, 12, 1))
+    rng = np.random.default_rng(1)
+    for variable in built.autoencoder.non_trainable_weights:  # batch-norm statistics as after training
+        shape = tuple(variable.shape)
+        variable.assign(rng.uniform(0.5, 1.5, shape) if "variance" in variable.path else rng.normal(0, 0.3, shape))
+    return built.autoencoder
+
+
+def test_flatten_and_unflatten_round_trip(model):
+    layout = WeightLayout.of(model)
+    vector = layout.flatten(model)
+    assert vector.shape == (layout.n_params,) == (model.count_params() - sum(
+        int(np.prod(w.shape)) for w in model.non_trainable_weights),)
+    rows = layout.unflatten(np.stack([vector, vector * 2]))
+    for original, row in zip(model.trainable_weights, rows):
+        np.testing.assert_array_equal(row[0], np.asarray(original))
+        np.testing.assert_array_equal(row[1], 2 * np.asarray(original))
+    layout.assign(model, vector + 1)
+    np.testing.assert_allclose(layout.flatten(model), vector + 1)
+    with pytest.raises(ValueError, match="population"):
+        layout.unflatten(vector)
+
+
+def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_images):
+    images = tiny_images[0][:5]
+    forward = PopulationForward(model)
+    population = np.random.default_rng(2).normal(0, 0.3, (4, forward.layout.n_params)).astype(np.float32)
+    outputs = np.asarray(forward.forward(population, images))
+    mse, mae = forward.fitness(population, images), forward.fitness(population, images, loss="mae")
+    for i, weights in enumerate(population):
+        forward.layout.assign(model, weights)
+        expected = model.predict(images, verbose=0)
+        np.testing.assert_allclose(outputs[i], expected, atol=2e-5)
+        np.testing.assert_allclose(mse[i], np.mean((expected - images) ** 2), rtol=1e-4)
+        np.testing.assert_allclose(mae[i], np.mean(np.abs(expected - images)), rtol=1e-4)
+    assert len(set(np.round(mse, 6))) == 4  # different weights, different fitness
+
+
+def test_a_fixed_target_can_differ_from_the_input(model, tiny_images):
+    images = tiny_images[0][:3]
+    forward = PopulationForward(model)
+    population = np.zeros((2, forward.layout.n_params), np.float32)
+    target = 0.1 + 0.8 * images  # the seed experiment scales targets to [0.1, 0.9]
+    output = np.asarray(forward.forward(population, images))
+    np.testing.assert_allclose(forward.fitness(population, images, target, loss="mae"),
+                               np.abs(output - target[None]).reshape(2, -1).mean(axis=1), rtol=1e-5)
