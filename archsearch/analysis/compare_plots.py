@@ -8,15 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archsearch.analysis.plots import plt, save_pareto_plot
+from archsearch.analysis.plots import best_so_far, plt, save_pareto_plot
 
 
 def _colours(strategies: list[str]) -> dict[str, str]:
     return {s: f"C{i % 10}" for i, s in enumerate(strategies)}
-
-
-def _best_so_far(values: np.ndarray) -> np.ndarray:
-    return np.fmin.accumulate(np.where(np.isfinite(values), values, np.inf))
 
 
 def _median_band(axis, x: np.ndarray, curves: np.ndarray, colour: str, label: str) -> None:
@@ -47,10 +43,10 @@ def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path) -> list[s
                     continue
                 fitness = np.where(run["status"] == "ok", run["fitness"], np.inf).astype(float)
                 if axis_name == "evaluations":
-                    curves.append(_best_so_far(fitness))
+                    curves.append(best_so_far(fitness))
                 else:  # step function of the clock: the best among the evaluations finished by then
                     order = np.argsort(run["wall_seconds"].to_numpy(), kind="stable")
-                    times, best = run["wall_seconds"].to_numpy()[order], _best_so_far(fitness[order])
+                    times, best = run["wall_seconds"].to_numpy()[order], best_so_far(fitness[order])
                     positions = np.searchsorted(times, clock, side="right") - 1
                     curves.append(np.where(positions >= 0, best[np.maximum(positions, 0)], np.inf))
             width = max(len(c) for c in curves)

@@ -32,11 +32,17 @@ def save_reconstructions(images: np.ndarray, reconstructions: np.ndarray, path: 
     plt.close(fig)
 
 
+def best_so_far(values: np.ndarray) -> np.ndarray:
+    """The running minimum, failures (NaN/inf) ignored: inf until the first success."""
+    values = np.asarray(values, dtype=float)
+    return np.fmin.accumulate(np.where(np.isfinite(values), values, np.inf))
+
+
 def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "") -> None:
     """Each evaluation's validation MSE and the best so far, against evaluations."""
     values = np.asarray(fitness_by_index, dtype=float)
     finite = np.where(np.isfinite(values), values, np.nan)
-    best = np.fmin.accumulate(np.where(np.isfinite(values), values, np.inf))
+    best = best_so_far(values)
     fig, axis = plt.subplots(figsize=(6, 3.5))
     axis.scatter(np.arange(len(values)), finite, s=10, alpha=0.5, label="evaluation")
     axis.plot(np.arange(len(values)), np.where(np.isfinite(best), best, np.nan), color="C3", label="best so far")
