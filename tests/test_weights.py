@@ -1,10 +1,12 @@
 """Weight evolution's foundations: weights as one (population, n_params) array, and one batched forward
 pass for the whole population that agrees with Keras run individual by individual."""
 
+import keras
 import numpy as np
 import pytest
 
 from archsearch.builder import build_autoencoder
+from archsearch.builder.seed_network import build_seed_network
 from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weights import WeightLayout
 from archsearch.genome import Genome, LayerGene
@@ -21,16 +23,43 @@ GENOMES = {
 }
 
 
-@pytest.fixture(params=sorted(GENOMES))
+
+
+def valid_transposed_stride_2() -> keras.Model:
+    """Layers the builder never makes: 'valid' transposed convolutions with stride 2, a shared-input
+    batch-norm, and a dense layer on a 4-D tensor."""
+    image = keras.Input((12, 12, 1))
+    x = keras.layers.BatchNormalization()(image)
+    x = keras.layers.Conv2D(3, 3, strides=2, activation="tanh")(x)  # 5x5
+    x = keras.layers.Dense(4, activation="relu")(x)
+    x = keras.layers.Conv2DTranspose(2, 3, strides=2, activation="relu")(x)  # 11x11
+    x = keras.layers.Conv2DTranspose(1, 2, activation="sigmoid")(x)  # 12x12
+    return keras.Model(image, x)
+
+
+MODELS = {name: (lambda genome=genome: build_autoencoder(genome, (12, 12, 1)).autoencoder)
+          for name, genome in GENOMES.items()}
+MODELS["seed network (28x28)"] = lambda: build_seed_network(filters=3).autoencoder
+MODELS["valid transposed, stride 2"] = valid_transposed_stride_2
+
+
+def images_for(model, tiny_images, count):
+    """`count` tiny images, resized to the model's input."""
+    images = tiny_images[0][:count]
+    size = model.input_shape[1]
+    return images if size == 12 else np.asarray(keras.ops.image.resize(images, (size, size)))
+
+
+@pytest.fixture(params=sorted(MODELS))
 def model(request):
-    built = build_autoencoder(GENOMES[request.param], (12, 12, 1))
+    built = MODELS[request.param]()
     rng = np.random.default_rng(1)
-    for variable in built.autoencoder.non_trainable_weights:  # batch-norm statistics as after training
+    for variable in built.non_trainable_weights:  # batch-norm statistics as after training
         if "moving" not in variable.path:
             continue
         shape = tuple(variable.shape)
         variable.assign(rng.uniform(0.5, 1.5, shape) if "variance" in variable.path else rng.normal(0, 0.3, shape))
-    return built.autoencoder
+    return built
 
 
 def test_flatten_and_unflatten_round_trip(model):
@@ -49,7 +78,7 @@ def test_flatten_and_unflatten_round_trip(model):
 
 
 def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_images):
-    images = tiny_images[0][:5]
+    images = images_for(model, tiny_images, 5)
     forward = PopulationForward(model)
     population = np.random.default_rng(2).normal(0, 0.3, (4, forward.layout.n_params)).astype(np.float32)
     outputs = np.asarray(forward.forward(population, images))
@@ -64,7 +93,7 @@ def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_image
 
 
 def test_a_fixed_target_can_differ_from_the_input(model, tiny_images):
-    images = tiny_images[0][:3]
+    images = images_for(model, tiny_images, 3)
     forward = PopulationForward(model)
     population = np.zeros((2, forward.layout.n_params), np.float32)
     target = 0.1 + 0.8 * images  # the seed experiment scales targets to [0.1, 0.9]
