@@ -1,0 +1,100 @@
+"""The weight-strategy interface: batch ask/tell over flat weight vectors, the twin of the architecture
+strategies' ask/tell over genomes.
+
+A weight strategy proposes a (population, n_params) array and learns from one loss per row; it never
+sees a model, so every strategy runs unchanged on a toy function and on a network. Fitness is a loss,
+minimised. Every random number comes from the one Generator it is given.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+WEIGHT_STRATEGIES: dict[str, type["WeightStrategy"]] = {}
+
+
+def register(cls: type["WeightStrategy"]) -> type["WeightStrategy"]:
+    WEIGHT_STRATEGIES[cls.name] = cls
+    return cls
+
+
+def make_weight_strategy(name: str, initial: np.ndarray, rng: np.random.Generator, population: int,
+                         **options: Any) -> "WeightStrategy":
+    if name not in WEIGHT_STRATEGIES:
+        raise ValueError(f"unknown weight strategy {name!r}; choose one of {', '.join(sorted(WEIGHT_STRATEGIES))}")
+    return WEIGHT_STRATEGIES[name](initial, rng, population, **options)
+
+
+class WeightStrategy(ABC):
+    """Proposes populations of weight vectors (`ask`) and learns from their losses (`tell`).
+
+    `initial` is one starting vector (n,) or several (k, n), for example fresh initialisations of
+    the network; strategies that keep a population use them as its first members."""
+
+    name: ClassVar[str]
+    min_population: ClassVar[int] = 2
+
+    def __init__(self, initial: np.ndarray, rng: np.random.Generator, population: int) -> None:
+        if population < self.min_population:
+            raise ValueError(f"{self.name} needs a population of at least {self.min_population}, got {population}")
+        initial = np.atleast_2d(np.asarray(initial, np.float32))
+        self.initial = initial
+        self.n_params = initial.shape[1]
+        self.rng = rng
+        self.population_size = population
+        self.generation = 0
+        self.best_vector = initial[0].copy()
+        self.best_fitness = float("inf")
+        self._asked: np.ndarray | None = None
+
+    def ask(self) -> np.ndarray:
+        """The next population to evaluate, (population, n_params) float32."""
+        self._asked = np.asarray(self._ask(), np.float32)
+        return self._asked
+
+    def tell(self, fitness: np.ndarray) -> None:
+        """The losses of the population last asked, in its order. NaN counts as the worst loss."""
+        if self._asked is None:
+            raise RuntimeError("tell() without ask()")
+        fitness = np.asarray(fitness, np.float64)
+        if fitness.shape != (len(self._asked),):
+            raise ValueError(f"expected {len(self._asked)} losses, got shape {fitness.shape}")
+        fitness = np.where(np.isfinite(fitness), fitness, np.inf)
+        best = int(np.argmin(fitness))
+        if fitness[best] < self.best_fitness:
+            self.best_fitness, self.best_vector = float(fitness[best]), self._asked[best].copy()
+        self._tell(self._asked, fitness)
+        self._asked = None
+        self.generation += 1
+
+    @property
+    def solution(self) -> np.ndarray:
+        """The vector to keep at the end: the best evaluated one, or a strategy's own estimate."""
+        return self.best_vector
+
+    @abstractmethod
+    def _ask(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def _tell(self, population: np.ndarray, fitness: np.ndarray) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly (arrays and numbers; save it with numpy or pickle)."""
+        state = {key: copy.deepcopy(value) for key, value in vars(self).items() if key != "rng"}
+        return {"rng": copy.deepcopy(self.rng.bit_generator.state), "attributes": state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+        vars(self).update(copy.deepcopy(state["attributes"]))
+
+
+def centred_ranks(fitness: np.ndarray) -> np.ndarray:
+    """Rank-based fitness shaping: the lowest loss gets +0.5, the highest -0.5, evenly spaced, so the
+    update ignores the losses' scale and outliers."""
+    ranks = np.empty(len(fitness))
+    ranks[np.argsort(fitness, kind="stable")] = np.arange(len(fitness))
+    return 0.5 - ranks / max(len(fitness) - 1, 1)

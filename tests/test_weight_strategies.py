@@ -1,0 +1,97 @@
+"""The weight-strategy contract, run against every registered weight strategy on a toy least-squares
+problem (no Keras): shapes, determinism, exact continuation from saved state, NaN handling, and that
+each one makes real progress."""
+
+import numpy as np
+import pytest
+
+from archsearch.strategies.weights import WEIGHT_STRATEGIES, make_weight_strategy
+
+N_PARAMS = 20
+POPULATION = 16
+
+
+def toy_problem(seed: int = 0):
+    """A least-squares loss per row of a population: mean((x A - b)^2), minimum 0."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(N_PARAMS, 30)) / np.sqrt(N_PARAMS)
+    b = rng.normal(size=30) * 0.3
+    return lambda population: np.mean((np.asarray(population, np.float64) @ a - b) ** 2, axis=1)
+
+
+def start(name: str, seed: int = 0, **options):
+    initial = np.random.default_rng(100).normal(0, 0.5, (4, N_PARAMS)).astype(np.float32)
+    return make_weight_strategy(name, initial, np.random.default_rng(seed), POPULATION, **options)
+
+
+def run(strategy, loss, generations: int) -> list[np.ndarray]:
+    asked = []
+    for _ in range(generations):
+        population = strategy.ask()
+        asked.append(population)
+        strategy.tell(loss(population))
+    return asked
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
+def test_asks_a_float32_population_of_the_right_shape(name):
+    strategy = start(name)
+    population = strategy.ask()
+    assert population.shape == (POPULATION, N_PARAMS) and population.dtype == np.float32
+    assert np.isfinite(population).all() and len(np.unique(population, axis=0)) > 1
+    with pytest.raises(ValueError, match="losses"):
+        strategy.tell(np.zeros(POPULATION - 1))
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
+def test_improves_the_toy_loss(name):
+    loss = toy_problem()
+    strategy = start(name)
+    first = loss(strategy.ask())
+    strategy.tell(first)
+    run(strategy, loss, 150)
+    assert loss(strategy.solution[None])[0] < 0.5 * np.median(first)
+    assert strategy.best_fitness <= first.min()
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
+def test_same_seed_same_populations_and_different_seed_differs(name):
+    loss = toy_problem()
+    one, two, other = (run(start(name, seed), loss, 5) for seed in (3, 3, 4))
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(one, other))
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
+def test_saved_state_continues_exactly(name):
+    loss = toy_problem()
+    strategy = start(name)
+    run(strategy, loss, 3)
+    state = strategy.state_dict()
+    expected = run(strategy, loss, 3)
+    restored = start(name, seed=99)
+    restored.load_state_dict(state)
+    for a, b in zip(expected, run(restored, loss, 3)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
+def test_nan_losses_count_as_worst_and_do_not_poison_the_search(name):
+    loss = toy_problem()
+    strategy = start(name)
+    for generation in range(20):
+        population = strategy.ask()
+        losses = loss(population)
+        losses[::3] = np.nan  # a third of every population diverges
+        strategy.tell(losses)
+    assert np.isfinite(strategy.solution).all() and np.isfinite(strategy.best_fitness)
+
+
+def test_unknown_strategy_and_bad_population_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown weight strategy 'sgd'"):
+        start("sgd")
+    with pytest.raises(ValueError, match="even"):
+        make_weight_strategy("es", np.zeros(3), np.random.default_rng(0), 5)
+    with pytest.raises(ValueError, match="use es"):
+        make_weight_strategy("cma-es", np.zeros(20), np.random.default_rng(0), 8, max_params=10)
