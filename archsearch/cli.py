@@ -13,6 +13,7 @@ from pathlib import Path
 
 from archsearch.cli_compare import add_compare_parser, run_compare
 from archsearch.cli_options import DEFAULTS, add_training_options, add_worker_options
+from archsearch.cli_weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.run.config import SearchConfig, check_config
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_worker_options(s)
 
     add_compare_parser(commands)
+    add_evolve_weights_parser(commands)
 
     e = commands.add_parser("export", help="retrain and export a run's best candidates")
     e.add_argument("run_dir", type=Path)
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             return _search(args)
         if args.command == "compare":
             return run_compare(args)
+        if args.command == "evolve-weights":
+            return run_evolve_weights(args)
         return _export(args)
     except ArchsearchError as exc:
         print(f"archsearch: error: {exc}", file=sys.stderr)

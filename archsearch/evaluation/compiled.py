@@ -2,12 +2,13 @@
 
 Weight evolution calls the same population forward pass thousands of times; run eagerly, dispatching
 each op costs more than the arithmetic on small networks. TensorFlow gets a graph (`tf.function`,
-without XLA: on CPU, XLA's grouped convolutions ran 5x slower than TensorFlow's own, measured in
+one per input shape, without XLA: on CPU, XLA's grouped convolutions ran 5x slower than TensorFlow's own, measured in
 `benchmarks/weight_evolution.py`), JAX gets `jax.jit`, PyTorch runs eagerly.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import keras
@@ -18,12 +19,33 @@ def compile_function(function: Callable) -> Callable:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(function)
+        logger = tf.get_logger()
+        if not any(isinstance(f, _DropRetracingNotice) for f in logger.filters):
+            logger.addFilter(_DropRetracingNotice())
+        graphs: dict[tuple, Callable] = {}
+
+        def call(*tensors):
+            """One graph per input shapes, each traced once (`reduce_retracing` would hide the static
+            shapes the pass needs)."""
+            key = tuple(tuple(t.shape) for t in tensors)
+            if key not in graphs:
+                graphs[key] = tf.function(function)
+            return graphs[key](*tensors)
+
+        return call
     if backend == "jax":
         import jax
 
         return jax.jit(function)
     return function
+
+
+class _DropRetracingNotice(logging.Filter):
+    """TensorFlow warns when one function traces for several shapes in a row; tracing once per shape
+    is this module's design (a population, one solution, the test set), so that notice is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 def convolution(x, kernel, strides: int, padding: str):

@@ -54,3 +54,17 @@ class WeightLayout:
         """Loads one flat vector into the model (to export or check an individual)."""
         for variable, value in zip(model.trainable_weights, self.unflatten(np.asarray(vector)[None])):
             variable.assign(value[0])
+
+    def initial(self, rng: np.random.Generator, count: int = 1) -> np.ndarray:
+        """`count` fresh initialisations (count, n_params), drawn as Keras' defaults are (Glorot uniform
+        kernels, zero biases and betas, unit gammas) but from `rng`, so a seeded run repeats."""
+        columns = []
+        for path, shape, size in zip(self.paths, self.shapes, self.sizes):
+            name = path.rsplit("/", 1)[-1]
+            if name == "kernel":
+                receptive = int(np.prod(shape[:-2], dtype=np.int64))
+                limit = np.sqrt(6.0 / (receptive * (shape[-2] + shape[-1])))
+                columns.append(rng.uniform(-limit, limit, (count, size)))
+            else:
+                columns.append(np.full((count, size), 1.0 if name == "gamma" else 0.0))
+        return np.concatenate(columns, axis=1).astype(np.float32)

@@ -1,0 +1,121 @@
+"""`archsearch evolve-weights`: evolve one network's weights without gradients, and keep what it made.
+
+The network is the seed experiment's (`seed-network`), a genome file, a search space (a genome drawn
+from it with the seed) or any `.keras` autoencoder. The run directory gets `history.csv`,
+`fitness.png` (the curve), `reconstructions.png` (the targets over reconstructions every few
+generations), `model.keras` (the evolved autoencoder, a plain Keras file) and `summary.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from archsearch.analysis.weight_plots import save_fitness_curve, save_reconstruction_strip
+from archsearch.builder import build_autoencoder
+from archsearch.builder.seed_network import SEED_NETWORK, build_seed_network
+from archsearch.errors import ArchsearchError
+from archsearch.evaluation.data import Dataset
+from archsearch.evaluation.population_forward import PopulationForward
+from archsearch.evaluation.weight_evolution import GenerationRecord, WeightEvolutionSettings, evolve_weights
+from archsearch.genome import Genome
+from archsearch.space_file import load_space
+
+SNAPSHOT_ROWS = 6
+FIT_THESE_IMAGES = 100  # up to this many training images, the run is about fitting them: watch those
+
+
+@dataclass(frozen=True)
+class Network:
+    model: keras.Model
+    description: str
+    genome: Genome | None = None
+
+
+def resolve_network(spec: str, seed: int, image_shape: tuple[int, ...]) -> Network:
+    """`seed-network`, a genome `.json`, a `.keras` model or a search space (name or `.toml`)."""
+    if spec == SEED_NETWORK:
+        return Network(build_seed_network().autoencoder, "the seed experiment's conv autoencoder (latent 2)")
+    path = Path(spec)
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise ArchsearchError(f"{spec}: no such model file")
+        return Network(keras.models.load_model(path, compile=False), f"the model in {path}")
+    if path.suffix == ".json":
+        try:
+            genome = Genome.from_json(path.read_text())
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ArchsearchError(f"{spec}: not a readable genome file ({exc})") from None
+        return Network(build_autoencoder(genome, image_shape).autoencoder, genome.describe(), genome)
+    space = load_space(spec)
+    genome = space.sample(np.random.default_rng(seed))
+    return Network(build_autoencoder(genome, image_shape).autoencoder,
+                   f"{genome.describe()} (drawn from {spec} with seed {seed})", genome)
+
+
+def balanced_sample(dataset: Dataset, count: int, seed: int) -> np.ndarray:
+    """`count` training images, as many of each class as possible (10 gives one per class), in class
+    order; the first of each class is taken, so the set does not depend on the seed. Without labels,
+    a seeded random choice."""
+    if count < 1 or count > len(dataset.x_train):
+        raise ArchsearchError(f"--samples {count}: must lie between 1 and {len(dataset.x_train)}")
+    if dataset.y_train is None:
+        return dataset.x_train[np.random.default_rng(seed).choice(len(dataset.x_train), count, replace=False)]
+    classes = np.unique(dataset.y_train)
+    per_class = [np.flatnonzero(dataset.y_train == c) for c in classes]
+    chosen = [indices[i] for i in range(max(map(len, per_class))) for indices in per_class if i < len(indices)]
+    return dataset.x_train[chosen[:count]]
+
+
+def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray,
+                       settings: WeightEvolutionSettings, seed: int, out: Path,
+                       on_generation=None) -> dict:
+    """Runs the evolution and writes the run directory; returns the summary it saved."""
+    out.mkdir(parents=True, exist_ok=True)
+    model = network.model
+    forward = PopulationForward(model)  # fails here, before any work, on a layer it cannot batch
+    watched = x_train if len(x_train) <= FIT_THESE_IMAGES else x_val
+    shown = watched[:10]
+    snapshots: list[tuple[int, np.ndarray]] = []
+    every = max(1, settings.generations // SNAPSHOT_ROWS)
+
+    def observe(record: GenerationRecord, strategy) -> None:
+        if record.generation % every == 0 or record.generation == 1:
+            snapshots.append((record.generation, np.asarray(forward.forward(strategy.solution[None], shown))[0]))
+        if on_generation is not None:
+            on_generation(record, strategy)
+
+    outcome = evolve_weights(model, x_train, settings, np.random.default_rng(seed), monitor=watched,
+                             on_generation=observe)
+    last = outcome.history[-1].generation
+    if not snapshots or snapshots[-1][0] != last:
+        snapshots.append((last, np.asarray(forward.forward(outcome.solution[None], shown))[0]))
+    solution = outcome.solution[None]
+    summary = {
+        "network": network.description, "params": forward.layout.n_params, "seed": seed,
+        "settings": settings.to_dict(), "train_images": len(x_train),
+        "generations": outcome.generations, "evaluations": outcome.history[-1].evaluations,
+        "seconds": round(outcome.seconds, 2),
+        "monitor": "training images" if watched is x_train else "validation images",
+        f"train_{settings.loss}": float(forward.fitness(solution, x_train, settings.targets(x_train),
+                                                        settings.loss, None)[0]),
+        f"val_{settings.loss}": float(forward.fitness(solution, x_val, settings.targets(x_val), settings.loss)[0]),
+        "val_mse": float(forward.fitness(solution, x_val)[0]),
+        "test_mse": float(forward.fitness(solution, x_test)[0]) if len(x_test) else math.nan,
+    }
+    pd.DataFrame([asdict(r) for r in outcome.history]).to_csv(out / "history.csv", index=False)
+    title = f"{settings.strategy}, population {settings.population}, {network.description}"
+    save_fitness_curve(outcome.history, out / "fitness.png", settings.loss, title=title[:110])
+    save_reconstruction_strip(settings.targets(shown), snapshots, out / "reconstructions.png",
+                              title=f"{settings.strategy}: targets over reconstructions")
+    model.save(out / "model.keras")
+    if network.genome is not None:
+        (out / "genome.json").write_text(network.genome.to_json(indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
