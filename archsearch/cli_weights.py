@@ -8,6 +8,8 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
+
 from archsearch.builder.seed_network import SEED_NETWORK
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
@@ -88,6 +90,12 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     x_val = dataset.x_train[-args.val_size:]  # the end of the training file, which small samples never reach
     x_test = dataset.x_test if args.test_size is None else dataset.x_test[:args.test_size]
     network = resolve_network(args.network, args.seed, x_train.shape[1:])
+    try:  # refuse bad strategy settings before any work
+        WEIGHT_STRATEGIES[settings.strategy].check(
+            sum(int(np.prod(w.shape)) for w in network.model.trainable_weights), settings.population,
+            **settings.options)
+    except (ValueError, TypeError) as exc:
+        raise ArchsearchError(f"--strategy {settings.strategy}: {exc}") from None
     out = args.out or Path("results/weights") / f"{time.strftime('%Y%m%d-%H%M%S')}-{settings.strategy}"
     console = Console(stderr=True)
     console.print(f"[bold]evolve-weights[/] {settings.strategy}, population {settings.population}, "

@@ -17,7 +17,8 @@ def modules_loaded_by(module: str) -> set[str]:
 
 
 @pytest.mark.parametrize("module", ["archsearch.genome", "archsearch.space_file", "archsearch.operators",
-                                    "archsearch.records", "archsearch.strategies", "archsearch.run.loop"])
+                                    "archsearch.records", "archsearch.strategies", "archsearch.strategies.weights",
+                                    "archsearch.run.loop"])
 def test_core_and_strategies_do_not_import_keras(module):
     loaded = modules_loaded_by(module)
     assert not loaded & {"keras", "tensorflow", "torch", "jax"}

@@ -71,6 +71,12 @@ class WeightStrategy(ABC):
         self._asked = None
         self.generation += 1
 
+    @classmethod
+    def check(cls, n_params: int, population: int, **options: Any) -> None:
+        """Raises ValueError/TypeError for settings this strategy refuses, without building it for
+        `n_params` weights (so a command can refuse before any work)."""
+        cls(np.zeros((1, min(n_params, 8)), np.float32), np.random.default_rng(0), population, **options)
+
     @property
     def solution(self) -> np.ndarray:
         """The vector to keep at the end: the best evaluated one, or a strategy's own estimate."""

@@ -33,10 +33,13 @@ class CMAES(WeightStrategy):
 
     def __init__(self, initial, rng, population: int, sigma: float = 0.1, max_params: int = MAX_PARAMS) -> None:
         super().__init__(initial, rng, population)
-        if self.n_params > max_params:
-            raise ValueError(f"cma-es adapts a full covariance of n x n: {self.n_params:,} weights is over its "
-                             f"limit of {max_params:,}; use es for networks this size")
+        _check_size(self.n_params, max_params)
         self.cma = cma.Strategy(centroid=self.initial[0].astype(np.float64), sigma=float(sigma), lambda_=population)
+
+    @classmethod
+    def check(cls, n_params: int, population: int, **options) -> None:
+        super().check(n_params, population, **options)
+        _check_size(n_params, options.get("max_params", MAX_PARAMS))
 
     def _ask(self) -> np.ndarray:
         z = self.rng.standard_normal((self.population_size, self.n_params))
@@ -53,3 +56,9 @@ class CMAES(WeightStrategy):
     @property
     def solution(self) -> np.ndarray:
         return np.asarray(self.cma.centroid, np.float32)
+
+
+def _check_size(n_params: int, max_params: int) -> None:
+    if n_params > max_params:
+        raise ValueError(f"cma-es adapts a full covariance of n x n: {n_params:,} weights is over its "
+                         f"limit of {max_params:,}; use es for networks this size")
