@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.builder.seed_network import SEED_NETWORK
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
 
 DEFAULT_SAMPLES = 2000
+SEED_NETWORK = "seed-network"  # builder.seed_network.SEED_NETWORK; importing it here would load Keras noisily
 
 
 def add_evolve_weights_parser(commands) -> None:

@@ -49,6 +49,13 @@ def test_seeded_runs_repeat(tiny_images):
     assert histories[0] == histories[1] and histories[0] != histories[2]
 
 
+def test_the_command_names_the_seed_network_as_the_builder_does():
+    from archsearch.builder.seed_network import SEED_NETWORK
+    from archsearch.cli_weights import SEED_NETWORK as COMMAND_DEFAULT
+
+    assert COMMAND_DEFAULT == SEED_NETWORK
+
+
 def test_evolve_weights_command_writes_a_loadable_model(tiny_images, tmp_path):
     data = tmp_path / "tiny.npz"
     np.savez(data, x_train=(np.concatenate(tiny_images) * 255).astype(np.uint8))
