@@ -1,9 +1,8 @@
 """`ga`: a generational GA over weight vectors.
 
 Parents are paired with a bias to fitness (linear ranking: the best is twice as likely as the median
-to be drawn); a child takes each weight from one parent or the other under a uniform random mask
-(drawn afresh for every weight matrix, i.e. every weight); Gaussian mutation then perturbs a fraction
-of its weights. The mutation size adapts to progress by the 1/5 success rule: when more than a fifth
+to be drawn); a child takes each entry of every weight matrix from one parent or the other under a
+uniform random mask; Gaussian mutation then perturbs a fraction of its weights. The mutation size adapts to progress by the 1/5 success rule: when more than a fifth
 of the children beat their better parent it grows, otherwise it shrinks. The best `elite` vectors
 pass unchanged and are re-scored each generation.
 """
