@@ -17,6 +17,11 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help=f"maximum epochs per candidate (default: {DEFAULTS.epochs})")
     parser.add_argument("--max-params", type=int,
                         help=f"candidates above this are invalid (default: {DEFAULTS.max_params})")
+    add_data_options(parser)
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Where the images come from (default: Fashion-MNIST from the Debian package, else Keras)."""
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--data-dir", help="directory with the Fashion-MNIST IDX files")
     data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from archsearch.cli_options import add_data_options
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
@@ -43,9 +44,7 @@ def add_evolve_weights_parser(commands) -> None:
     w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--out", type=Path, help="run directory (default: results/weights/TIMESTAMP-STRATEGY)")
-    data = w.add_mutually_exclusive_group()
-    data.add_argument("--data-dir", help="directory with the Fashion-MNIST IDX files")
-    data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
+    add_data_options(w)
 
 
 def _settings(args: argparse.Namespace):

@@ -2,8 +2,9 @@
 
 Parents are paired with a bias to fitness (linear ranking: the best is twice as likely as the median
 to be drawn); a child takes each entry of every weight matrix from one parent or the other under a
-uniform random mask; Gaussian mutation then perturbs a fraction of its weights. The mutation size adapts to progress by the 1/5 success rule: when more than a fifth
-of the children beat their better parent it grows, otherwise it shrinks. The best `elite` vectors
+uniform random mask; Gaussian mutation then perturbs a fraction of its weights. The mutation size
+adapts to progress by the 1/5 success rule: when more than a fifth of the children beat their better
+parent it grows, otherwise it shrinks. The best `elite` vectors
 pass unchanged and are re-scored each generation.
 """
 
