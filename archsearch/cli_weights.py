@@ -8,8 +8,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
-
 from archsearch.cli_options import add_data_options
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
@@ -81,18 +79,17 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from archsearch.evaluation.data import load_dataset
-    from archsearch.evolve import balanced_sample, evolve_weights_run, resolve_network
+    from archsearch.evaluation.weights import WeightLayout
+    from archsearch.evolve import evolve_weights_run, resolve_network, sample_split
 
     settings = _settings(args)
     dataset = load_dataset(args.data_dir, args.data_file)
-    x_train = balanced_sample(dataset, args.samples, args.seed)
-    x_val = dataset.x_train[-args.val_size:]  # the end of the training file, which small samples never reach
+    x_train, x_val = sample_split(dataset, args.samples, args.val_size, args.seed)
     x_test = dataset.x_test if args.test_size is None else dataset.x_test[:args.test_size]
     network = resolve_network(args.network, args.seed, x_train.shape[1:])
     try:  # refuse bad strategy settings before any work
-        WEIGHT_STRATEGIES[settings.strategy].check(
-            sum(int(np.prod(w.shape)) for w in network.model.trainable_weights), settings.population,
-            **settings.options)
+        WEIGHT_STRATEGIES[settings.strategy].check(WeightLayout.of(network.model).n_params, settings.population,
+                                                   **settings.options)
     except (ValueError, TypeError) as exc:
         raise ArchsearchError(f"--strategy {settings.strategy}: {exc}") from None
     out = args.out or Path("results/weights") / f"{time.strftime('%Y%m%d-%H%M%S')}-{settings.strategy}"

@@ -59,18 +59,23 @@ def resolve_network(spec: str, seed: int, image_shape: tuple[int, ...]) -> Netwo
                    f"{genome.describe()} (drawn from {spec} with seed {seed})", genome)
 
 
-def balanced_sample(dataset: Dataset, count: int, seed: int) -> np.ndarray:
-    """`count` training images, as many of each class as possible (10 gives one per class), in class
-    order; the first of each class is taken, so the set does not depend on the seed. Without labels,
-    a seeded random choice."""
-    if count < 1 or count > len(dataset.x_train):
-        raise ArchsearchError(f"--samples {count}: must lie between 1 and {len(dataset.x_train)}")
+def sample_split(dataset: Dataset, count: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` training images, as many of each class as possible (10 gives one per class, the first of
+    each, so the set does not depend on the seed; without labels, a seeded random choice), and
+    `val_size` validation images from the rest of the training file, never among them."""
+    n = len(dataset.x_train)
+    if count < 1 or count + val_size > n:
+        raise ArchsearchError(f"--samples {count}: must lie between 1 and {n - val_size} "
+                              f"({n} training images minus {val_size} for validation)")
     if dataset.y_train is None:
-        return dataset.x_train[np.random.default_rng(seed).choice(len(dataset.x_train), count, replace=False)]
-    classes = np.unique(dataset.y_train)
-    per_class = [np.flatnonzero(dataset.y_train == c) for c in classes]
-    chosen = [indices[i] for i in range(max(map(len, per_class))) for indices in per_class if i < len(indices)]
-    return dataset.x_train[chosen[:count]]
+        order = np.random.default_rng(seed).permutation(n)
+        chosen = order[:count]
+    else:
+        per_class = [np.flatnonzero(dataset.y_train == c) for c in np.unique(dataset.y_train)]
+        chosen = np.array([indices[i] for i in range(max(map(len, per_class)))
+                           for indices in per_class if i < len(indices)][:count])
+    rest = np.setdiff1d(np.arange(n), chosen)
+    return dataset.x_train[chosen], dataset.x_train[rest[-val_size:]]
 
 
 def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray,

@@ -49,6 +49,19 @@ def test_seeded_runs_repeat(tiny_images):
     assert histories[0] == histories[1] and histories[0] != histories[2]
 
 
+def test_samples_are_balanced_and_never_among_the_validation_images():
+    from archsearch.evaluation.data import Dataset
+    from archsearch.evolve import sample_split
+
+    images = np.arange(60, dtype=np.float32).reshape(60, 1, 1, 1)  # each image is its own index
+    labelled = Dataset(images, images[:5], y_train=np.arange(60) % 3, source="test")
+    train, val = sample_split(labelled, 6, 50, seed=0)
+    assert sorted(train.ravel()) == [0, 1, 2, 3, 4, 5]  # two of each class, the first ones
+    unlabelled = Dataset(images, images[:5], source="test")
+    train, val = sample_split(unlabelled, 10, 50, seed=0)
+    assert len(train) == 10 and len(val) == 50 and not set(train.ravel()) & set(val.ravel())
+
+
 def test_the_command_names_the_seed_network_as_the_builder_does():
     from archsearch.builder.seed_network import SEED_NETWORK
     from archsearch.cli_weights import SEED_NETWORK as COMMAND_DEFAULT
