@@ -22,11 +22,11 @@ from archsearch.analysis.pareto import pareto_front, write_pareto
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.errors import ArchsearchError, ResumeError
-from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig, check_config
+from archsearch.run.inner import FinalTrainer, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Evaluator, Observer, SearchLoop
 from archsearch.space_file import load_space, resolve_space_path
@@ -75,11 +75,9 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, obse
 @contextmanager
 def open_evaluator(config: SearchConfig, splits: DataSplits, log_path: Path | None = None,
                    score_test: bool = False) -> Iterator[Evaluator]:
-    """The backprop evaluator of `config` on `splits`: a pool of worker processes unless `isolate` is off.
-    With `score_test`, every candidate is also scored on the test images (for reports)."""
-    evaluator = BackpropEvaluator(splits.x_train, splits.x_val,
-                                  TrainingSettings(config.epochs, config.patience, config.max_params),
-                                  x_test=splits.x_test if score_test else None)
+    """The evaluator of `config` on `splits` (backprop or weight evolution): a pool of worker processes
+    unless `isolate` is off. With `score_test`, every candidate is also scored on the test images."""
+    evaluator = make_evaluator(config, splits, score_test)
     if not config.isolate:
         yield evaluator
         return
@@ -115,10 +113,10 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
     final = None
     if best:
         splits = final_splits(config, dataset)
-        log(f"retraining the best genome (#{best[0].index}) on {len(splits.x_train)} images for up to "
-            f"{config.final_epochs} epochs, then scoring it on {len(splits.x_test)} test images ...")
-        final = export_candidate(best[0].genome, splits, config.final_epochs,
-                                 config.seed, run_dir / "best", best[0].result.fitness)
+        train = FinalTrainer(config)
+        log(f"retraining the best genome (#{best[0].index}) on {len(splits.x_train)} images with "
+            f"{train.description}, then scoring it on {len(splits.x_test)} test images ...")
+        final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / "best", best[0].result.fitness)
     return SearchReport(run_dir, records, best, final)
 
 
@@ -143,12 +141,13 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     splits = final_splits(config, dataset)
     target = Path(to) if to else run_dir / "export"
+    train = FinalTrainer(config)
     written = []
     for rank, record in enumerate(best, start=1):
         directory = target / f"{'front' if pareto else 'rank'}{rank}_{record.genome.key}"
         log(f"[{rank}/{len(best)}] retraining #{record.index} ({record.genome.describe()}) on "
-            f"{len(splits.x_train)} images for up to {config.final_epochs} epochs ...")
-        written.append((directory, export_candidate(record.genome, splits, config.final_epochs, config.seed,
+            f"{len(splits.x_train)} images with {train.description} ...")
+        written.append((directory, export_candidate(record.genome, splits, train, config.seed,
                                                     directory, record.result.fitness)))
     (target / "index.json").write_text(json.dumps(
         [{"rank": i + 1, "directory": str(d.name), "test_mse": m.test_mse, "params": m.params}

@@ -12,7 +12,13 @@ import time
 from pathlib import Path
 
 from archsearch.cli_compare import add_compare_parser, run_compare
-from archsearch.cli_options import DEFAULTS, add_training_options, add_worker_options
+from archsearch.cli_options import (
+    DEFAULTS,
+    add_inner_options,
+    add_training_options,
+    add_worker_options,
+    inner_overrides,
+)
 from archsearch.cli_weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
@@ -23,8 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archsearch", description="Genetic algorithms that design autoencoders.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    s = commands.add_parser("search", help="search for the best autoencoder",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s = commands.add_parser("search", help="search for the best autoencoder")
     s.add_argument("space", nargs="?", help=f"search space name in search_spaces/ or a .toml path "
                                             f"(default: {DEFAULTS.space})")
     s.add_argument("--strategy", help=f"search strategy (default: {DEFAULTS.strategy})")
@@ -39,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training images for retraining the best (default: {DEFAULTS.final_train_size})")
     s.add_argument("--final-epochs", type=int,
                    help=f"epochs for retraining the best (default: {DEFAULTS.final_epochs})")
+    s.add_argument("--final-weight-generations", type=int,
+                   help=f"with --inner weights: generations for evolving the best "
+                        f"(default: {DEFAULTS.final_weight_generations})")
+    add_inner_options(s)
     s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     add_worker_options(s)
 
@@ -72,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
-        "max_params", "final_train_size", "final_epochs", "data_dir", "data_file", "workers", "optuna_storage")}
+        "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
+        "workers", "optuna_storage")}
+    given.update(inner_overrides(args))
     if args.in_process:
         given["isolate"] = False
     if args.resume:
@@ -104,7 +115,7 @@ def _search(args: argparse.Namespace) -> int:
     console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
                   f"{_budget_words(config)}, seed {config.seed}\n"
                   f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
-                  f"each candidate trains on {config.train_size} for up to {config.epochs} epochs\n"
+                  f"{config.candidate_training()}\n"
                   f"run directory: {out}")
     started = time.perf_counter()
     try:
@@ -115,7 +126,7 @@ def _search(args: argparse.Namespace) -> int:
         console.print(f"\ninterrupted: every finished evaluation is in {out / api.JOURNAL}.\n"
                       f"resume with: archsearch search --out {out} --resume")
         return 130
-    _print_report(report, console, time.perf_counter() - started)
+    _print_report(report, config, console, time.perf_counter() - started)
     return 0
 
 
@@ -125,7 +136,7 @@ def _budget_words(config: SearchConfig) -> str:
     return f"{config.generations} generations = {config.evaluations} evaluations"
 
 
-def _print_report(report, console, seconds: float) -> None:
+def _print_report(report, config: SearchConfig, console, seconds: float) -> None:
     from rich.table import Table
 
     table = Table(title="best candidates (validation MSE during the search)")
@@ -135,7 +146,8 @@ def _print_report(report, console, seconds: float) -> None:
         t = r.genome.training
         table.add_row(str(rank), str(r.index), str(r.generation), f"{r.result.fitness:.5f}",
                       f"{r.result.params:,}", str(r.genome.latent_size), r.genome.describe(),
-                      f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}")
+                      f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}"
+                      if config.inner == "backprop" else f"evolved ({config.weight_strategy})")
     console.print(table)
     failed = sum(not r.result.ok for r in report.records)
     console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
@@ -147,7 +159,7 @@ def _print_report(report, console, seconds: float) -> None:
     change = 100 * (final.test_mse / final.pca_test_mse - 1)
     verdict = f"beats it by {-change:.0f}%" if final.beats_pca else f"does NOT beat it ({change:.0f}% higher)"
     console.print(
-        f"best model, retrained on {final.train_images} images for {final.epochs} epochs: "
+        f"best model, retrained on {final.train_images} images with {final.trained_by}: "
         f"test MSE {final.test_mse:.5f}; PCA with {final.latent_size} components: {final.pca_test_mse:.5f}; "
         f"the model {verdict}")
     console.print(f"written: {report.run_dir}/best/model.keras (load with keras.models.load_model), "

@@ -8,7 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from archsearch.cli_options import DEFAULTS, add_training_options, add_worker_options
+from archsearch.cli_options import (
+    DEFAULTS,
+    add_inner_options,
+    add_training_options,
+    add_worker_options,
+    inner_overrides,
+)
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
 
@@ -27,6 +33,7 @@ def add_compare_parser(commands) -> None:
     c.add_argument("--population", type=int, help=f"batch size of every strategy (default: {DEFAULTS.population})")
     c.add_argument("--out", type=Path, help="comparison directory (default: results/compare/TIMESTAMP-SPACE)")
     add_training_options(c)
+    add_inner_options(c)
     c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
                    help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")
     c.add_argument("--resume", action="store_true", help="continue the comparison in --out where it stopped")
@@ -39,6 +46,7 @@ def _base_config(args: argparse.Namespace):
     given = {name: getattr(args, name) for name in (
         "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
         "workers", "test_size", "optuna_storage")}
+    given.update(inner_overrides(args))
     if args.in_process:
         given["isolate"] = False
     return SearchConfig().with_overrides(**given)
@@ -67,7 +75,7 @@ def run_compare(args: argparse.Namespace) -> int:
     console = progress.console
     console.print(f"archsearch compare: {', '.join(strategies)} on {Path(base.space).stem}, {args.seeds} seeds x "
                   f"{args.budget} evaluations each = {total} evaluations\n"
-                  f"each candidate trains on {base.train_size} images for up to {base.epochs} epochs; "
+                  f"{base.candidate_training()}; "
                   f"directory: {out}")
     command = "archsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
     resume = f"{command} --resume" if args.out is not None else f"{command} --out {out} --resume"

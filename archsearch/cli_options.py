@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
 
+from archsearch.errors import ArchsearchError
 from archsearch.run.config import SearchConfig
 
 DEFAULTS = SearchConfig()
@@ -34,3 +38,42 @@ def add_worker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optuna-storage", help="also record every evaluation as an Optuna trial, with its "
                                                  "lineage, in this storage (e.g. sqlite:///archsearch.db; browse "
                                                  "with optuna-dashboard); the study is named after the run directory")
+
+
+def add_inner_options(parser: argparse.ArgumentParser) -> None:
+    """How candidates are trained: backprop, or weight evolution without gradients."""
+    inner = parser.add_argument_group("inner loop", "how each candidate's weights are trained")
+    inner.add_argument("--inner", choices=("backprop", "weights"),
+                       help=f"backprop, or evolve the weights without gradients (default: {DEFAULTS.inner})")
+    inner.add_argument("--weight-strategy", help=f"with --inner weights: es, ga, ga-mutation or cma-es "
+                                                 f"(default: {DEFAULTS.weight_strategy})")
+    inner.add_argument("--weight-population", type=int,
+                       help=f"weight vectors per generation (default: {DEFAULTS.weight_population})")
+    inner.add_argument("--weight-generations", type=int,
+                       help=f"generations per candidate (default: {DEFAULTS.weight_generations})")
+    inner.add_argument("--weight-batch", type=int,
+                       help=f"training images scored per generation, 0: all (default: {DEFAULTS.weight_batch})")
+    inner.add_argument("--weight-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="a weight strategy setting, e.g. sigma=0.05 (repeatable)")
+
+
+def inner_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The `SearchConfig` fields the inner-loop options set (None where not given)."""
+    given = {name: getattr(args, name) for name in (
+        "inner", "weight_strategy", "weight_population", "weight_generations", "weight_batch")}
+    given["weight_options"] = parse_options(args.weight_option, "--weight-option") if args.weight_option else None
+    return given
+
+
+def parse_options(items: Sequence[str], flag: str) -> dict[str, Any]:
+    """NAME=VALUE pairs, each VALUE a JSON number or true/false."""
+    options = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        try:
+            if not separator or not name.strip():
+                raise ValueError
+            options[name.strip()] = json.loads(value)
+        except ValueError:
+            raise ArchsearchError(f"{flag} {item}: expected NAME=VALUE with a number or true/false") from None
+    return options

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
 
-from archsearch.cli_options import add_data_options
+from archsearch.cli_options import add_data_options, parse_options
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
@@ -60,13 +59,7 @@ def _settings(args: argparse.Namespace):
         except ValueError:
             raise ArchsearchError(f"--target-range {args.target_range}: expected LOW,HIGH such as 0.1,0.9") from None
         target_range = (low, high)
-    options = {}
-    for item in args.option:
-        name, _, value = item.partition("=")
-        try:
-            options[name.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            raise ArchsearchError(f"--option {item}: expected NAME=VALUE with a number or true/false") from None
+    options = parse_options(args.option, "--option")
     return WeightEvolutionSettings(
         strategy=args.strategy, population=args.population, generations=args.generations,
         batch_size=args.batch or None, loss=args.loss, target_range=target_range, time_limit=args.time_limit,

@@ -62,7 +62,7 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
     out.mkdir(parents=True, exist_ok=True)
     settings = {"command": f"`{command}`" if command else "(library call)", "strategies": ", ".join(strategies),
                 "seeds": seeds, "budget": f"{budget} evaluations per run",
-                "training": f"{base.train_size} images, up to {base.epochs} epochs (patience {base.patience}), "
+                "training": f"{base.candidate_training()}, "
                             f"at most {base.max_params:,} parameters",
                 "validation / test images": f"{base.val_size} / {base.test_size or len(dataset.x_test)}",
                 "space": base.space, "data": dataset.source}

@@ -26,6 +26,7 @@ from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weight_evolution import GenerationRecord, WeightEvolutionSettings, evolve_weights
 from archsearch.genome import Genome
 from archsearch.space_file import load_space
+from archsearch.strategies.weights import make_weight_strategy
 
 SNAPSHOT_ROWS = 6
 FIT_THESE_IMAGES = 100  # up to this many training images, the run is about fitting them: watch those
@@ -96,8 +97,8 @@ def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray,
         if on_generation is not None:
             on_generation(record, strategy)
 
-    outcome = evolve_weights(model, x_train, settings, np.random.default_rng(seed), monitor=watched,
-                             on_generation=observe)
+    outcome = evolve_weights(model, x_train, settings, np.random.default_rng(seed), make_weight_strategy,
+                             monitor=watched, on_generation=observe, forward=forward)
     last = outcome.history[-1].generation
     if not snapshots or snapshots[-1][0] != last:
         snapshots.append((last, np.asarray(forward.forward(outcome.solution[None], shown))[0]))

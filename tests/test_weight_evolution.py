@@ -12,7 +12,7 @@ from archsearch.builder import build_autoencoder
 from archsearch.cli import main
 from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights
 from archsearch.genome import Genome, LayerGene
-from archsearch.strategies.weights import WEIGHT_STRATEGIES
+from archsearch.strategies.weights import WEIGHT_STRATEGIES, make_weight_strategy
 
 TINY = Genome((LayerGene("dense", units=4, activation="tanh"),), 2)  # 1,322 weights on 12x12 images
 # ga-mutation is the weak baseline of the published attempts: it must improve, but slowly
@@ -26,7 +26,8 @@ def evolve(name: str, images: np.ndarray, seed: int = 0, generations: int = 40):
     model = build_autoencoder(TINY, images.shape[1:]).autoencoder
     settings = WeightEvolutionSettings(strategy=name, population=16, generations=generations, batch_size=None,
                                        monitor_every=1, options=OPTIONS[name])
-    return model, evolve_weights(model, images, settings, np.random.default_rng(seed), monitor=images)
+    rng = np.random.default_rng(seed)
+    return model, evolve_weights(model, images, settings, rng, make_weight_strategy, monitor=images)
 
 
 @pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))

@@ -14,9 +14,10 @@ import numpy as np
 from archsearch.analysis.baselines import pca_test_mse
 from archsearch.analysis.plots import save_reconstructions
 from archsearch.builder import build_autoencoder, describe
-from archsearch.evaluation.backprop import TrainingSettings, fresh_keras_state, train_autoencoder
+from archsearch.evaluation.backprop import fresh_keras_state
 from archsearch.evaluation.data import DataSplits
 from archsearch.genome import Genome
+from archsearch.run.inner import FinalTrainer
 from archsearch.run.loop import candidate_seed
 
 
@@ -26,7 +27,8 @@ class FinalMetrics:
     latent_size: int
     params: int
     train_images: int
-    epochs: int
+    epochs: int  # or generations, when trained by weight evolution
+    trained_by: str
     train_seconds: float
     val_mse: float
     test_mse: float
@@ -37,29 +39,31 @@ class FinalMetrics:
         return self.test_mse < self.pca_test_mse
 
 
-def export_candidate(genome: Genome, splits: DataSplits, epochs: int, seed: int, directory: Path,
+def export_candidate(genome: Genome, splits: DataSplits, train: FinalTrainer, seed: int, directory: Path,
                      search_fitness: float | None = None) -> FinalMetrics:
-    """Trains `genome` on `splits` (early stopping on validation MSE) and writes its directory."""
+    """Trains `genome` on `splits` as its run trained candidates (`train`) and writes its directory."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "genome.json").write_text(genome.to_json(indent=2) + "\n")
-    fresh_keras_state(candidate_seed(seed, genome))
+    seed = candidate_seed(seed, genome)
+    fresh_keras_state(seed)
     built = build_autoencoder(genome, splits.image_shape)
-    outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,
-                                TrainingSettings(epochs=epochs, patience=2, max_params=None))
+    outcome = train(built, genome, splits, seed)
     reconstructed = built.autoencoder.predict(splits.x_test, batch_size=512, verbose=0)
     test_mse = float(np.mean((reconstructed - splits.x_test) ** 2))
     metrics = FinalMetrics(
         genome_key=genome.key, latent_size=genome.latent_size, params=built.params,
-        train_images=len(splits.x_train), epochs=outcome.epochs, train_seconds=round(outcome.seconds, 2),
+        train_images=len(splits.x_train), epochs=outcome.steps, trained_by=train.description,
+        train_seconds=round(outcome.seconds, 2),
         val_mse=outcome.val_mse, test_mse=test_mse,
         pca_test_mse=pca_test_mse(splits.x_train, splits.x_test, genome.latent_size),
     )
     built.autoencoder.save(directory / "model.keras")
     built.encoder.save(directory / "encoder.keras")
     (directory / "summary.txt").write_text(
-        f"architecture: {genome.describe()}\ntraining: {genome.training}\n\n{describe(built)}\n\n"
+        f"architecture: {genome.describe()}\ntraining genes: {genome.training}\n"
+        f"trained by: {train.description}\n\n{describe(built)}\n\n"
         f"validation MSE during the search: {search_fitness}\n"
-        f"after retraining on {metrics.train_images} images for {metrics.epochs} epochs: "
+        f"after retraining on {metrics.train_images} images ({metrics.epochs} epochs or generations): "
         f"validation MSE {metrics.val_mse:.5f}, test MSE {metrics.test_mse:.5f} "
         f"(PCA with {genome.latent_size} components: {metrics.pca_test_mse:.5f})\n")
     save_reconstructions(splits.x_test[:10], reconstructed[:10], directory / "reconstructions.png",

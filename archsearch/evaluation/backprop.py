@@ -84,7 +84,7 @@ class BackpropEvaluator:
         except InvalidGenome as exc:
             return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
         except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
-            return EvaluationResult(FAILED, reason=_one_line(exc), seconds=time.perf_counter() - start)
+            return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
 
     def _train_and_score(self, genome: Genome, start: float) -> EvaluationResult:
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
@@ -140,6 +140,6 @@ def train_autoencoder(built: Autoencoder, training: TrainingGenes, x_train: np.n
     )
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__

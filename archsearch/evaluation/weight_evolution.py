@@ -5,6 +5,9 @@ Each generation the strategy asks for a population of weight vectors, all of the
 on a minibatch of training images (or on all of them: a fixed evaluation set), and the strategy is
 told the losses. Every `monitor_every` generations the strategy's current solution is scored on the
 monitor images (validation), which is the curve a user watches.
+
+The strategy comes from a factory the caller passes in (`strategies.weights.make_weight_strategy`), so
+evaluation does not import the strategies: the run layer joins the two.
 """
 
 from __future__ import annotations
@@ -13,14 +16,23 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import keras
 import numpy as np
 
 from archsearch.errors import ArchsearchError
 from archsearch.evaluation.population_forward import PopulationForward
-from archsearch.strategies.weights import WeightStrategy, make_weight_strategy
+
+if TYPE_CHECKING:
+    from archsearch.strategies.weights import WeightStrategy
+
+
+class WeightStrategyFactory(Protocol):
+    """`make_weight_strategy`'s signature: name, initial vectors (1 or P rows), rng, population, options."""
+
+    def __call__(self, name: str, initial: np.ndarray, rng: np.random.Generator, population: int,
+                 **options: Any) -> "WeightStrategy": ...
 
 
 @dataclass(frozen=True)
@@ -74,17 +86,18 @@ class WeightEvolutionOutcome:
 
 
 def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvolutionSettings,
-                   rng: np.random.Generator, monitor: np.ndarray | None = None,
+                   rng: np.random.Generator, make_strategy: WeightStrategyFactory, monitor: np.ndarray | None = None,
                    on_generation: Callable[[GenerationRecord, WeightStrategy], None] | None = None,
-                   ) -> WeightEvolutionOutcome:
-    """Evolves `model`'s trainable weights to reconstruct `x_train` and loads the solution into it."""
+                   forward: PopulationForward | None = None) -> WeightEvolutionOutcome:
+    """Evolves `model`'s trainable weights to reconstruct `x_train` and loads the solution into it.
+    Pass `forward` when the caller has already compiled the model's batched pass."""
     if settings.loss not in ("mse", "mae"):
         raise ValueError(f"loss must be 'mse' or 'mae', got {settings.loss!r}")
-    forward = PopulationForward(model)
+    forward = forward or PopulationForward(model)
     count = settings.population if settings.strategy == "ga" else 1
     try:
-        strategy = make_weight_strategy(settings.strategy, forward.layout.initial(rng, count), rng,
-                                        settings.population, **settings.options)
+        strategy = make_strategy(settings.strategy, forward.layout.initial(rng, count), rng,
+                                 settings.population, **settings.options)
     except (ValueError, TypeError) as exc:  # a bad setting: say so before any work
         raise ArchsearchError(f"--strategy {settings.strategy}: {exc}") from None
     monitor = x_train[: min(len(x_train), 1000)] if monitor is None else monitor

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,15 @@ from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space
 from archsearch.strategies import STRATEGIES
+from archsearch.strategies.weights import WEIGHT_STRATEGIES
+
+INNER_LOOPS = ("backprop", "weights")
 
 # Settings that a resumed run may change without changing what was already recorded.
 # Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
 # history) differ from the single-threaded workers'. The number of workers changes nothing.
-RESUMABLE_CHANGES = {"generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size",
-                     "recycle_after", "workers", "optuna_storage"}
+RESUMABLE_CHANGES = {"generations", "budget", "final_train_size", "final_epochs", "final_weight_generations",
+                     "top_k", "test_size", "recycle_after", "workers", "optuna_storage"}
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,21 @@ class SearchConfig:
     epochs: int = 3
     patience: int = 1
     max_params: int = 1_000_000
+    # How a candidate's weights are trained: "backprop" (epochs, patience and the genome's training genes)
+    # or "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
+    # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all).
+    inner: str = "backprop"
+    weight_strategy: str = "es"
+    weight_population: int = 32
+    weight_generations: int = 100
+    weight_batch: int = 256
+    weight_options: dict[str, Any] = field(default_factory=dict)  # the weight strategy's own settings
     data_dir: str | None = None
     data_file: str | None = None
     # The winner is retrained on more images for longer, then scored once on the test set.
     final_train_size: int = 10000
     final_epochs: int = 8
+    final_weight_generations: int = 1000  # with inner "weights": generations for the winner
     test_size: int | None = None
     top_k: int = 5
     # Train candidates in single-threaded worker processes, each replaced every `recycle_after`
@@ -61,6 +74,16 @@ class SearchConfig:
     @property
     def evaluations(self) -> int:
         return self.budget if self.budget is not None else self.population * (self.generations + 1)
+
+    def candidate_training(self) -> str:
+        """How each candidate is trained, in words for progress output and reports."""
+        if self.inner == "weights":
+            batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
+            return (f"each candidate's weights evolve without gradients on {self.train_size} images: "
+                    f"{self.weight_generations} generations of {self.weight_strategy}, population "
+                    f"{self.weight_population}, {batch}")
+        return (f"each candidate trains by backprop on {self.train_size} images for up to {self.epochs} epochs "
+                f"(patience {self.patience})")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +115,8 @@ class SearchConfig:
 
 # The smallest value each count may take; the message names the CLI flag the user typed.
 MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "epochs": 1, "patience": 1,
-            "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1}
+            "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1,
+            "weight_population": 2, "weight_generations": 1, "weight_batch": 0, "final_weight_generations": 1}
 
 
 def check_config(config: SearchConfig) -> SearchSpace:
@@ -109,7 +133,21 @@ def check_config(config: SearchConfig) -> SearchSpace:
     least = STRATEGIES[config.strategy].min_population
     if config.population < least:
         raise ArchsearchError(f"--population {config.population}: {config.strategy} needs at least {least}")
+    if config.inner not in INNER_LOOPS:
+        raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
+    if config.inner == "weights":
+        check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
     return load_space(config.space)
+
+
+def check_weight_strategy(name: str, population: int, options: dict[str, Any]) -> None:
+    """One-line errors for an unknown weight strategy or settings it refuses, before any work."""
+    if name not in WEIGHT_STRATEGIES:
+        raise ArchsearchError(f"--weight-strategy {name}: unknown (known: {', '.join(sorted(WEIGHT_STRATEGIES))})")
+    try:
+        WEIGHT_STRATEGIES[name].check(10_000, population, **options)
+    except (ValueError, TypeError) as exc:
+        raise ArchsearchError(f"--weight-strategy {name}: {exc}") from None
 
 
 def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, budget: int) -> None:

@@ -23,6 +23,8 @@ class OpenAIES(WeightStrategy):
                  beta1: float = 0.9, beta2: float = 0.999) -> None:
         if population % 2:
             raise ValueError(f"es samples antithetic pairs: the population must be even, got {population}")
+        if sigma <= 0 or learning_rate <= 0:
+            raise ValueError(f"sigma and learning_rate must be positive, got {sigma} and {learning_rate}")
         super().__init__(initial, rng, population)
         self.theta = self.initial[0].astype(np.float64)
         self.sigma, self.sigma_decay, self.sigma_floor = float(sigma), float(sigma_decay), float(sigma_floor)

@@ -1,0 +1,70 @@
+"""Weight-evolution fitness: build a genome, evolve its weights (no gradients), score it on validation.
+
+The same interface as `BackpropEvaluator` (`evaluate(genome, seed) -> EvaluationResult`), so the search
+loop, the journal, the budget and the worker pool cannot tell the two apart (`archsearch search --inner
+weights`). Fitness is the validation reconstruction MSE of the evolved solution, as with backprop.
+The genome's training genes (optimizer, learning rate, batch size, loss) configure gradient descent and
+are not used here: `WeightEvolutionSettings` says how the weights evolve. `EvaluationResult.epochs`
+holds the generations run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from archsearch.builder import build_autoencoder
+from archsearch.errors import InvalidGenome
+from archsearch.evaluation.backprop import fresh_keras_state, one_line
+from archsearch.evaluation.population_forward import PopulationForward
+from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, WeightStrategyFactory, evolve_weights
+from archsearch.genome import Genome
+from archsearch.records import FAILED, INVALID, OK, EvaluationResult
+
+
+class WeightEvolutionEvaluator:
+    """Scores genomes by evolving their weights. One instance serves a whole run; it pickles (plain
+    arrays, settings and a module-level factory), so it runs in worker processes like backprop's."""
+
+    name = "weights"
+
+    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: WeightEvolutionSettings,
+                 make_strategy: WeightStrategyFactory, max_params: int | None = 1_000_000,
+                 x_test: np.ndarray | None = None) -> None:
+        self.x_train, self.x_val, self.x_test = x_train, x_val, x_test
+        self.settings, self.make_strategy, self.max_params = settings, make_strategy, max_params
+
+    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+        start = time.perf_counter()
+        fresh_keras_state(seed)
+        try:
+            built = build_autoencoder(genome, self.x_train.shape[1:], self.max_params)
+            try:
+                forward = PopulationForward(built.autoencoder)
+            except ValueError as exc:  # a layer the batched pass cannot run: the genome's fault
+                raise InvalidGenome(str(exc)) from None
+            return self._evolve_and_score(built, forward, seed, start)
+        except InvalidGenome as exc:
+            return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
+        except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
+            return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
+
+    def _evolve_and_score(self, built, forward: PopulationForward, seed: int, start: float) -> EvaluationResult:
+        settings = self.settings
+        outcome = evolve_weights(built.autoencoder, self.x_train, settings, np.random.default_rng(seed),
+                                 self.make_strategy, monitor=self.x_val, forward=forward)
+        solution, last = outcome.solution[None], outcome.history[-1]
+        scored_as_mse = settings.loss == "mse" and settings.target_range is None  # the last monitor is it
+        val_mse = float(last.monitor) if scored_as_mse else float(forward.fitness(solution, self.x_val)[0])
+        common = dict(params=built.params, epochs=outcome.generations, train_seconds=outcome.seconds)
+        reason = ("every weight vector of the last generation scored NaN/inf on its training images"
+                  if not math.isfinite(last.best) else
+                  "the evolved weights give NaN/inf reconstructions" if not math.isfinite(val_mse) else None)
+        if reason:
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start, reason=reason, **common)
+        metrics = {"val_loss": float(last.monitor), "train_loss": last.best}
+        if self.x_test is not None:
+            metrics["test_mse"] = float(forward.fitness(solution, self.x_test)[0])
+        return EvaluationResult(OK, fitness=val_mse, seconds=time.perf_counter() - start, metrics=metrics, **common)

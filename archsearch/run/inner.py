@@ -1,0 +1,74 @@
+"""The inner loop a search trains its candidates with, chosen by `SearchConfig.inner`: backprop, or
+weight evolution (no gradients). This is where the run joins evaluation to the weight strategies;
+everything above it sees one evaluator interface and one final trainer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from archsearch.builder import Autoencoder
+from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
+from archsearch.evaluation.data import DataSplits
+from archsearch.evaluation.population_forward import PopulationForward
+from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator
+from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights
+from archsearch.genome import Genome
+from archsearch.run.config import SearchConfig
+from archsearch.strategies.weights import make_weight_strategy
+
+
+def weight_settings(config: SearchConfig, generations: int | None = None) -> WeightEvolutionSettings:
+    return WeightEvolutionSettings(
+        strategy=config.weight_strategy, population=config.weight_population,
+        generations=generations or config.weight_generations, batch_size=config.weight_batch or None,
+        monitor_every=max(1, (generations or config.weight_generations) // 10), options=dict(config.weight_options))
+
+
+def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False):
+    """The candidate evaluator of `config` (not yet wrapped in worker processes)."""
+    x_test = splits.x_test if score_test else None
+    if config.inner == "weights":
+        return WeightEvolutionEvaluator(splits.x_train, splits.x_val, weight_settings(config), make_weight_strategy,
+                                        config.max_params, x_test=x_test)
+    return BackpropEvaluator(splits.x_train, splits.x_val,
+                             TrainingSettings(config.epochs, config.patience, config.max_params), x_test=x_test)
+
+
+@dataclass(frozen=True)
+class FinalTraining:
+    """What training the winner did: `steps` epochs (backprop) or generations (weights)."""
+
+    steps: int
+    seconds: float
+    val_mse: float
+
+
+@dataclass(frozen=True)
+class FinalTrainer:
+    """Trains the winner the way its run trained candidates, only on more images for longer."""
+
+    config: SearchConfig
+
+    @property
+    def description(self) -> str:
+        c = self.config
+        if c.inner == "weights":
+            return (f"{c.final_weight_generations} generations of {c.weight_strategy} weight evolution "
+                    f"(population {c.weight_population}, no gradients)")
+        return f"up to {c.final_epochs} epochs of backprop"
+
+    def __call__(self, built: Autoencoder, genome: Genome, splits: DataSplits, seed: int) -> FinalTraining:
+        c = self.config
+        if c.inner == "weights":
+            forward = PopulationForward(built.autoencoder)
+            outcome = evolve_weights(built.autoencoder, splits.x_train, weight_settings(c, c.final_weight_generations),
+                                     np.random.default_rng(seed), make_weight_strategy, monitor=splits.x_val,
+                                     forward=forward)
+            val_mse = float(forward.fitness(outcome.solution[None], splits.x_val)[0])
+            return FinalTraining(outcome.generations, outcome.seconds, val_mse)
+        outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,
+                                    TrainingSettings(epochs=c.final_epochs, patience=2, max_params=None))
+        return FinalTraining(outcome.epochs, outcome.seconds, outcome.val_mse)
