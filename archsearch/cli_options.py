@@ -9,6 +9,7 @@ from typing import Any
 
 from archsearch.errors import ArchsearchError
 from archsearch.run.config import SearchConfig
+from archsearch.strategies.weights import WEIGHT_STRATEGIES
 
 DEFAULTS = SearchConfig()
 
@@ -45,8 +46,8 @@ def add_inner_options(parser: argparse.ArgumentParser) -> None:
     inner = parser.add_argument_group("inner loop", "how each candidate's weights are trained")
     inner.add_argument("--inner", choices=("backprop", "weights"),
                        help=f"backprop, or evolve the weights without gradients (default: {DEFAULTS.inner})")
-    inner.add_argument("--weight-strategy", help=f"with --inner weights: es, ga, ga-mutation or cma-es "
-                                                 f"(default: {DEFAULTS.weight_strategy})")
+    inner.add_argument("--weight-strategy", choices=sorted(WEIGHT_STRATEGIES),
+                       help=f"with --inner weights (default: {DEFAULTS.weight_strategy})")
     inner.add_argument("--weight-population", type=int,
                        help=f"weight vectors per generation (default: {DEFAULTS.weight_population})")
     inner.add_argument("--weight-generations", type=int,

@@ -16,8 +16,8 @@ from archsearch.strategies.weights import WEIGHT_STRATEGIES, make_weight_strateg
 
 TINY = Genome((LayerGene("dense", units=4, activation="tanh"),), 2)  # 1,322 weights on 12x12 images
 # ga-mutation is the weak baseline of the published attempts: it must improve, but slowly
-REQUIRED_GAIN = {"es": 0.8, "ga": 0.8, "cma-es": 0.8, "ga-mutation": 0.95}
-OPTIONS = {"es": {"sigma": 0.05, "learning_rate": 0.05}, "ga": {"sigma": 0.05},
+REQUIRED_GAIN = {"es": 0.8, "snes": 0.8, "ga": 0.8, "cma-es": 0.8, "ga-mutation": 0.95}
+OPTIONS = {"es": {"sigma": 0.05, "learning_rate": 0.05}, "snes": {"sigma": 0.05}, "ga": {"sigma": 0.05},
            "ga-mutation": {"noise": 0.3, "weights_per_mutation": 20}, "cma-es": {"sigma": 0.05}}
 
 

@@ -95,3 +95,15 @@ def test_unknown_strategy_and_bad_population_are_clear_errors():
         make_weight_strategy("es", np.zeros(3), np.random.default_rng(0), 5)
     with pytest.raises(ValueError, match="use es"):
         make_weight_strategy("cma-es", np.zeros(20), np.random.default_rng(0), 8, max_params=10)
+
+
+def test_nes_utilities_reward_the_better_half_and_sum_to_zero():
+    from archsearch.strategies.weights.snes import nes_utilities
+
+    losses = np.array([0.3, 0.1, 0.9, 0.5, 0.2, 0.7])
+    utilities = nes_utilities(losses)
+    assert utilities.sum() == pytest.approx(0.0, abs=1e-12)
+    order = np.argsort(losses)
+    assert np.all(np.diff(utilities[order]) <= 0)  # never more for a worse loss
+    worse_half = utilities[order[3:]]
+    assert np.allclose(worse_half, worse_half[0]) and worse_half[0] < 0 < utilities[order[0]]

@@ -23,22 +23,15 @@ def save_fitness_curve(history: Sequence, path: Path, loss: str, reference: dict
         axis.plot(*zip(*monitored), "o-", color="C3", ms=3, label="solution (monitor images)")
     for i, (name, value) in enumerate((reference or {}).items()):
         axis.axhline(value, color=f"C{i + 4}", ls="--", lw=1, label=f"{name}: {value:.4f}")
-    axis.set_xlabel("generation")
-    axis.set_ylabel(loss.upper())
-    axis.set_yscale("log")
-    axis.legend(fontsize=8)
-    if title:
-        axis.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _finish_loss_plot(fig, axis, path, "generation", loss, title)
 
 
-def save_reconstruction_strip(targets: np.ndarray, snapshots: Sequence[tuple[int, np.ndarray]], path: Path,
+def save_reconstruction_strip(targets: np.ndarray, snapshots: Sequence[tuple[int | str, np.ndarray]], path: Path,
                               title: str = "") -> None:
-    """The targets (top row) over the reconstructions at several generations (one row each)."""
+    """The targets (top row) over rows of reconstructions: one per generation (an int label) or per
+    named model (a str label)."""
     count = len(targets)
-    rows = [("target", targets)] + [(f"gen {g}", images) for g, images in snapshots]
+    rows = [("target", targets)] + [(f"gen {g}" if isinstance(g, int) else g, images) for g, images in snapshots]
     fig, axes = plt.subplots(len(rows), count, figsize=(1.0 * count, 1.05 * len(rows) + 0.4), squeeze=False)
     for r, (label, images) in enumerate(rows):
         for i in range(count):
@@ -51,4 +44,30 @@ def save_reconstruction_strip(targets: np.ndarray, snapshots: Sequence[tuple[int
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def save_loss_against_seconds(curves: dict[str, tuple[Sequence[float], Sequence[float]]], path: Path, loss: str,
+                              thresholds: dict[str, float] | None = None, title: str = "") -> None:
+    """One curve per method (loss against wall seconds), with dotted horizontal target lines."""
+    fig, axis = plt.subplots(figsize=(7, 4.2))
+    for i, (name, (seconds, values)) in enumerate(curves.items()):
+        axis.plot(seconds, values, color=f"C{i}", lw=1.3, label=name)
+    for name, value in (thresholds or {}).items():
+        axis.axhline(value, color="grey", ls=":", lw=1)
+        axis.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), fontsize=7, color="grey",
+                      ha="right", va="bottom")
+    _finish_loss_plot(fig, axis, path, "seconds", loss, title)
+
+
+def _finish_loss_plot(fig, axis, path: Path, xlabel: str, loss: str, title: str) -> None:
+    """Labels, log scale, legend and title, then saved and closed."""
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(loss.upper())
+    axis.set_yscale("log")
+    axis.legend(fontsize=8)
+    if title:
+        axis.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -104,3 +104,11 @@ def centred_ranks(fitness: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(fitness))
     ranks[np.argsort(fitness, kind="stable")] = np.arange(len(fitness))
     return 0.5 - ranks / max(len(fitness) - 1, 1)
+
+
+def check_sampling_settings(name: str, population: int, sigma: float, learning_rate: float) -> None:
+    """The settings every antithetic evolution strategy (es, snes) refuses."""
+    if population % 2:
+        raise ValueError(f"{name} samples antithetic pairs: the population must be even, got {population}")
+    if sigma <= 0 or learning_rate <= 0:
+        raise ValueError(f"sigma and learning_rate must be positive, got {sigma} and {learning_rate}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from archsearch.strategies.weights.base import WeightStrategy, centred_ranks, register
+from archsearch.strategies.weights.base import WeightStrategy, centred_ranks, check_sampling_settings, register
 
 
 @register
@@ -21,10 +21,7 @@ class OpenAIES(WeightStrategy):
     def __init__(self, initial, rng, population: int, sigma: float = 0.02, learning_rate: float = 0.01,
                  weight_decay: float = 0.0, sigma_decay: float = 1.0, sigma_floor: float = 0.0,
                  beta1: float = 0.9, beta2: float = 0.999) -> None:
-        if population % 2:
-            raise ValueError(f"es samples antithetic pairs: the population must be even, got {population}")
-        if sigma <= 0 or learning_rate <= 0:
-            raise ValueError(f"sigma and learning_rate must be positive, got {sigma} and {learning_rate}")
+        check_sampling_settings(self.name, population, sigma, learning_rate)
         super().__init__(initial, rng, population)
         self.theta = self.initial[0].astype(np.float64)
         self.sigma, self.sigma_decay, self.sigma_floor = float(sigma), float(sigma_decay), float(sigma_floor)

@@ -1,0 +1,62 @@
+"""`snes`: separable natural evolution strategy, for many weights with very different scales.
+
+A Gaussian with one mean and one step size per weight. Each generation samples antithetic pairs
+mu +- sigma * eps, turns the losses into rank utilities (NES fitness shaping: only the better half
+gets positive weight), and follows the natural gradient: the mean moves along the utility-weighted
+noise, each step size grows where larger steps paid off and shrinks where they did not. Unlike OpenAI-ES
+it needs no learning-rate tuning per network: the step sizes find each layer's scale themselves.
+(Schaul, Glasmachers and Schmidhuber, "High dimensions and heavy tails for natural evolution
+strategies", 2011.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from archsearch.strategies.weights.base import WeightStrategy, check_sampling_settings, register
+
+
+def nes_utilities(fitness: np.ndarray) -> np.ndarray:
+    """Rank utilities of NES, for losses (lower is better): the best gets the most, the worse half
+    nothing before centring; they sum to zero."""
+    count = len(fitness)
+    raw = np.maximum(0.0, math.log(count / 2 + 1) - np.log(np.arange(1, count + 1)))
+    raw = raw / raw.sum() - 1.0 / count
+    utilities = np.empty(count)
+    utilities[np.argsort(fitness, kind="stable")] = raw
+    return utilities
+
+
+@register
+class SNES(WeightStrategy):
+    name = "snes"
+
+    def __init__(self, initial, rng, population: int, sigma: float = 0.05, learning_rate: float = 1.0,
+                 sigma_learning_rate: float | None = None) -> None:
+        check_sampling_settings(self.name, population, sigma, learning_rate)
+        super().__init__(initial, rng, population)
+        self.mu = self.initial[0].astype(np.float64)
+        self.sigma = np.full(self.n_params, float(sigma))
+        self.learning_rate = float(learning_rate)
+        default = (3 + math.log(self.n_params)) / (5 * math.sqrt(self.n_params))
+        self.sigma_learning_rate = default if sigma_learning_rate is None else float(sigma_learning_rate)
+        self.noise: np.ndarray | None = None
+
+    def _ask(self) -> np.ndarray:
+        half = self.rng.standard_normal((self.population_size // 2, self.n_params), dtype=np.float32)
+        self.noise = np.concatenate([half, -half])
+        return self.mu + self.sigma * self.noise
+
+    def _tell(self, population, fitness) -> None:
+        utility = nes_utilities(fitness).astype(np.float32)
+        gradient_mu = (utility @ self.noise).astype(np.float64)
+        gradient_sigma = (utility @ (self.noise * self.noise - 1.0)).astype(np.float64)
+        self.mu = self.mu + self.learning_rate * self.sigma * gradient_mu
+        self.sigma = self.sigma * np.exp(0.5 * self.sigma_learning_rate * gradient_sigma)
+        self.noise = None
+
+    @property
+    def solution(self) -> np.ndarray:
+        return self.mu.astype(np.float32)
