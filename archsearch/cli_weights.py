@@ -25,7 +25,7 @@ def add_evolve_weights_parser(commands) -> None:
     w.add_argument("network", nargs="?", default=SEED_NETWORK,
                    help=f"'{SEED_NETWORK}' (the seed experiment's conv autoencoder), a genome .json, a .keras "
                         "autoencoder, or a search space (a genome is drawn from it with --seed)")
-    w.add_argument("--strategy", default="es", choices=sorted(WEIGHT_STRATEGIES))
+    w.add_argument("--strategy", default="snes", choices=sorted(WEIGHT_STRATEGIES))
     w.add_argument("--population", type=int, default=64)
     w.add_argument("--generations", type=int, default=300)
     w.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,

@@ -73,8 +73,8 @@ def test_the_evaluator_crosses_process_boundaries(tiny_images):
 @pytest.mark.parametrize("change, message", [
     ({"inner": "sgd"}, "--inner sgd: unknown"),
     ({"weight_strategy": "nope"}, "--weight-strategy nope: unknown"),
-    ({"weight_population": 7}, "--weight-strategy es: .*population must be even"),
-    ({"weight_options": {"sigmaa": 1}}, "--weight-strategy es: .*sigmaa"),
+    ({"weight_population": 7}, "--weight-strategy snes: .*population must be even"),
+    ({"weight_options": {"sigmaa": 1}}, "--weight-strategy snes: .*sigmaa"),
     ({"weight_generations": 0}, "--weight-generations 0: must be at least 1"),
 ])
 def test_bad_inner_settings_are_one_line_errors(change, message):

@@ -39,7 +39,7 @@ class WeightStrategyFactory(Protocol):
 class WeightEvolutionSettings:
     """How weights are evolved; fully determines a run with its seed."""
 
-    strategy: str = "es"
+    strategy: str = "snes"
     population: int = 64
     generations: int = 100
     batch_size: int | None = 256  # training images scored per generation; None: all, every generation

@@ -47,7 +47,7 @@ class SearchConfig:
     # or "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
     # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all).
     inner: str = "backprop"
-    weight_strategy: str = "es"
+    weight_strategy: str = "snes"
     weight_population: int = 32
     weight_generations: int = 100
     weight_batch: int = 256
