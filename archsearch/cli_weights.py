@@ -74,17 +74,15 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     from archsearch.evaluation.data import load_dataset
     from archsearch.evaluation.weights import WeightLayout
     from archsearch.evolve import evolve_weights_run, resolve_network, sample_split
+    from archsearch.run.config import check_weight_strategy
 
     settings = _settings(args)
     dataset = load_dataset(args.data_dir, args.data_file)
     x_train, x_val = sample_split(dataset, args.samples, args.val_size, args.seed)
     x_test = dataset.x_test if args.test_size is None else dataset.x_test[:args.test_size]
     network = resolve_network(args.network, args.seed, x_train.shape[1:])
-    try:  # refuse bad strategy settings before any work
-        WEIGHT_STRATEGIES[settings.strategy].check(WeightLayout.of(network.model).n_params, settings.population,
-                                                   **settings.options)
-    except (ValueError, TypeError) as exc:
-        raise ArchsearchError(f"--strategy {settings.strategy}: {exc}") from None
+    check_weight_strategy(settings.strategy, settings.population, settings.options, "--strategy",
+                          WeightLayout.of(network.model).n_params)
     out = args.out or Path("results/weights") / f"{time.strftime('%Y%m%d-%H%M%S')}-{settings.strategy}"
     console = Console(stderr=True)
     console.print(f"[bold]evolve-weights[/] {settings.strategy}, population {settings.population}, "

@@ -102,17 +102,23 @@ def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray,
     last = outcome.history[-1].generation
     if not snapshots or snapshots[-1][0] != last:
         snapshots.append((last, np.asarray(forward.forward(outcome.solution[None], shown))[0]))
-    solution = outcome.solution[None]
+    solution, monitored = outcome.solution[None], float(outcome.history[-1].monitor)
+
+    def loss_on(images: np.ndarray) -> float:  # the last monitor score already is it on the watched images
+        if images is watched:
+            return monitored
+        return float(forward.fitness(solution, images, settings.targets(images), settings.loss, None)[0])
+
+    val_loss = loss_on(x_val)
     summary = {
         "network": network.description, "params": forward.layout.n_params, "seed": seed,
         "settings": settings.to_dict(), "train_images": len(x_train),
         "generations": outcome.generations, "evaluations": outcome.history[-1].evaluations,
         "seconds": round(outcome.seconds, 2),
         "monitor": "training images" if watched is x_train else "validation images",
-        f"train_{settings.loss}": float(forward.fitness(solution, x_train, settings.targets(x_train),
-                                                        settings.loss, None)[0]),
-        f"val_{settings.loss}": float(forward.fitness(solution, x_val, settings.targets(x_val), settings.loss)[0]),
-        "val_mse": float(forward.fitness(solution, x_val)[0]),
+        f"train_{settings.loss}": loss_on(x_train),
+        f"val_{settings.loss}": val_loss,
+        "val_mse": val_loss if settings.scores_mse else float(forward.fitness(solution, x_val)[0]),
         "test_mse": float(forward.fitness(solution, x_test)[0]) if len(x_test) else math.nan,
     }
     pd.DataFrame([asdict(r) for r in outcome.history]).to_csv(out / "history.csv", index=False)

@@ -30,12 +30,13 @@ import_tensorflow_quietly()
 import keras  # noqa: E402
 
 from archsearch.analysis.baselines import pca_test_mse  # noqa: E402
+from archsearch.analysis.tables import markdown_table  # noqa: E402
 from archsearch.analysis.weight_plots import save_loss_against_seconds, save_reconstruction_strip  # noqa: E402
 from archsearch.builder import build_autoencoder  # noqa: E402
 from archsearch.cli_options import parse_options  # noqa: E402
 from archsearch.evaluation.data import load_dataset, split  # noqa: E402
 from archsearch.evaluation.population_forward import PopulationForward  # noqa: E402
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights  # noqa: E402
+from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights, starting_from  # noqa: E402
 from archsearch.evaluation.weights import WeightLayout  # noqa: E402
 from archsearch.genome import Genome, LayerGene  # noqa: E402
 from archsearch.strategies.weights import make_weight_strategy  # noqa: E402
@@ -54,9 +55,6 @@ def evolve(genome: Genome, x_train, x_val, initial, args) -> tuple[keras.Model, 
                                        batch_size=args.batch, time_limit=args.seconds, monitor_every=args.monitor_every,
                                        options=parse_options(args.option, "--option"))
 
-    def from_initial(name, fresh, rng, population, **options):
-        return make_weight_strategy(name, np.vstack([initial[None], fresh[1:]]), rng, population, **options)
-
     last_print = [0.0]
 
     def report(record, strategy) -> None:
@@ -65,7 +63,8 @@ def evolve(genome: Genome, x_train, x_val, initial, args) -> tuple[keras.Model, 
             print(f"  {record.seconds:6.0f} s  generation {record.generation:6d}  val MSE {record.monitor:.5f}",
                   flush=True)
 
-    outcome = evolve_weights(model, x_train, settings, np.random.default_rng(args.seed), from_initial,
+    outcome = evolve_weights(model, x_train, settings, np.random.default_rng(args.seed),
+                             starting_from(initial, make_weight_strategy),
                              monitor=x_val, on_generation=report, forward=forward)
     watched = [r for r in outcome.history if r.monitor is not None]
     return model, [r.seconds for r in watched], [r.monitor for r in watched], outcome.generations
@@ -144,16 +143,14 @@ def main() -> None:
                                       ("backprop", trained.predict(shown, verbose=0))],
                               args.out / "reconstructions.png", title="test images, then reconstructions")
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
-    lines += ["| " + " | ".join("" if v is None or v != v else f"{v:.5f}" if isinstance(v, float) and v < 1
-                                  else str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    table = markdown_table(frame)
     (args.out / "README.md").write_text(
         f"# Fashion-MNIST, latent 2: weight evolution against backprop and PCA\n\nMade by `{command}`\n\n"
         f"Network: {genome.describe()} ({len(initial):,} weights), both methods from the same initial weights; "
-        f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images.\n\n" + "\n".join(lines)
+        f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images.\n\n" + table
         + "\n\n![validation MSE against seconds](mse_vs_seconds.png)\n\n![reconstructions](reconstructions.png)\n")
     (args.out / "settings.json").write_text(json.dumps({k: str(v) for k, v in vars(args).items()}, indent=2))
-    print("\n".join(lines))
+    print(table)
 
 
 if __name__ == "__main__":

@@ -30,11 +30,12 @@ import_tensorflow_quietly()
 
 import keras  # noqa: E402
 
+from archsearch.analysis.tables import markdown_table  # noqa: E402
 from archsearch.analysis.weight_plots import save_loss_against_seconds, save_reconstruction_strip  # noqa: E402
 from archsearch.builder.seed_network import build_seed_network  # noqa: E402
 from archsearch.evaluation.data import load_dataset  # noqa: E402
 from archsearch.evaluation.population_forward import PopulationForward  # noqa: E402
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights  # noqa: E402
+from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights, starting_from  # noqa: E402
 from archsearch.evaluation.weights import WeightLayout  # noqa: E402
 from archsearch.evolve import sample_split  # noqa: E402
 from archsearch.strategies.weights import make_weight_strategy  # noqa: E402
@@ -100,12 +101,8 @@ def evolve(name: str, population: int, options: dict, images, initial, seconds: 
                                        loss="mae", target_range=TARGET_RANGE, time_limit=seconds, monitor_every=1,
                                        options=options)
 
-    def start_from_the_same_weights(strategy_name, fresh, rng, size, **kwargs):
-        rows = np.vstack([initial[None], fresh[1:]])  # population strategies keep their other fresh members
-        return make_weight_strategy(strategy_name, rows, rng, size, **kwargs)
-
-    outcome = evolve_weights(model, images, settings, np.random.default_rng(seed), start_from_the_same_weights,
-                             monitor=images, forward=forward)
+    outcome = evolve_weights(model, images, settings, np.random.default_rng(seed),
+                             starting_from(initial, make_weight_strategy), monitor=images, forward=forward)
     described = ", ".join(f"{k} {v}" for k, v in options.items()) or "defaults"
     return Curve(name, f"population {population}, {described}", [r.generation for r in outcome.history],
                  [r.seconds for r in outcome.history], [r.monitor for r in outcome.history],
@@ -123,12 +120,6 @@ def table(curves: list[Curve], reference: float) -> pd.DataFrame:
             row[f"within {margin:.0%}: gens"] = str(hit[1]) if hit else None
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -169,7 +160,7 @@ def main() -> None:
     save_reconstruction_strip(targets, [(c.name, c.reconstruction) for c in curves], args.out / "reconstructions.png",
                               title="targets (top) and each method's final reconstruction")
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
-    markdown = markdown_table(frame.astype(object).where(frame.notna(), "not reached"))
+    markdown = markdown_table(frame, missing="not reached")
     (args.out / "README.md").write_text(
         f"# Seed experiment: weight strategies against backprop\n\nMade by `{command}`\n\n"
         f"Backprop's best MAE: **{reference:.4f}**; within 50% / 20% / 10% means MAE at most "

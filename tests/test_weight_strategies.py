@@ -107,3 +107,24 @@ def test_nes_utilities_reward_the_better_half_and_sum_to_zero():
     assert np.all(np.diff(utilities[order]) <= 0)  # never more for a worse loss
     worse_half = utilities[order[3:]]
     assert np.allclose(worse_half, worse_half[0]) and worse_half[0] < 0 < utilities[order[0]]
+
+
+@pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
+def test_a_strategy_draws_as_many_starting_vectors_as_it_uses(name):
+    """One centre for the ES family, a whole first generation for `ga`; and `starting_from` puts a given
+    vector first (to compare methods from the same weights)."""
+    from archsearch.evaluation.weight_evolution import starting_from
+
+    drawn = []
+
+    def draw(count):
+        drawn.append(count)
+        return np.random.default_rng(count).normal(size=(count, N_PARAMS)).astype(np.float32)
+
+    strategy = make_weight_strategy(name, draw, np.random.default_rng(0), POPULATION)
+    assert drawn == [POPULATION if name == "ga" else 1]
+    assert strategy.initial.shape == (drawn[0], N_PARAMS)
+    given = np.arange(N_PARAMS, dtype=np.float32)
+    started = starting_from(given, make_weight_strategy)(name, draw, np.random.default_rng(0), POPULATION)
+    np.testing.assert_array_equal(started.initial[0], given)
+    assert len(started.initial) == drawn[0]

@@ -40,3 +40,16 @@ def best_records(records: Sequence[EvaluationRecord], k: int) -> list[Evaluation
         if r.result.ok and r.genome.key not in best:
             best[r.genome.key] = r
     return list(best.values())[:k]
+
+
+def markdown_table(frame: pd.DataFrame, missing: str = "", digits: int = 4) -> str:
+    """A pipe table for README files: floats below 1 to `digits` significant digits, missing values as
+    `missing`."""
+    def cell(value) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return missing
+        return f"{value:.{digits}g}" if isinstance(value, float) and abs(value) < 1 else str(value)
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)

@@ -80,6 +80,7 @@ class PopulationForward:
     images `x` (B, ...), shaped (P, B, ...); `fitness(...)`: each row's reconstruction error."""
 
     def __init__(self, model: keras.Model) -> None:
+        self.model = model
         self.layout = WeightLayout.of(model)
         self.index = {path: i for i, path in enumerate(self.layout.paths)}
         self.ops: list[Op] = [self._op(layer) for layer in layer_chain(model)]

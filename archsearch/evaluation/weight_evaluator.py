@@ -19,7 +19,12 @@ from archsearch.builder import build_autoencoder
 from archsearch.errors import InvalidGenome
 from archsearch.evaluation.backprop import fresh_keras_state, one_line
 from archsearch.evaluation.population_forward import PopulationForward
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, WeightStrategyFactory, evolve_weights
+from archsearch.evaluation.weight_evolution import (
+    WeightEvolutionOutcome,
+    WeightEvolutionSettings,
+    WeightStrategyFactory,
+    evolve_weights,
+)
 from archsearch.genome import Genome
 from archsearch.records import FAILED, INVALID, OK, EvaluationResult
 
@@ -52,12 +57,9 @@ class WeightEvolutionEvaluator:
             return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
 
     def _evolve_and_score(self, built, forward: PopulationForward, seed: int, start: float) -> EvaluationResult:
-        settings = self.settings
-        outcome = evolve_weights(built.autoencoder, self.x_train, settings, np.random.default_rng(seed),
-                                 self.make_strategy, monitor=self.x_val, forward=forward)
+        outcome, val_mse = evolve_and_validate(forward, self.x_train, self.x_val, self.settings, seed,
+                                               self.make_strategy)
         solution, last = outcome.solution[None], outcome.history[-1]
-        scored_as_mse = settings.loss == "mse" and settings.target_range is None  # the last monitor is it
-        val_mse = float(last.monitor) if scored_as_mse else float(forward.fitness(solution, self.x_val)[0])
         common = dict(params=built.params, epochs=outcome.generations, train_seconds=outcome.seconds)
         reason = ("every weight vector of the last generation scored NaN/inf on its training images"
                   if not math.isfinite(last.best) else
@@ -68,3 +70,15 @@ class WeightEvolutionEvaluator:
         if self.x_test is not None:
             metrics["test_mse"] = float(forward.fitness(solution, self.x_test)[0])
         return EvaluationResult(OK, fitness=val_mse, seconds=time.perf_counter() - start, metrics=metrics, **common)
+
+
+def evolve_and_validate(forward: PopulationForward, x_train: np.ndarray, x_val: np.ndarray,
+                        settings: WeightEvolutionSettings, seed: int, make_strategy: WeightStrategyFactory,
+                        ) -> tuple[WeightEvolutionOutcome, float]:
+    """Evolves `forward`'s model from `seed`, watching `x_val`; returns the outcome and the solution's
+    validation MSE (the last monitor score itself when the fitness is MSE)."""
+    outcome = evolve_weights(forward.model, x_train, settings, np.random.default_rng(seed), make_strategy,
+                             monitor=x_val, forward=forward)
+    if settings.scores_mse:
+        return outcome, float(outcome.history[-1].monitor)
+    return outcome, float(forward.fitness(outcome.solution[None], x_val)[0])

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import keras
 import numpy as np
 
-from archsearch.errors import ArchsearchError
 from archsearch.evaluation.population_forward import PopulationForward
 
 if TYPE_CHECKING:
@@ -29,9 +28,10 @@ if TYPE_CHECKING:
 
 
 class WeightStrategyFactory(Protocol):
-    """`make_weight_strategy`'s signature: name, initial vectors (1 or P rows), rng, population, options."""
+    """`make_weight_strategy`'s signature: name, a function drawing `count` initial vectors (the strategy
+    decides how many), rng, population, options."""
 
-    def __call__(self, name: str, initial: np.ndarray, rng: np.random.Generator, population: int,
+    def __call__(self, name: str, initial: Callable[[int], np.ndarray], rng: np.random.Generator, population: int,
                  **options: Any) -> "WeightStrategy": ...
 
 
@@ -55,6 +55,11 @@ class WeightEvolutionSettings:
             return images
         low, high = self.target_range
         return (low + (high - low) * images).astype(np.float32)
+
+    @property
+    def scores_mse(self) -> bool:
+        """Whether the fitness is plain reconstruction MSE (so a monitor score is the MSE itself)."""
+        return self.loss == "mse" and self.target_range is None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,16 +95,13 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
                    on_generation: Callable[[GenerationRecord, WeightStrategy], None] | None = None,
                    forward: PopulationForward | None = None) -> WeightEvolutionOutcome:
     """Evolves `model`'s trainable weights to reconstruct `x_train` and loads the solution into it.
-    Pass `forward` when the caller has already compiled the model's batched pass."""
+    Pass `forward` when the caller has already compiled the model's batched pass. Bad strategy settings
+    raise ValueError or TypeError before any work (the commands check them first, in words)."""
     if settings.loss not in ("mse", "mae"):
         raise ValueError(f"loss must be 'mse' or 'mae', got {settings.loss!r}")
     forward = forward or PopulationForward(model)
-    count = settings.population if settings.strategy == "ga" else 1
-    try:
-        strategy = make_strategy(settings.strategy, forward.layout.initial(rng, count), rng,
-                                 settings.population, **settings.options)
-    except (ValueError, TypeError) as exc:  # a bad setting: say so before any work
-        raise ArchsearchError(f"--strategy {settings.strategy}: {exc}") from None
+    strategy = make_strategy(settings.strategy, lambda count: forward.layout.initial(rng, count), rng,
+                             settings.population, **settings.options)
     monitor = x_train[: min(len(x_train), 1000)] if monitor is None else monitor
     monitor_targets = settings.targets(monitor)
     batch_size = len(x_train) if settings.batch_size is None else min(settings.batch_size, len(x_train))
@@ -128,3 +130,14 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
             break
     forward.layout.assign(model, strategy.solution)
     return WeightEvolutionOutcome(strategy.solution, history, strategy, time.perf_counter() - start)
+
+
+def starting_from(vector: np.ndarray, make_strategy: WeightStrategyFactory) -> WeightStrategyFactory:
+    """`make_strategy`, but every strategy's first starting vector is `vector` (any others stay fresh
+    draws): to compare methods, backprop included, from the same initial weights."""
+
+    def make(name, initial, rng, population, **options):
+        return make_strategy(name, lambda count: np.vstack([vector[None], initial(count)[1:]]), rng, population,
+                             **options)
+
+    return make

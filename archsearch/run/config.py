@@ -140,14 +140,16 @@ def check_config(config: SearchConfig) -> SearchSpace:
     return load_space(config.space)
 
 
-def check_weight_strategy(name: str, population: int, options: dict[str, Any]) -> None:
-    """One-line errors for an unknown weight strategy or settings it refuses, before any work."""
+def check_weight_strategy(name: str, population: int, options: dict[str, Any], flag: str = "--weight-strategy",
+                          n_params: int = 10_000) -> None:
+    """One-line errors, naming the command's `flag`, for an unknown weight strategy or settings it
+    refuses (for a network of `n_params` weights, where known), before any work."""
     if name not in WEIGHT_STRATEGIES:
-        raise ArchsearchError(f"--weight-strategy {name}: unknown (known: {', '.join(sorted(WEIGHT_STRATEGIES))})")
+        raise ArchsearchError(f"{flag} {name}: unknown (known: {', '.join(sorted(WEIGHT_STRATEGIES))})")
     try:
-        WEIGHT_STRATEGIES[name].check(10_000, population, **options)
+        WEIGHT_STRATEGIES[name].check(n_params, population, **options)
     except (ValueError, TypeError) as exc:
-        raise ArchsearchError(f"--weight-strategy {name}: {exc}") from None
+        raise ArchsearchError(f"{flag} {name}: {exc}") from None
 
 
 def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, budget: int) -> None:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from archsearch.builder import Autoencoder
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
 from archsearch.evaluation.data import DataSplits
 from archsearch.evaluation.population_forward import PopulationForward
-from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights
+from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator, evolve_and_validate
+from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
 from archsearch.genome import Genome
 from archsearch.run.config import SearchConfig
 from archsearch.strategies.weights import make_weight_strategy
@@ -63,11 +61,9 @@ class FinalTrainer:
     def __call__(self, built: Autoencoder, genome: Genome, splits: DataSplits, seed: int) -> FinalTraining:
         c = self.config
         if c.inner == "weights":
-            forward = PopulationForward(built.autoencoder)
-            outcome = evolve_weights(built.autoencoder, splits.x_train, weight_settings(c, c.final_weight_generations),
-                                     np.random.default_rng(seed), make_weight_strategy, monitor=splits.x_val,
-                                     forward=forward)
-            val_mse = float(forward.fitness(outcome.solution[None], splits.x_val)[0])
+            outcome, val_mse = evolve_and_validate(PopulationForward(built.autoencoder), splits.x_train, splits.x_val,
+                                                   weight_settings(c, c.final_weight_generations), seed,
+                                                   make_weight_strategy)
             return FinalTraining(outcome.generations, outcome.seconds, val_mse)
         outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,
                                     TrainingSettings(epochs=c.final_epochs, patience=2, max_params=None))

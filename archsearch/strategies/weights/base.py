@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,11 +23,16 @@ def register(cls: type["WeightStrategy"]) -> type["WeightStrategy"]:
     return cls
 
 
-def make_weight_strategy(name: str, initial: np.ndarray, rng: np.random.Generator, population: int,
-                         **options: Any) -> "WeightStrategy":
+def make_weight_strategy(name: str, initial: np.ndarray | Callable[[int], np.ndarray], rng: np.random.Generator,
+                         population: int, **options: Any) -> "WeightStrategy":
+    """`initial`: starting vectors, or a function that draws `count` of them; a strategy then draws as
+    many as it uses (`initial_rows`): one centre for the ES family, a whole first generation for `ga`."""
     if name not in WEIGHT_STRATEGIES:
         raise ValueError(f"unknown weight strategy {name!r}; choose one of {', '.join(sorted(WEIGHT_STRATEGIES))}")
-    return WEIGHT_STRATEGIES[name](initial, rng, population, **options)
+    cls = WEIGHT_STRATEGIES[name]
+    if callable(initial):
+        initial = initial(cls.initial_rows(population))
+    return cls(initial, rng, population, **options)
 
 
 class WeightStrategy(ABC):
@@ -37,6 +43,11 @@ class WeightStrategy(ABC):
 
     name: ClassVar[str]
     min_population: ClassVar[int] = 2
+
+    @classmethod
+    def initial_rows(cls, population: int) -> int:
+        """How many fresh starting vectors this strategy makes use of."""
+        return 1
 
     def __init__(self, initial: np.ndarray, rng: np.random.Generator, population: int) -> None:
         if population < self.min_population:

@@ -20,6 +20,10 @@ class WeightGA(WeightStrategy):
     name = "ga"
     min_population = 4
 
+    @classmethod
+    def initial_rows(cls, population: int) -> int:
+        return population  # a first generation of independent initialisations
+
     def __init__(self, initial, rng, population: int, sigma: float = 0.05, mutation_rate: float = 0.1,
                  elite: int | None = None, adapt: float = 1.2) -> None:
         super().__init__(initial, rng, population)
