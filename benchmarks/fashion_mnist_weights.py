@@ -7,8 +7,8 @@ trains the same network from the same initial weights by backprop (Adam) for com
 both and PCA on the whole test set. Writes README.md (table and command), curves.csv,
 mse_vs_seconds.png, reconstructions.png and the evolved model.keras to --out.
 
-    python benchmarks/fashion_mnist_weights.py [--seconds 900] [--strategy es] [--population 64] \
-        [--batch 256] [--option sigma=0.02 ...] [--out results/reference/fashion_mnist_weights]
+    python benchmarks/fashion_mnist_weights.py [--seconds 900] [--strategy snes] [--population 128] \
+        [--batch 128] [--option sigma=0.05 ...] [--out results/reference/fashion_mnist_weights]
 """
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def test_mse(model: keras.Model, images: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=900, help="wall-clock budget of the evolution")
-    parser.add_argument("--strategy", default="es")
-    parser.add_argument("--population", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=256, help="training images scored per generation")
+    parser.add_argument("--strategy", default="snes")
+    parser.add_argument("--population", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=128, help="training images scored per generation")
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--activation", default="tanh")

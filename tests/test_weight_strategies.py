@@ -128,3 +128,18 @@ def test_a_strategy_draws_as_many_starting_vectors_as_it_uses(name):
     started = starting_from(given, make_weight_strategy)(name, draw, np.random.default_rng(0), POPULATION)
     np.testing.assert_array_equal(started.initial[0], given)
     assert len(started.initial) == drawn[0]
+
+
+def test_noise_rows_are_seeded_standard_normal_slices_of_one_table():
+    from archsearch.strategies.weights.noise import NoiseTable
+
+    table = NoiseTable(np.random.default_rng(3), width=1000)
+    rows = table.rows(np.random.default_rng(4), 64)
+    again = NoiseTable(np.random.default_rng(3), width=1000).rows(np.random.default_rng(4), 64)
+    assert rows.shape == (64, 1000) and rows.dtype == np.float32
+    np.testing.assert_array_equal(rows, again)
+    assert abs(rows.mean()) < 0.02 and abs(rows.std() - 1) < 0.02
+    correlations = np.corrcoef(rows)[np.triu_indices(64, 1)]
+    assert np.abs(correlations).max() < 0.2  # shifted slices of iid draws are uncorrelated
+    other = NoiseTable(np.random.default_rng(5), width=1000).rows(np.random.default_rng(4), 64)
+    assert not np.allclose(rows, other)

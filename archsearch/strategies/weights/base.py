@@ -43,6 +43,9 @@ class WeightStrategy(ABC):
 
     name: ClassVar[str]
     min_population: ClassVar[int] = 2
+    # Whether `tell` does heavy dense linear algebra (cma-es's eigendecomposition) that wants all of
+    # BLAS's threads; otherwise the loop keeps BLAS to one thread (see `evolve_weights`).
+    heavy_linear_algebra: ClassVar[bool] = False
 
     @classmethod
     def initial_rows(cls, population: int) -> int:

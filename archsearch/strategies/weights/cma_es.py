@@ -30,6 +30,7 @@ class _Individual(np.ndarray):
 class CMAES(WeightStrategy):
     name = "cma-es"
     min_population = 4
+    heavy_linear_algebra = True
 
     def __init__(self, initial, rng, population: int, sigma: float = 0.1, max_params: int = MAX_PARAMS) -> None:
         super().__init__(initial, rng, population)

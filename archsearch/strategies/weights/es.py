@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from archsearch.strategies.weights.base import WeightStrategy, centred_ranks, check_sampling_settings, register
+from archsearch.strategies.weights.noise import NoiseTable
+from archsearch.strategies.weights.snes import antithetic_population
 
 
 @register
@@ -30,12 +32,12 @@ class OpenAIES(WeightStrategy):
         self.m = np.zeros_like(self.theta)
         self.v = np.zeros_like(self.theta)
         self.steps = 0
+        self.noise_table = NoiseTable(rng, self.n_params)
         self.noise: np.ndarray | None = None
 
     def _ask(self) -> np.ndarray:
-        self.noise = self.rng.standard_normal((self.population_size // 2, self.n_params), dtype=np.float32)
-        step = self.sigma * self.noise
-        return np.concatenate([self.theta + step, self.theta - step])
+        self.noise = self.noise_table.rows(self.rng, self.population_size // 2)
+        return antithetic_population(self.theta.astype(np.float32), np.float32(self.sigma), self.noise)
 
     def _tell(self, population, fitness) -> None:
         utility = centred_ranks(fitness)
