@@ -45,7 +45,7 @@ MARGINS = (0.5, 0.2, 0.1)  # "within 50%": MAE <= 1.5 x backprop's best
 # Each strategy's settings: the best of short trials on this problem (see README.md).
 STRATEGIES = {
     "es": (128, {"sigma": 0.03, "learning_rate": 0.03}),
-    "snes": (64, {"sigma": 0.1, "sigma_learning_rate": 0.05}),
+    "snes": (64, {"sigma": 0.1, "sigma_learning_rate": 0.2}),
     "ga": (64, {}),
     "ga-mutation": (64, {}),  # the published baseline: 10 weights perturbed by U[-1, 1]
     "cma-es": (32, {"sigma": 0.05}),
