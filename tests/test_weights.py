@@ -23,8 +23,6 @@ GENOMES = {
 }
 
 
-
-
 def valid_transposed_stride_2() -> keras.Model:
     """Layers the builder never makes: 'valid' transposed convolutions with stride 2, a shared-input
     batch-norm, and a dense layer on a 4-D tensor."""
@@ -37,10 +35,27 @@ def valid_transposed_stride_2() -> keras.Model:
     return keras.Model(image, x)
 
 
+def dense_chain_batchnorm_softmax() -> keras.Model:
+    """Dense layers with what their (P, units, B) layout must handle: batch-norm on units, a softmax
+    (along the last axis), a Reshape with -1 to images, then a dense and a convolution on images."""
+    image = keras.Input((12, 12, 1))
+    x = keras.layers.Flatten()(image)
+    x = keras.layers.Dense(10, activation="relu")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Dense(6, activation="softmax")(x)
+    x = keras.layers.Dense(36)(x)
+    x = keras.layers.Reshape((6, 6, -1))(x)
+    x = keras.layers.Dense(2, activation="tanh")(x)
+    x = keras.layers.UpSampling2D(2)(x)
+    x = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
+    return keras.Model(image, x)
+
+
 MODELS = {name: (lambda genome=genome: build_autoencoder(genome, (12, 12, 1)).autoencoder)
           for name, genome in GENOMES.items()}
 MODELS["seed network (28x28)"] = lambda: build_seed_network(filters=3).autoencoder
 MODELS["valid transposed, stride 2"] = valid_transposed_stride_2
+MODELS["dense chain, batch-norm, softmax"] = dense_chain_batchnorm_softmax
 
 
 def images_for(model, tiny_images, count):
