@@ -95,6 +95,8 @@ def test_unknown_strategy_and_bad_population_are_clear_errors():
         make_weight_strategy("es", np.zeros(3), np.random.default_rng(0), 5)
     with pytest.raises(ValueError, match="use es"):
         make_weight_strategy("cma-es", np.zeros(20), np.random.default_rng(0), 8, max_params=10)
+    with pytest.raises(ValueError, match="sigma_learning_rate must be positive"):
+        make_weight_strategy("snes", np.zeros(3), np.random.default_rng(0), 4, sigma_learning_rate=-1)
 
 
 def test_nes_utilities_reward_the_better_half_and_sum_to_zero():

@@ -57,6 +57,8 @@ class SNES(WeightStrategy):
         self.learning_rate = float(learning_rate)
         default = (3 + math.log(self.n_params)) / (5 * math.sqrt(self.n_params))
         self.sigma_learning_rate = default if sigma_learning_rate is None else float(sigma_learning_rate)
+        if self.sigma_learning_rate <= 0:
+            raise ValueError(f"sigma_learning_rate must be positive, got {sigma_learning_rate}")
         self.noise_table = NoiseTable(rng, self.n_params)
         self.noise: np.ndarray | None = None  # the first half's noise; the second half is its negative
 
