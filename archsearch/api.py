@@ -96,7 +96,9 @@ def run_search(config: SearchConfig, run_dir: Path, evaluator: Evaluator, resume
         lineage = OptunaLineage(config.optuna_storage, str(run_dir), space, multi_objective=config.strategy == "nsga2")
         lineage.sync(replay)
         observer = LineageObserver(lineage, observer)
-    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer)
+    # weight evolution ignores the training genes: genomes differing only there are one candidate
+    same = (lambda genome: genome.architecture_key) if config.inner == "weights" else (lambda genome: genome.key)
+    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=same)
     records = loop.run(config.generations, replay, config.budget)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     if config.strategy == "nsga2":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from archsearch.errors import GenomeError
@@ -131,6 +131,12 @@ class Genome:
         """A stable content hash: equal genomes have equal keys in every process and Python version."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def architecture_key(self) -> str:
+        """`key` with the training genes left out: equal for genomes an inner loop that ignores those
+        genes (weight evolution) cannot tell apart, so the search trains such a candidate once."""
+        return replace(self, training=TrainingGenes()).key
 
     def describe(self) -> str:
         """A compact one-line description, for tables and progress output."""

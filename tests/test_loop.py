@@ -118,3 +118,15 @@ def test_records_round_trip_through_the_journal(conv_space, toy_evaluator, tmp_p
     records = run(conv_space, toy_evaluator, journal=journal, generations=2)
     assert sorted(journal.read(), key=lambda r: r.index) == records
     assert EvaluationRecord.from_dict(records[7].to_dict()) == records[7]
+
+
+def test_an_inner_loop_that_ignores_training_genes_trains_each_architecture_once(conv_space, toy_evaluator):
+    strategy = make_strategy("ga", conv_space, np.random.default_rng(0), population=6)
+    loop = SearchLoop(strategy, toy_evaluator, 0, candidate_key=lambda genome: genome.architecture_key)
+    records = loop.run(generations=8)
+    architectures = {r.genome.architecture_key for r in records}
+    assert toy_evaluator.calls == len(architectures) < len({r.genome.key for r in records})
+    for r in records:
+        if r.cached_from is not None:
+            first = records[r.cached_from]
+            assert first.genome.architecture_key == r.genome.architecture_key and first.result == r.result

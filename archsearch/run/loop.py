@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +46,10 @@ def evaluate_unordered(evaluator: Evaluator,
             yield number, evaluator.evaluate(genome, seed)
 
 
+def genome_key(genome: Genome) -> str:
+    return genome.key
+
+
 def candidate_seed(run_seed: int, genome: Genome) -> int:
     """The training seed of a genome: fixed by run seed and genome, whatever order it comes in."""
     digest = hashlib.sha256(f"{run_seed}:{genome.key}".encode()).digest()
@@ -59,6 +63,9 @@ class SearchLoop:
     seed: int
     journal: Journal | None = None
     observer: Observer | None = None
+    # What makes two genomes the same candidate for the evaluator: their `key`, or with an inner loop
+    # that ignores the training genes, their `architecture_key`. A repeat gets the first one's result.
+    candidate_key: Callable[[Genome], str] = genome_key
 
     def run(self, generations: int, replay: Sequence[EvaluationRecord] = (),
             budget: int | None = None) -> list[EvaluationRecord]:
@@ -93,26 +100,26 @@ class SearchLoop:
             index = first_index + offset
             if index in replay:
                 batch[offset] = self._replayed(replay[index], proposal, index)
-            elif proposal.genome.key in by_key:
-                original = by_key[proposal.genome.key]
+            elif self.candidate_key(proposal.genome) in by_key:
+                original = by_key[self.candidate_key(proposal.genome)]
                 batch[offset] = self._record(index, generation, proposal, original.result, original.index)
             else:
                 to_train.append(offset)
                 continue
-            by_key.setdefault(proposal.genome.key, batch[offset])
+            by_key.setdefault(self.candidate_key(proposal.genome), batch[offset])
         # Two proposals of one batch may share a genome: train it once, copy the result to the other.
         unique: dict[str, int] = {}
         for offset in to_train:
-            unique.setdefault(proposals[offset].genome.key, offset)
+            unique.setdefault(self.candidate_key(proposals[offset].genome), offset)
         offsets = list(unique.values())
         tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in offsets]
         for task_number, result in self._evaluate_all(tasks):
             offset = offsets[task_number]
             batch[offset] = self._record(first_index + offset, generation, proposals[offset], result)
-            by_key[proposals[offset].genome.key] = batch[offset]
+            by_key[self.candidate_key(proposals[offset].genome)] = batch[offset]
         for offset in to_train:
             if batch[offset] is None:
-                original = by_key[proposals[offset].genome.key]
+                original = by_key[self.candidate_key(proposals[offset].genome)]
                 batch[offset] = self._record(first_index + offset, generation, proposals[offset],
                                              original.result, original.index)
         return [r for r in batch if r is not None]
