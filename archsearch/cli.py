@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from archsearch.cli_compare import add_compare_parser, run_compare
+from archsearch.cli_latent import add_latent_parser, run_latent
 from archsearch.cli_options import (
     DEFAULTS,
     add_inner_options,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_compare_parser(commands)
     add_evolve_weights_parser(commands)
+    add_latent_parser(commands)
 
     e = commands.add_parser("export", help="retrain and export a run's best candidates")
     e.add_argument("run_dir", type=Path)
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_compare(args)
         if args.command == "evolve-weights":
             return run_evolve_weights(args)
+        if args.command == "latent":
+            return run_latent(args)
         return _export(args)
     except ArchsearchError as exc:
         print(f"archsearch: error: {exc}", file=sys.stderr)

@@ -1,0 +1,65 @@
+"""`archsearch latent` end to end on tiny labelled images: an exported model directory in, the
+latent-quality table (untrained, trained, PCA) and t-SNE maps out; clear errors otherwise."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from archsearch.builder import build_autoencoder
+from archsearch.cli import main
+from archsearch.genome import Genome, LayerGene
+
+
+def labelled_blobs(count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """12x12 images of one blob; class 1 when the blob is in the right half, else 0."""
+    grid = np.linspace(-1, 1, 12)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    centres = rng.uniform(-0.7, 0.7, size=(count, 2))
+    images = np.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / 0.1)
+    return images[..., None].astype(np.float32), (centres[:, 1] > 0).astype(np.int64)
+
+
+@pytest.fixture
+def exported(tmp_path):
+    """A model directory as `archsearch export` writes one (model.keras, genome.json), and its data."""
+    rng = np.random.default_rng(0)
+    (x_train, y_train), (x_test, y_test) = labelled_blobs(120, rng), labelled_blobs(60, rng)
+    genome = Genome((LayerGene("dense", units=8, activation="tanh"),), 2)
+    keras.utils.set_random_seed(0)
+    model = build_autoencoder(genome, (12, 12, 1)).autoencoder
+    model.compile("adam", "mse")
+    model.fit(x_train, x_train, epochs=3, verbose=0)
+    directory = tmp_path / "best"
+    directory.mkdir()
+    model.save(directory / "model.keras")
+    (directory / "genome.json").write_text(genome.to_json())
+    data = tmp_path / "blobs.npz"
+    np.savez(data, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return directory, data
+
+
+def test_latent_scores_the_untrained_and_trained_codes_beside_pca(exported, capsys):
+    directory, data = exported
+    assert main(["latent", str(directory), "--data", str(data), "--tsne-points", "50"]) == 0
+    table = pd.read_csv(directory / "latent" / "latent_quality.csv").set_index("codes")
+    assert list(table.index) == ["untrained (start of training)", "trained", "PCA, 2 components"]
+    assert (table["latent size"] == 2).all()
+    for column in ("cluster_accuracy", "linear_probe_accuracy"):
+        assert table[column].between(0.5, 1.0).all()  # two classes: chance is 1/2 at worst
+    # left against right is PCA's first direction on these images: a linear probe separates it
+    assert table.loc["PCA, 2 components", "linear_probe_accuracy"] > 0.9
+    assert (directory / "latent" / "latent_tsne.png").stat().st_size > 10_000
+    assert "linear_probe_accuracy" in capsys.readouterr().out
+
+
+def test_latent_refuses_data_without_labels_and_a_directory_without_a_model(exported, tmp_path, capsys):
+    directory, data = exported
+    unlabelled = tmp_path / "unlabelled.npz"
+    np.savez(unlabelled, x_train=np.load(data)["x_train"])
+    assert main(["latent", str(directory), "--data", str(unlabelled)]) == 2
+    assert "needs class labels" in capsys.readouterr().err
+    assert main(["latent", str(tmp_path / "nothing"), "--data", str(data)]) == 2
+    assert "no model here" in capsys.readouterr().err
+    assert main(["latent", str(directory), "--data", str(data), "--fit-size", "1"]) == 2
+    assert "--fit-size 1: must be at least 2" in capsys.readouterr().err
