@@ -26,7 +26,7 @@ from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig, check_config
-from archsearch.run.inner import FinalTrainer, make_evaluator
+from archsearch.run.inner import FinalTrainer, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Evaluator, Observer, SearchLoop
 from archsearch.space_file import load_space, resolve_space_path
@@ -96,9 +96,7 @@ def run_search(config: SearchConfig, run_dir: Path, evaluator: Evaluator, resume
         lineage = OptunaLineage(config.optuna_storage, str(run_dir), space, multi_objective=config.strategy == "nsga2")
         lineage.sync(replay)
         observer = LineageObserver(lineage, observer)
-    # weight evolution ignores the training genes: genomes differing only there are one candidate
-    same = (lambda genome: genome.architecture_key) if config.inner == "weights" else (lambda genome: genome.key)
-    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=same)
+    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=candidate_key(config))
     records = loop.run(config.generations, replay, config.budget)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     if config.strategy == "nsga2":

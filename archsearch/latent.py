@@ -9,8 +9,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 
+from archsearch.analysis.baselines import fit_pca, pca_codes
 from archsearch.analysis.latent_plots import save_latent_maps
 from archsearch.analysis.latent_quality import latent_quality
 from archsearch.builder import build_autoencoder
@@ -68,9 +68,8 @@ def latent_report(spec: Path, dataset: Dataset, out: Path, fit_size: int = 10_00
         untrained = encoder_of(build_autoencoder(genome, tuple(model.input.shape[1:])).autoencoder)
         codes[UNTRAINED] = (encode(untrained, x_fit), encode(untrained, x_eval))
     codes[TRAINED] = (encode(encoder, x_fit), encode(encoder, x_eval))
-    pca = PCA(n_components=latent, random_state=seed).fit(x_fit.reshape(len(x_fit), -1))
-    codes[f"PCA, {latent} components"] = (pca.transform(x_fit.reshape(len(x_fit), -1)),
-                                          pca.transform(x_eval.reshape(len(x_eval), -1)))
+    mean, basis = fit_pca(x_fit, latent)
+    codes[f"PCA, {latent} components"] = (pca_codes(x_fit, mean, basis), pca_codes(x_eval, mean, basis))
 
     frame = pd.DataFrame([{"codes": name, "latent size": latent,
                            **latent_quality(fit, y_fit, evaluation, y_eval, seed).to_dict()}

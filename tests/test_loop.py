@@ -8,7 +8,7 @@ import pytest
 from archsearch.errors import ResumeError
 from archsearch.records import EvaluationRecord
 from archsearch.run.journal import Journal
-from archsearch.run.loop import SearchLoop
+from archsearch.run.loop import SearchLoop, architecture_key
 from archsearch.strategies import make_strategy
 
 
@@ -122,7 +122,7 @@ def test_records_round_trip_through_the_journal(conv_space, toy_evaluator, tmp_p
 
 def test_an_inner_loop_that_ignores_training_genes_trains_each_architecture_once(conv_space, toy_evaluator):
     strategy = make_strategy("ga", conv_space, np.random.default_rng(0), population=6)
-    loop = SearchLoop(strategy, toy_evaluator, 0, candidate_key=lambda genome: genome.architecture_key)
+    loop = SearchLoop(strategy, toy_evaluator, 0, candidate_key=architecture_key)
     records = loop.run(generations=8)
     architectures = {r.genome.architecture_key for r in records}
     assert toy_evaluator.calls == len(architectures) < len({r.genome.key for r in records})

@@ -33,7 +33,7 @@ from archsearch.evaluation.compiled import compile_function, convolution
 from archsearch.evaluation.weights import WeightLayout
 
 SHARED, STACKED, CHANNELS, FEATURES = "shared", "stacked", "channels", "features"
-ELEMENTWISE_EXCEPTIONS = ("softmax", "log_softmax")  # activations along the last axis: not in `features`
+LAST_AXIS_ACTIVATIONS = ("softmax", "log_softmax")  # activations along the last axis: not in `features`
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class PopulationForward:
     def _op(self, layer: keras.layers.Layer) -> Op:
         ids = [self.index[w.path] for w in layer.trainable_weights]
         activation = getattr(layer, "activation", None) or (lambda t: t)
-        along_last_axis = getattr(activation, "__name__", "") in ELEMENTWISE_EXCEPTIONS
+        along_last_axis = getattr(activation, "__name__", "") in LAST_AXIS_ACTIVATIONS
 
         def weighted(function: Callable) -> Op:
             """The layer's function of (state, kernel, bias), then its activation."""

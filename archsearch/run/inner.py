@@ -5,6 +5,7 @@ everything above it sees one evaluator interface and one final trainer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from archsearch.builder import Autoencoder
@@ -15,6 +16,7 @@ from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator, evo
 from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
 from archsearch.genome import Genome
 from archsearch.run.config import SearchConfig
+from archsearch.run.loop import architecture_key, genome_key
 from archsearch.strategies.weights import make_weight_strategy
 
 
@@ -23,6 +25,12 @@ def weight_settings(config: SearchConfig, generations: int | None = None) -> Wei
         strategy=config.weight_strategy, population=config.weight_population,
         generations=generations or config.weight_generations, batch_size=config.weight_batch or None,
         monitor_every=max(1, (generations or config.weight_generations) // 10), options=dict(config.weight_options))
+
+
+def candidate_key(config: SearchConfig) -> Callable[[Genome], str]:
+    """What makes two genomes one candidate for this inner loop: weight evolution ignores the training
+    genes, so genomes differing only there are trained once (`Genome.architecture_key`)."""
+    return architecture_key if config.inner == "weights" else genome_key
 
 
 def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False):

@@ -50,6 +50,10 @@ def genome_key(genome: Genome) -> str:
     return genome.key
 
 
+def architecture_key(genome: Genome) -> str:
+    return genome.architecture_key
+
+
 def candidate_seed(run_seed: int, genome: Genome) -> int:
     """The training seed of a genome: fixed by run seed and genome, whatever order it comes in."""
     digest = hashlib.sha256(f"{run_seed}:{genome.key}".encode()).digest()
@@ -95,31 +99,32 @@ class SearchLoop:
                         replay: dict[int, EvaluationRecord],
                         by_key: dict[str, EvaluationRecord]) -> list[EvaluationRecord]:
         batch: list[EvaluationRecord | None] = [None] * len(proposals)
+        keys = [self.candidate_key(proposal.genome) for proposal in proposals]
         to_train: list[int] = []
         for offset, proposal in enumerate(proposals):
             index = first_index + offset
             if index in replay:
                 batch[offset] = self._replayed(replay[index], proposal, index)
-            elif self.candidate_key(proposal.genome) in by_key:
-                original = by_key[self.candidate_key(proposal.genome)]
+            elif keys[offset] in by_key:
+                original = by_key[keys[offset]]
                 batch[offset] = self._record(index, generation, proposal, original.result, original.index)
             else:
                 to_train.append(offset)
                 continue
-            by_key.setdefault(self.candidate_key(proposal.genome), batch[offset])
-        # Two proposals of one batch may share a genome: train it once, copy the result to the other.
+            by_key.setdefault(keys[offset], batch[offset])
+        # Two proposals of one batch may be one candidate: train it once, copy the result to the other.
         unique: dict[str, int] = {}
         for offset in to_train:
-            unique.setdefault(self.candidate_key(proposals[offset].genome), offset)
+            unique.setdefault(keys[offset], offset)
         offsets = list(unique.values())
         tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in offsets]
         for task_number, result in self._evaluate_all(tasks):
             offset = offsets[task_number]
             batch[offset] = self._record(first_index + offset, generation, proposals[offset], result)
-            by_key[self.candidate_key(proposals[offset].genome)] = batch[offset]
+            by_key[keys[offset]] = batch[offset]
         for offset in to_train:
             if batch[offset] is None:
-                original = by_key[self.candidate_key(proposals[offset].genome)]
+                original = by_key[keys[offset]]
                 batch[offset] = self._record(first_index + offset, generation, proposals[offset],
                                              original.result, original.index)
         return [r for r in batch if r is not None]

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from archsearch.strategies.weights.base import WeightStrategy, centred_ranks, check_sampling_settings, register
-from archsearch.strategies.weights.noise import NoiseTable
-from archsearch.strategies.weights.snes import antithetic_population
+from archsearch.strategies.weights.noise import NoiseTable, antithetic_population
 
 
 @register

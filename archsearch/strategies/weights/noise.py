@@ -1,4 +1,5 @@
-"""Gaussian noise for many weights at the price of a copy: the shared noise table of OpenAI-ES.
+"""Gaussian noise for many weights at the price of a copy (the shared noise table of OpenAI-ES), and
+the antithetic populations es and snes build from it.
 
 Drawing a fresh normal per weight per individual cost 16 ms a generation on a 2-core CPU for
 784-32-2-32-784 at population 64, as much as a quarter of the forward pass. Instead, one table of
@@ -38,3 +39,14 @@ class NoiseTable:
         table = _table(self.seed, self.length)
         starts = rng.integers(0, self.length - self.width + 1, count)
         return np.stack([table[start:start + self.width] for start in starts])
+
+
+def antithetic_population(centre: np.ndarray, sigma, noise: np.ndarray) -> np.ndarray:
+    """centre + sigma * noise, then centre - sigma * noise: (2 * len(noise), n) float32, written in
+    place (fresh temporaries of this size cost more than the arithmetic)."""
+    half = len(noise)
+    population = np.empty((2 * half, noise.shape[1]), np.float32)
+    np.multiply(noise, sigma, out=population[:half])
+    np.negative(population[:half], out=population[half:])
+    population += centre
+    return population

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from archsearch.strategies.weights.base import WeightStrategy, check_sampling_settings, register
-from archsearch.strategies.weights.noise import NoiseTable
+from archsearch.strategies.weights.noise import NoiseTable, antithetic_population
 
 
 def nes_utilities(fitness: np.ndarray) -> np.ndarray:
@@ -28,17 +28,6 @@ def nes_utilities(fitness: np.ndarray) -> np.ndarray:
     utilities = np.empty(count)
     utilities[np.argsort(fitness, kind="stable")] = raw
     return utilities
-
-
-def antithetic_population(centre: np.ndarray, sigma, noise: np.ndarray) -> np.ndarray:
-    """centre + sigma * noise, then centre - sigma * noise: (2 * len(noise), n) float32, written in
-    place (fresh temporaries of this size cost more than the arithmetic)."""
-    half = len(noise)
-    population = np.empty((2 * half, noise.shape[1]), np.float32)
-    np.multiply(noise, sigma, out=population[:half])
-    np.negative(population[:half], out=population[half:])
-    population += centre
-    return population
 
 
 @register
