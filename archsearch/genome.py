@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from archsearch.errors import GenomeError
 
@@ -73,8 +73,31 @@ class TrainingGenes:
         return cls(**data)
 
 
+class JsonGenome:
+    """What every kind of genome shares: a JSON document (`to_dict`/`from_dict`, which each kind
+    writes) and a content hash of it."""
+
+    document_name: ClassVar[str] = "genome"
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str):
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise GenomeError(f"{cls.document_name}: not valid JSON ({exc})") from None
+
+    @property
+    def key(self) -> str:
+        """A stable content hash: equal genomes have equal keys in every process and Python version."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class Genome:
+class Genome(JsonGenome):
     """An autoencoder candidate: encoder genes, latent size, decoder genes and training genes.
 
     `decoder` is None when the space mirrors the encoder; otherwise it lists the decoder's own genes,
@@ -116,27 +139,17 @@ class Genome:
         except (KeyError, TypeError) as exc:
             raise GenomeError(f"genome: missing or malformed field {exc}") from None
 
-    def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Genome":
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise GenomeError(f"genome: not valid JSON ({exc})") from None
-
-    @property
-    def key(self) -> str:
-        """A stable content hash: equal genomes have equal keys in every process and Python version."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
     @property
     def architecture_key(self) -> str:
         """`key` with the training genes left out: equal for genomes an inner loop that ignores those
         genes (weight evolution) cannot tell apart, so the search trains such a candidate once."""
         return replace(self, training=TrainingGenes()).key
+
+    def table_columns(self) -> dict[str, Any]:
+        """The main genes as columns of the run's evaluation table."""
+        t = self.training
+        return {"latent_size": self.latent_size, "encoder_layers": len(self.encoder), "optimizer": t.optimizer,
+                "learning_rate": t.learning_rate, "batch_size": t.batch_size, "loss": t.loss}
 
     def describe(self) -> str:
         """A compact one-line description, for tables and progress output."""

@@ -7,11 +7,14 @@ offspring passes `space.problems`. They take an explicit numpy Generator: no glo
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.space import SearchSpace
+
+if TYPE_CHECKING:  # the space calls these operators (`SearchSpace.mutate`), so no import at run time
+    from archsearch.space import SearchSpace
 
 MUTATIONS = ("add_layer", "remove_layer", "modify_layer", "modify_training")
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archsearch.genome import Genome
+from archsearch.transfer_genome import KIND as TRANSFER_KIND
+from archsearch.transfer_genome import TransferGenome
 
 WORST_FITNESS = math.inf
 
@@ -65,7 +67,7 @@ class EvaluationRecord:
 
     index: int
     generation: int
-    genome: Genome
+    genome: Genome | TransferGenome
     result: EvaluationResult
     parents: tuple[int, ...] = ()
     operator: str = "random"
@@ -90,10 +92,17 @@ class EvaluationRecord:
         return cls(
             index=data["index"],
             generation=data["generation"],
-            genome=Genome.from_dict(data["genome"]),
+            genome=genome_from_dict(data["genome"]),
             result=EvaluationResult.from_dict(data["result"]),
             parents=tuple(data["parents"]),
             operator=data["operator"],
             cached_from=data.get("cached_from"),
             finished_at=data.get("finished_at", 0.0),
         )
+
+
+def genome_from_dict(data: dict[str, Any]) -> Genome | TransferGenome:
+    """An autoencoder genome, or transfer genes (whose documents say `"kind": "transfer"`)."""
+    if isinstance(data, dict) and data.get("kind") == TRANSFER_KIND:
+        return TransferGenome.from_dict(data)
+    return Genome.from_dict(data)

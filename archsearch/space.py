@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from archsearch import operators
 from archsearch.genome import Genome, LayerGene, TrainingGenes
 from archsearch.params import Spec
 
@@ -191,6 +192,15 @@ class SearchSpace:
             if kind in rules.kinds:
                 return kind
         raise AssertionError("space_file guarantees a non-resampling kind")
+
+    # ---- variation (what the strategies call, whatever the space) -------------------------------
+    def mutate(self, genome: Genome, rng: np.random.Generator) -> tuple[Genome, str]:
+        """A layer added, removed or modified, or a training gene changed (`operators.mutate`)."""
+        return operators.mutate(genome, self, rng)
+
+    def crossover(self, first: Genome, second: Genome, rng: np.random.Generator) -> tuple[Genome, Genome]:
+        """Two-point crossover of the variable-length layer sequences (`operators.two_point_crossover`)."""
+        return operators.two_point_crossover(first, second, self, rng)
 
     # ---- description ----------------------------------------------------------------------------
     def sequence_rules(self, which: str) -> SequenceRules:

@@ -26,7 +26,7 @@ FIELD_TYPES: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "filters": (int, None), "kernel": (int, None), "stride": (int, None), "units": (int, None),
     "activation": (str, ACTIVATIONS), "rate": (float, None), "size": (int, None),
     "optimizer": (str, ("adam", "rmsprop", "sgd", "adamw")), "learning_rate": (float, None),
-    "batch_size": (int, None), "loss": (str, ("mse", "bce")),
+    "batch_size": (int, None), "loss": (str, ("mse", "bce")), "head_units": (int, None),
 }
 POSITIVE = {"filters", "kernel", "stride", "units", "size", "learning_rate", "batch_size"}
 TOP_KEYS = {"name", "description", "decoder", "encoder", "decoder_layers", "layers", "latent", "training"}
@@ -55,7 +55,9 @@ def load_space(name_or_path: str | Path | None = None) -> SearchSpace:
 
 
 def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpace:
-    reader = _Reader(source)
+    reader = SpaceReader(source)
+    if "backbone" in document:
+        raise SpaceError(source, "backbone", "this is a transfer-learning space: search it with `archsearch transfer`")
     reader.keys(document, "", TOP_KEYS, required={"name", "encoder", "layers", "latent", "training"})
     mode = document.get("decoder", "mirror")
     if mode not in ("mirror", "evolve"):
@@ -99,7 +101,7 @@ def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpa
     )
 
 
-class _Reader:
+class SpaceReader:
     """Checks one document, raising `SpaceError(source, key, problem)` at the first fault."""
 
     def __init__(self, source: str) -> None:
@@ -185,6 +187,8 @@ class _Reader:
             raise self.fail(key, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
         if field_name in POSITIVE and value <= 0:
             raise self.fail(key, f"must be positive, got {value}")
+        if field_name == "head_units" and value < 0:
+            raise self.fail(key, f"must be 0 (no hidden layer) or more, got {value}")
         if field_name == "rate" and not 0 <= value < 1:
             raise self.fail(key, f"a dropout rate lies in [0, 1), got {value}")
         return value

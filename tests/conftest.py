@@ -12,8 +12,13 @@ import pytest
 from archsearch.genome import Genome
 from archsearch.records import OK, EvaluationResult
 from archsearch.space_file import SPACES_DIR, load_space
+from archsearch.transfer_genome import TransferGenome
+from archsearch.transfer_space_file import load_transfer_space
 
-SPACE_NAMES = sorted(p.stem for p in SPACES_DIR.glob("*.toml"))
+TRANSFER_SPACES = ("transfer_learning",)
+SPACE_NAMES = sorted(p.stem for p in SPACES_DIR.glob("*.toml") if p.stem not in TRANSFER_SPACES)
+# Backbone depths the transfer space is tried at: one cut point, a small encoder, a DenseNet-sized network.
+TRANSFER_DEPTHS = (1, 5, 120)
 
 
 class ToyEvaluator:
@@ -27,8 +32,13 @@ class ToyEvaluator:
     def __init__(self) -> None:
         self.calls = 0
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+    def evaluate(self, genome: Genome | TransferGenome, seed: int) -> EvaluationResult:
         self.calls += 1
+        if isinstance(genome, TransferGenome):  # prefers keeping 3, freezing 1, lr 3e-3, dropout 0.2
+            score = abs(genome.included - 3) + abs(genome.frozen - 1) + abs(genome.dropout - 0.2)
+            score += abs(np.log10(genome.learning_rate / 3e-3))
+            return EvaluationResult(OK, fitness=float(score), params=100 * genome.included + genome.head_units,
+                                    epochs=1)
         convs = [g for g in genome.encoder if g.kind == "conv"]
         score = abs(np.log2(genome.latent_size / 16)) + abs(len(convs) - 2)
         score += sum(abs(np.log2(g.filters / 32)) for g in convs) / max(len(convs), 1)
@@ -45,6 +55,13 @@ def toy_evaluator() -> ToyEvaluator:
 @pytest.fixture(params=SPACE_NAMES)
 def any_space(request):
     return load_space(request.param)
+
+
+@pytest.fixture(params=[*SPACE_NAMES, *(f"transfer_learning@{d}" for d in TRANSFER_DEPTHS)])
+def every_space(request):
+    """Autoencoder spaces, and the transfer space fitted to backbones of several depths."""
+    name, _, depth = request.param.partition("@")
+    return load_transfer_space(name, int(depth)) if depth else load_space(name)
 
 
 @pytest.fixture

@@ -3,35 +3,35 @@
 import numpy as np
 import optuna
 
-from archsearch.strategies.de import VectorEncoding
+from archsearch.strategies.de import vector_encoding
 from archsearch.strategies.optuna_space import genome_params, suggest_genome
 
 
-def test_de_vector_round_trips_every_valid_genome(any_space):
-    encoding, rng = VectorEncoding(any_space), np.random.default_rng(0)
+def test_de_vector_round_trips_every_valid_genome(every_space):
+    encoding, rng = vector_encoding(every_space), np.random.default_rng(0)
     for _ in range(200):
-        genome = any_space.sample(rng)
+        genome = every_space.sample(rng)
         vector = encoding.encode(genome, rng)
         assert vector.shape == (encoding.length,) and np.all((vector >= 0) & (vector <= 1))
         assert encoding.decode(vector) == genome
 
 
-def test_de_vector_decodes_any_point_into_a_repairable_genome(any_space):
-    encoding, rng = VectorEncoding(any_space), np.random.default_rng(1)
+def test_de_vector_decodes_any_point_into_a_repairable_genome(every_space):
+    encoding, rng = vector_encoding(every_space), np.random.default_rng(1)
     for _ in range(200):
-        genome = any_space.repair(encoding.decode(rng.random(encoding.length) * 1.4 - 0.2), rng)
-        assert any_space.problems(genome) == []
+        genome = every_space.repair(encoding.decode(rng.random(encoding.length) * 1.4 - 0.2), rng)
+        assert every_space.problems(genome) == []
 
 
-def test_optuna_parameters_round_trip_every_valid_genome(any_space):
+def test_optuna_parameters_round_trip_every_valid_genome(every_space):
     rng = np.random.default_rng(2)
     for _ in range(100):
-        genome = any_space.sample(rng)
-        params, distributions = genome_params(genome, any_space)
+        genome = every_space.sample(rng)
+        params, distributions = genome_params(genome, every_space)
         assert all(distributions[name]._contains(distributions[name].to_internal_repr(value))
                    for name, value in params.items())
         trial = optuna.trial.FixedTrial(params)
-        assert suggest_genome(trial, any_space) == genome
+        assert suggest_genome(trial, every_space) == genome
 
 
 def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):

@@ -29,12 +29,12 @@ def drive(strategy, evaluator, generations, first_index=0):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_asks_batches_of_valid_proposals(name, any_space, toy_evaluator):
-    strategy = make_strategy(name, any_space, np.random.default_rng(0), population=6)
+def test_asks_batches_of_valid_proposals(name, every_space, toy_evaluator):
+    strategy = make_strategy(name, every_space, np.random.default_rng(0), population=6)
     proposals, _ = drive(strategy, toy_evaluator, generations=5)
     assert len(proposals) >= 5 * 6 - 6  # a first batch may be the whole population, the rest full batches
     assert all(isinstance(p, Proposal) for p in proposals)
-    assert all(any_space.problems(p.genome) == [] for p in proposals)
+    assert all(every_space.problems(p.genome) == [] for p in proposals)
     assert all(p.operator for p in proposals)
 
 

@@ -10,21 +10,20 @@ from archsearch.records import OK, EvaluationRecord
 
 
 def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
-    """Every evaluation, flattened: lineage, outcome, the main genes and the genome as JSON."""
+    """Every evaluation, flattened: lineage, outcome, the main genes, the genome as JSON and the
+    evaluator's extra metrics (e.g. validation accuracy)."""
     rows = []
     for r in records:
         g, res = r.genome, r.result
-        rows.append({
+        row = {
             "index": r.index, "generation": r.generation, "operator": r.operator,
             "parents": " ".join(map(str, r.parents)), "genome_key": g.key, "status": res.status,
             "fitness": res.fitness, "params": res.params, "epochs": res.epochs,
             "train_seconds": round(res.train_seconds, 4), "seconds": round(res.seconds, 4),
-            "cached_from": r.cached_from, "reason": res.reason,
-            "latent_size": g.latent_size, "encoder_layers": len(g.encoder),
-            "optimizer": g.training.optimizer, "learning_rate": g.training.learning_rate,
-            "batch_size": g.training.batch_size, "loss": g.training.loss,
+            "cached_from": r.cached_from, "reason": res.reason, **g.table_columns(),
             "architecture": g.describe(), "genome": g.to_json(),
-        })
+        }
+        rows.append({**row, **{name: value for name, value in res.metrics.items() if name not in row}})
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["best_so_far"] = frame["fitness"].where(frame["status"] == OK).cummin()

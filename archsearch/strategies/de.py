@@ -23,6 +23,9 @@ Each generation, for every target vector x_i of the population: mutant = a + F (
 distinct members (DE/rand/1), clipped to the cube; binomial crossover takes each coordinate from the
 mutant with probability CR (and at least one always); the trial is decoded and evaluated; greedy
 replacement keeps it in place of x_i when its fitness is no worse.
+
+A space of independent parameters (the transfer space's `parameters()`) needs none of the slots: it is
+read as one coordinate per parameter (`FlatEncoding`), mapped as above.
 """
 
 from __future__ import annotations
@@ -118,6 +121,33 @@ class VectorEncoding:
         return np.asarray(vector)
 
 
+@dataclass(frozen=True)
+class FlatEncoding:
+    """One coordinate per parameter of a space that declares independent ones (`parameters()`,
+    `from_parameters`, `parameters_of`): the transfer space."""
+
+    space: Any
+
+    @property
+    def length(self) -> int:
+        return len(self.space.parameters())
+
+    def decode(self, vector: np.ndarray) -> Any:
+        specs = self.space.parameters()
+        units = np.clip(vector, 0.0, 1.0).tolist()
+        return self.space.from_parameters({name: _decode_value(spec, u)
+                                           for (name, spec), u in zip(specs.items(), units)})
+
+    def encode(self, genome: Any, rng: np.random.Generator) -> np.ndarray:
+        values = self.space.parameters_of(genome)
+        return np.asarray([_encode_value(spec, values[name]) for name, spec in self.space.parameters().items()])
+
+
+def vector_encoding(space: Any) -> VectorEncoding | FlatEncoding:
+    """The layered encoding for autoencoder spaces, the flat one for spaces of independent parameters."""
+    return VectorEncoding(space) if isinstance(space, SearchSpace) else FlatEncoding(space)
+
+
 @register
 class DifferentialEvolution(Strategy):
     name = "de"
@@ -127,7 +157,7 @@ class DifferentialEvolution(Strategy):
                  weight: float = 0.5, crossover_rate: float = 0.9) -> None:
         super().__init__(space, rng, population)
         self.weight, self.crossover_rate = weight, crossover_rate
-        self.encoding = VectorEncoding(space)
+        self.encoding = vector_encoding(space)
         self.vectors: list[np.ndarray] = []  # the population, as points of the cube
         self.fitness: list[float] = []
         self.indices: list[int] = []  # journal index of each member's evaluation (for lineage)

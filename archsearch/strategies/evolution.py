@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.operators import mutate
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, Strategy, register
@@ -37,7 +36,7 @@ class Evolution(Strategy):
 
     def _child(self) -> Proposal:
         parent = self.best[int(self.rng.integers(len(self.best)))]
-        genome, operator = mutate(parent.genome, self.space, self.rng)
+        genome, operator = self.space.mutate(parent.genome, self.rng)
         return Proposal(genome, (parent.index,), operator)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from deap import base, tools
 
-from archsearch.operators import mutate, two_point_crossover
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, Strategy, breed, register
@@ -69,8 +68,8 @@ class GeneticAlgorithm(Strategy):
         self.elites = min(elites, population)
         self.toolbox = base.Toolbox()
         self.toolbox.register("select", tournament, size=tournament_size, rng=rng)
-        self.toolbox.register("mate", two_point_crossover, space=space, rng=rng)
-        self.toolbox.register("mutate", mutate, space=space, rng=rng)
+        self.toolbox.register("mate", space.crossover, rng=rng)
+        self.toolbox.register("mutate", space.mutate, rng=rng)
         self.population: list[Individual] = []
 
     def ask(self) -> list[Proposal]:

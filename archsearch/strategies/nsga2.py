@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from deap import base, tools
 
-from archsearch.operators import mutate, two_point_crossover
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, Strategy, breed, register
@@ -78,8 +77,8 @@ class NSGA2(Strategy):
 
     def _breed(self) -> Proposal:
         return breed(self._select().record, self._select().record,
-                     lambda a, b: two_point_crossover(a, b, self.space, self.rng),
-                     lambda g: mutate(g, self.space, self.rng), self.rng, self.crossover_rate, self.mutation_rate)
+                     lambda a, b: self.space.crossover(a, b, self.rng),
+                     lambda g: self.space.mutate(g, self.rng), self.rng, self.crossover_rate, self.mutation_rate)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         pool: dict[str, Candidate] = {}

@@ -5,6 +5,7 @@ Variable depth becomes conditional parameters, as Optuna recommends for define-b
 fields of that kind (`encoder.i.conv.filters`, ...). The same for `decoder.*` in an evolved-decoder
 space; then `latent_size` and `training.<name>`. A choice becomes a categorical parameter, a range a
 float or int one (log-scaled when the range is). Every value still comes from the one `SearchSpace`.
+A space of independent parameters (the transfer space) is its `parameters()`, one each.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def _sequences(space: SearchSpace) -> list[tuple[str, SequenceRules]]:
 
 def _build(space: SearchSpace, suggest: Suggest) -> Genome:
     """Walks the conditional parameters in order, asking `suggest(name, distribution)` for each."""
+    if not isinstance(space, SearchSpace):
+        return space.from_parameters({name: suggest(name, distribution(spec))
+                                      for name, spec in space.parameters().items()})
     sequences = {}
     for where, rules in _sequences(space):
         genes = []
@@ -69,6 +73,9 @@ def suggest_genome(trial: optuna.Trial, space: SearchSpace) -> Genome:
 
 def genome_params(genome: Genome, space: SearchSpace) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
     """The parameters (and their distributions) under which Optuna would have produced `genome`."""
+    if not isinstance(space, SearchSpace):
+        params = space.parameters_of(genome)
+        return params, {name: distribution(spec) for name, spec in space.parameters().items()}
     params: dict[str, Any] = {}
     distributions: dict[str, BaseDistribution] = {}
     layers = {"encoder": genome.encoder, "decoder": genome.decoder or ()}

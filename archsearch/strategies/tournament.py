@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.operators import mutate
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, Strategy, register
@@ -38,7 +37,7 @@ class TournamentSearch(Strategy):
         members = list(self.population)
         entrants = self.rng.choice(len(members), size=min(self.tournament_size, len(members)), replace=False)
         winner = min((members[i] for i in entrants), key=lambda r: (r.result.fitness, r.index))
-        genome, operator = mutate(winner.genome, self.space, self.rng)
+        genome, operator = self.space.mutate(winner.genome, self.rng)
         return Proposal(genome, (winner.index,), operator)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
