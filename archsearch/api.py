@@ -24,13 +24,17 @@ from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
+from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import SearchConfig, check_config
+from archsearch.run.config import RunSettings, SearchConfig, check_config
 from archsearch.run.inner import FinalTrainer, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Evaluator, Observer, SearchLoop
+from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
 from archsearch.strategies import make_strategy
+from archsearch.transfer_genome import TransferGenome
+from archsearch.transfer_space import TransferSpace
 
 CONFIG, SPACE, JOURNAL = "config.json", "space.toml", "journal.jsonl"
 
@@ -43,13 +47,14 @@ class SearchReport:
     final: FinalMetrics | None
 
 
-def prepare_run_dir(config: SearchConfig, run_dir: Path, resume: bool) -> SearchConfig:
-    """Creates (or, with `resume`, checks) the run directory; returns the config to run with."""
+def prepare_run_dir(config: RunSettings, run_dir: Path, resume: bool) -> RunSettings:
+    """Creates (or, with `resume`, checks) the run directory; returns the config to run with (a
+    `SearchConfig` or a `TransferConfig`)."""
     journal = run_dir / JOURNAL
     if resume:
         if not (run_dir / CONFIG).is_file():
             raise ResumeError(f"{run_dir}: no run to resume here (no {CONFIG})")
-        config.check_resumable(SearchConfig.load(run_dir / CONFIG), run_dir / CONFIG)
+        config.check_resumable(type(config).load(run_dir / CONFIG), run_dir / CONFIG)
     elif journal.exists() and journal.stat().st_size > 0:
         raise ResumeError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --out")
     else:
@@ -77,7 +82,13 @@ def open_evaluator(config: SearchConfig, splits: DataSplits, log_path: Path | No
                    score_test: bool = False) -> Iterator[Evaluator]:
     """The evaluator of `config` on `splits` (backprop or weight evolution): a pool of worker processes
     unless `isolate` is off. With `score_test`, every candidate is also scored on the test images."""
-    evaluator = make_evaluator(config, splits, score_test)
+    with pooled(make_evaluator(config, splits, score_test), config, log_path) as evaluator:
+        yield evaluator
+
+
+@contextmanager
+def pooled(evaluator: Evaluator, config: RunSettings, log_path: Path | None = None) -> Iterator[Evaluator]:
+    """`evaluator` behind a pool of worker processes, unless the config's `isolate` is off."""
     if not config.isolate:
         yield evaluator
         return
@@ -85,10 +96,14 @@ def open_evaluator(config: SearchConfig, splits: DataSplits, log_path: Path | No
         yield pool
 
 
-def run_search(config: SearchConfig, run_dir: Path, evaluator: Evaluator, resume: bool = False,
-               observer: Observer | None = None) -> list[EvaluationRecord]:
-    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, loop, evaluations.csv."""
-    space = load_space(run_dir / SPACE)  # a resumed run searches the space it started with
+def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume: bool = False,
+               observer: Observer | None = None, space: SearchSpace | TransferSpace | None = None,
+               key: Callable[[Genome | TransferGenome], str] | None = None) -> list[EvaluationRecord]:
+    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, loop, evaluations.csv.
+
+    `space` defaults to the autoencoder space saved in the run directory (a resumed run searches the
+    space it started with), `key` to what makes two genomes one candidate for the config's inner loop."""
+    space = space or load_space(run_dir / SPACE)
     journal = Journal(run_dir / JOURNAL)
     replay = journal.read() if resume else []
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
@@ -96,11 +111,12 @@ def run_search(config: SearchConfig, run_dir: Path, evaluator: Evaluator, resume
         lineage = OptunaLineage(config.optuna_storage, str(run_dir), space, multi_objective=config.strategy == "nsga2")
         lineage.sync(replay)
         observer = LineageObserver(lineage, observer)
-    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=candidate_key(config))
+    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=key or candidate_key(config))
     records = loop.run(config.generations, replay, config.budget)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     if config.strategy == "nsga2":
-        write_pareto(records, run_dir, title=f"nsga2 on {Path(config.space).stem}, seed {config.seed}")
+        write_pareto(records, run_dir, title=f"nsga2 on {Path(config.space).stem}, seed {config.seed}",
+                     fitness_name=config.fitness_name)
     return records
 
 

@@ -16,10 +16,13 @@ from archsearch.cli_latent import add_latent_parser, run_latent
 from archsearch.cli_options import (
     DEFAULTS,
     add_inner_options,
+    add_run_options,
     add_training_options,
     add_worker_options,
     inner_overrides,
+    resolve_config,
 )
+from archsearch.cli_transfer import add_transfer_parser, run_transfer
 from archsearch.cli_weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.errors import ArchsearchError
 from archsearch.quiet import import_tensorflow_quietly
@@ -33,12 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = commands.add_parser("search", help="search for the best autoencoder")
     s.add_argument("space", nargs="?", help=f"search space name in search_spaces/ or a .toml path "
                                             f"(default: {DEFAULTS.space})")
-    s.add_argument("--strategy", help=f"search strategy (default: {DEFAULTS.strategy})")
-    s.add_argument("--population", type=int, help=f"individuals per generation (default: {DEFAULTS.population})")
-    s.add_argument("--generations", type=int, help=f"generations after the first (default: {DEFAULTS.generations})")
-    s.add_argument("--budget", type=int, help="exactly this many evaluations, instead of population x "
-                                              "(generations + 1)")
-    s.add_argument("--seed", type=int, help=f"seed of everything random (default: {DEFAULTS.seed})")
+    add_run_options(s)
     s.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-SPACE-STRATEGY)")
     add_training_options(s)
     s.add_argument("--final-train-size", type=int,
@@ -55,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_evolve_weights_parser(commands)
     add_latent_parser(commands)
+    add_transfer_parser(commands)
 
     e = commands.add_parser("export", help="retrain and export a run's best candidates")
     e.add_argument("run_dir", type=Path)
@@ -76,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_evolve_weights(args)
         if args.command == "latent":
             return run_latent(args)
+        if args.command == "transfer":
+            return run_transfer(args)
         return _export(args)
     except ArchsearchError as exc:
         print(f"archsearch: error: {exc}", file=sys.stderr)
@@ -88,21 +89,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
         "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
         "workers", "optuna_storage")}
     given.update(inner_overrides(args))
-    if args.in_process:
-        given["isolate"] = False
-    if args.resume:
-        if args.out is None:
-            raise ArchsearchError("--resume needs --out, the run directory to continue")
-        if not (args.out / "config.json").is_file():
-            raise ArchsearchError(f"--out {args.out}: no run to resume here (no config.json)")
-        recorded = SearchConfig.load(args.out / "config.json")
-        config = recorded.with_overrides(**given)
-        config.check_resumable(recorded, args.out / "config.json")
-        return config, args.out
-    config = SearchConfig().with_overrides(**given)
-    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(config.space).stem}-{config.strategy}"
-    out = args.out or Path("results") / "runs" / name
-    return config, out
+    return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
 
 
 def _search(args: argparse.Namespace) -> int:

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from archsearch.errors import ArchsearchError
-from archsearch.run.config import SearchConfig
+from archsearch.run.config import RunSettings, SearchConfig
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
 
 DEFAULTS = SearchConfig()
 
 
-def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """The data and training options `search` and `compare` share."""
+def add_run_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEFAULTS) -> None:
+    """What a run command searches with: strategy, population, generations or budget, seed."""
+    parser.add_argument("--strategy", help=f"search strategy (default: {defaults.strategy})")
+    parser.add_argument("--population", type=int, help=f"individuals per generation (default: {defaults.population})")
+    parser.add_argument("--generations", type=int,
+                        help=f"generations after the first (default: {defaults.generations})")
+    parser.add_argument("--budget", type=int, help="exactly this many evaluations, instead of population x "
+                                                   "(generations + 1)")
+    parser.add_argument("--seed", type=int, help=f"seed of everything random (default: {defaults.seed})")
+
+
+def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEFAULTS) -> None:
+    """The data and training options `search`, `compare` and `transfer` share."""
     parser.add_argument("--train-size", type=int,
-                        help=f"training images per candidate (default: {DEFAULTS.train_size})")
-    parser.add_argument("--val-size", type=int, help=f"validation images for fitness (default: {DEFAULTS.val_size})")
-    parser.add_argument("--epochs", type=int, help=f"maximum epochs per candidate (default: {DEFAULTS.epochs})")
+                        help=f"training images per candidate (default: {defaults.train_size})")
+    parser.add_argument("--val-size", type=int, help=f"validation images for fitness (default: {defaults.val_size})")
+    parser.add_argument("--epochs", type=int, help=f"maximum epochs per candidate (default: {defaults.epochs})")
     parser.add_argument("--max-params", type=int,
-                        help=f"candidates above this are invalid (default: {DEFAULTS.max_params})")
+                        help=f"candidates above this are invalid (default: {defaults.max_params})")
     add_data_options(parser)
 
 
@@ -78,3 +91,24 @@ def parse_options(items: Sequence[str], flag: str) -> dict[str, Any]:
         except ValueError:
             raise ArchsearchError(f"{flag} {item}: expected NAME=VALUE with a number or true/false") from None
     return options
+
+
+def resolve_config(args: argparse.Namespace, config_class: type[RunSettings], given: dict[str, Any],
+                   run_name: Callable[[Any], str]) -> tuple[Any, Path]:
+    """The config a run command runs with, and its run directory: the defaults with the flags given,
+    or, with --resume, the recorded config with the flags given (refused if they change the history).
+    A new run's directory defaults to results/runs/TIMESTAMP-NAME-STRATEGY."""
+    if args.in_process:
+        given["isolate"] = False
+    if args.resume:
+        if args.out is None:
+            raise ArchsearchError("--resume needs --out, the run directory to continue")
+        if not (args.out / "config.json").is_file():
+            raise ArchsearchError(f"--out {args.out}: no run to resume here (no config.json)")
+        recorded = config_class.load(args.out / "config.json")
+        config = recorded.with_overrides(**given)
+        config.check_resumable(recorded, args.out / "config.json")
+        return config, args.out
+    config = config_class().with_overrides(**given)
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{run_name(config)}-{config.strategy}"
+    return config, args.out or Path("results") / "runs" / name

@@ -17,16 +17,16 @@ class SearchProgress:
 
     label = "[bold]gen {task.fields[generation]}"
 
-    def __init__(self, total: int, console: Console | None = None) -> None:
+    def __init__(self, total: int, console: Console | None = None, fitness_label: str = "val MSE") -> None:
         self.console = console or Console(stderr=True)
-        self.total = total
+        self.total, self.fitness_label = total, fitness_label
         self.best = math.inf
         self.done = self.trained = 0
         self.train_time = 0.0
         self.started = time.perf_counter()
         self.progress = Progress(
             TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
-            TextColumn("best val MSE {task.fields[best]}"), TextColumn("{task.fields[left]}"),
+            TextColumn(f"best {fitness_label} " + "{task.fields[best]}"), TextColumn("{task.fields[left]}"),
             TimeElapsedColumn(), console=self.console, transient=False,
         )
         self.task = self.progress.add_task("search", total=total, generation=0, best="-", left="")
@@ -59,7 +59,7 @@ class SearchProgress:
         best = min((r.result.fitness for r in batch if r.result.status == OK), default=math.inf)
         self.progress.console.print(
             f"generation {generation}: {len(batch)} evaluated ({failed} failed or invalid, {cached} cached), "
-            f"generation best {best:.5f}, best so far {self.best:.5f}")
+            f"generation best {self.fitness_label} {best:.5f}, best so far {self.best:.5f}")
 
 
 def _duration(seconds: float) -> str:

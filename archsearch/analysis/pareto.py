@@ -30,17 +30,18 @@ def pareto_front(records: Sequence[EvaluationRecord]) -> list[EvaluationRecord]:
     return front
 
 
-def pareto_table(front: Sequence[EvaluationRecord]) -> pd.DataFrame:
-    return pd.DataFrame([{"index": r.index, "val_mse": r.result.fitness, "params": r.result.params,
-                          "latent_size": r.genome.latent_size, "architecture": r.genome.describe(),
+def pareto_table(front: Sequence[EvaluationRecord], fitness_name: str = "val_mse") -> pd.DataFrame:
+    return pd.DataFrame([{"index": r.index, fitness_name: r.result.fitness, "params": r.result.params,
+                          **r.genome.table_columns(), "architecture": r.genome.describe(),
                           "genome": r.genome.to_json()} for r in front])
 
 
-def write_pareto(records: Sequence[EvaluationRecord], run_dir: Path, title: str = "") -> list[EvaluationRecord]:
+def write_pareto(records: Sequence[EvaluationRecord], run_dir: Path, title: str = "",
+                 fitness_name: str = "val_mse") -> list[EvaluationRecord]:
     """Writes `pareto.csv` and `pareto.png` into the run directory; returns the front."""
     front = pareto_front(records)
-    pareto_table(front).to_csv(run_dir / "pareto.csv", index=False)
+    pareto_table(front, fitness_name).to_csv(run_dir / "pareto.csv", index=False)
     evaluated = [(r.result.params, r.result.fitness) for r in records if r.result.ok]
     save_pareto_plot({title or "run": (evaluated, [(r.result.params, r.result.fitness) for r in front])},
-                     run_dir / "pareto.png")
+                     run_dir / "pareto.png", ylabel=fitness_name.replace("_", " "))
     return front

@@ -38,8 +38,9 @@ def best_so_far(values: np.ndarray) -> np.ndarray:
     return np.fmin.accumulate(np.where(np.isfinite(values), values, np.inf))
 
 
-def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "") -> None:
-    """Each evaluation's validation MSE and the best so far, against evaluations."""
+def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "",
+                       ylabel: str = "validation MSE") -> None:
+    """Each evaluation's fitness (validation MSE, or error for a transfer search) and the best so far."""
     values = np.asarray(fitness_by_index, dtype=float)
     finite = np.where(np.isfinite(values), values, np.nan)
     best = best_so_far(values)
@@ -47,7 +48,7 @@ def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "
     axis.scatter(np.arange(len(values)), finite, s=10, alpha=0.5, label="evaluation")
     axis.plot(np.arange(len(values)), np.where(np.isfinite(best), best, np.nan), color="C3", label="best so far")
     axis.set_xlabel("evaluation")
-    axis.set_ylabel("validation MSE")
+    axis.set_ylabel(ylabel)
     axis.set_yscale("log")
     axis.legend()
     if title:
@@ -60,7 +61,8 @@ def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "
 Points = list[tuple[float, float]]
 
 
-def save_pareto_plot(series: dict[str, tuple[Points, Points]], path: Path, title: str = "") -> None:
+def save_pareto_plot(series: dict[str, tuple[Points, Points]], path: Path, title: str = "",
+                     ylabel: str = "validation MSE") -> None:
     """Every evaluation (faint) and its Pareto front (a step line) per label: parameters against loss."""
     fig, axis = plt.subplots(figsize=(6.5, 4))
     for number, (label, (evaluated, front)) in enumerate(series.items()):
@@ -74,7 +76,7 @@ def save_pareto_plot(series: dict[str, tuple[Points, Points]], path: Path, title
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("parameters")
-    axis.set_ylabel("validation MSE")
+    axis.set_ylabel(ylabel)
     axis.legend(fontsize=8)
     axis.set_title(title or "Pareto front: loss against size (lower left is better)", fontsize=9)
     fig.tight_layout()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,14 +78,7 @@ class BackpropEvaluator:
         self.settings = settings
 
     def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
-        start = time.perf_counter()
-        fresh_keras_state(seed)
-        try:
-            return self._train_and_score(genome, start)
-        except InvalidGenome as exc:
-            return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
-        except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
-            return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
+        return failure_as_data(lambda start: self._train_and_score(genome, start), seed)
 
     def _train_and_score(self, genome: Genome, start: float) -> EvaluationResult:
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
@@ -98,6 +92,19 @@ class BackpropEvaluator:
             metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
         return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
                                 metrics=metrics, **common)
+
+
+def failure_as_data(score: Callable[[float], EvaluationResult], seed: int) -> EvaluationResult:
+    """Runs `score(start_time)` from a fresh, seeded Keras state; an invalid genome, a crash or an
+    out-of-memory error becomes the candidate's result (with the reason), not the run's exception."""
+    start = time.perf_counter()
+    fresh_keras_state(seed)
+    try:
+        return score(start)
+    except InvalidGenome as exc:
+        return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
+    except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
+        return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
 
 
 def mean_squared_error(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> float:

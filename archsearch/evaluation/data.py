@@ -38,12 +38,16 @@ class Dataset:
 
 @dataclass(frozen=True)
 class DataSplits:
-    """The three disjoint sets every candidate of a run sees: train, validation (fitness), test."""
+    """The three disjoint sets every candidate of a run sees: train, validation (fitness), test; with
+    their class labels when the data set has them (transfer learning needs them)."""
 
     x_train: np.ndarray
     x_val: np.ndarray
     x_test: np.ndarray
     source: str = ""
+    y_train: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    y_test: np.ndarray | None = None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -127,9 +131,13 @@ def split(dataset: Dataset, train_size: int | None, val_size: int, seed: int,
     if train_size < 1 or train_size > available:
         raise DataError(f"--train-size {train_size}: must lie between 1 and {available} "
                         f"({n} training images minus {val_size} for validation)")
+    train, val = order[val_size:val_size + train_size], order[:val_size]
     x_test = dataset.x_test if test_size is None else dataset.x_test[:test_size]
-    return DataSplits(dataset.x_train[order[val_size:val_size + train_size]],
-                      dataset.x_train[order[:val_size]], x_test, dataset.source)
+    labels = {}
+    if dataset.y_train is not None:
+        labels = {"y_train": dataset.y_train[train], "y_val": dataset.y_train[val],
+                  "y_test": None if dataset.y_test is None else dataset.y_test[:len(x_test)]}
+    return DataSplits(dataset.x_train[train], dataset.x_train[val], x_test, dataset.source, **labels)
 
 
 def _idx_paths(directory: Path) -> dict[str, Path]:

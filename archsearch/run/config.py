@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.space import SearchSpace
@@ -28,8 +28,49 @@ RESUMABLE_CHANGES = {"generations", "budget", "final_train_size", "final_epochs"
                      "top_k", "test_size", "recycle_after", "workers", "optuna_storage"}
 
 
+class RunSettings:
+    """What the settings of every kind of run share: a JSON file in the run directory, and the check
+    that a resumed run changes nothing its record depends on (`resumable_changes` may change)."""
+
+    resumable_changes: ClassVar[frozenset[str]] = frozenset()
+    fitness_name: ClassVar[str] = "val_mse"  # what the run's fitness is, for tables and plots
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path):
+        return cls.from_dict(json.loads(path.read_text()))
+
+    def check_resumable(self, recorded: "RunSettings", source: Path) -> None:
+        for name in sorted(self.to_dict()):
+            if name in self.resumable_changes:
+                continue
+            if getattr(self, name) != getattr(recorded, name):
+                raise ResumeError(
+                    f"{source}: {name} was {getattr(recorded, name)!r} in this run, not "
+                    f"{getattr(self, name)!r}; resume with the same {name} or choose a new --out")
+
+    def with_overrides(self, **changes: Any):
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def evaluations(self) -> int:
+        return self.budget if self.budget is not None else self.population * (self.generations + 1)
+
+
 @dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(RunSettings):
+    resumable_changes: ClassVar[frozenset[str]] = frozenset(RESUMABLE_CHANGES)
+
     space: str = "conv_autoencoder"
     strategy: str = "ga"
     population: int = 8
@@ -71,10 +112,6 @@ class SearchConfig:
     # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
     optuna_storage: str | None = None
 
-    @property
-    def evaluations(self) -> int:
-        return self.budget if self.budget is not None else self.population * (self.generations + 1)
-
     def candidate_training(self) -> str:
         """How each candidate is trained, in words for progress output and reports."""
         if self.inner == "weights":
@@ -85,32 +122,6 @@ class SearchConfig:
         return (f"each candidate trains by backprop on {self.train_size} images for up to {self.epochs} epochs "
                 f"(patience {self.patience})")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SearchConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: Path) -> "SearchConfig":
-        return cls.from_dict(json.loads(path.read_text()))
-
-    def check_resumable(self, recorded: "SearchConfig", source: Path) -> None:
-        for name in sorted(self.to_dict()):
-            if name in RESUMABLE_CHANGES:
-                continue
-            if getattr(self, name) != getattr(recorded, name):
-                raise ResumeError(
-                    f"{source}: {name} was {getattr(recorded, name)!r} in this run, not "
-                    f"{getattr(self, name)!r}; resume with the same {name} or choose a new --out")
-
-    def with_overrides(self, **changes: Any) -> "SearchConfig":
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 # The smallest value each count may take; the message names the CLI flag the user typed.
@@ -122,7 +133,18 @@ MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "
 def check_config(config: SearchConfig) -> SearchSpace:
     """Raises a one-line `ArchsearchError` for a count out of range, an unknown strategy or a malformed
     space; returns the space. The CLI and `api.search` both call it, before anything slow happens."""
-    for name, least in MINIMUMS.items():
+    check_counts_and_strategy(config, MINIMUMS)
+    if config.inner not in INNER_LOOPS:
+        raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
+    if config.inner == "weights":
+        check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
+    return load_space(config.space)
+
+
+def check_counts_and_strategy(config: RunSettings, minimums: dict[str, int]) -> None:
+    """One-line errors, naming the flag, for a count below its minimum, a budget below 1, an unknown
+    strategy or a population too small for it."""
+    for name, least in minimums.items():
         value = getattr(config, name)
         if value < least:
             raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
@@ -133,11 +155,6 @@ def check_config(config: SearchConfig) -> SearchSpace:
     least = STRATEGIES[config.strategy].min_population
     if config.population < least:
         raise ArchsearchError(f"--population {config.population}: {config.strategy} needs at least {least}")
-    if config.inner not in INNER_LOOPS:
-        raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
-    if config.inner == "weights":
-        check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
-    return load_space(config.space)
 
 
 def check_weight_strategy(name: str, population: int, options: dict[str, Any], flag: str = "--weight-strategy",

@@ -1,0 +1,90 @@
+"""`archsearch transfer`: search how to reuse a pretrained network for classification (how many of
+its layers to keep and to freeze, learning rate, dropout, head width), with the same strategies, loop,
+journal and resume as the autoencoder search.
+
+A run directory holds `config.json`, `space.toml`, `journal.jsonl`, `evaluations.csv`, `progress.png`
+and `best/` (`classifier.keras`, `genome.json`, `summary.txt`, `metrics.json`, `comparison.csv`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from archsearch.analysis.plots import save_progress_plot
+from archsearch.analysis.tables import best_records
+from archsearch.analysis.transfer_export import ClassifierMetrics, export_transfer_winner, final_settings
+from archsearch.api import SPACE, pooled, prepare_run_dir, run_search
+from archsearch.builder.transfer import BackboneSource, cut_points
+from archsearch.errors import DataError
+from archsearch.evaluation.data import Dataset, load_dataset, split
+from archsearch.evaluation.transfer import FineTuneSettings, TransferEvaluator
+from archsearch.records import EvaluationRecord
+from archsearch.run.loop import Observer, genome_key
+from archsearch.run.transfer_config import TransferConfig, check_transfer_config
+from archsearch.transfer_space_file import load_transfer_space
+
+
+@dataclass
+class TransferReport:
+    run_dir: Path
+    records: list[EvaluationRecord]
+    best: list[EvaluationRecord]
+    depth: int
+    final: ClassifierMetrics | None
+    comparison: pd.DataFrame | None
+
+
+def class_count(dataset: Dataset, flag: str) -> int:
+    """The number of classes; a data set without labels cannot train a classifier."""
+    if dataset.y_train is None or dataset.y_test is None:
+        raise DataError(f"{flag}: transfer learning needs class labels (y_train and y_test in the .npz)")
+    return int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
+
+
+def check_inputs(config: TransferConfig, dataset: Dataset) -> tuple[int, int]:
+    """The number of classes and the backbone's depth in cut points. Loads the backbone once in this
+    process, so a bad path or name fails here, before the run starts."""
+    classes = class_count(dataset, f"--data {config.data_file}" if config.data_file else "data")
+    source = BackboneSource(config.backbone, config.backbone_weights)
+    return classes, len(cut_points(source.load(dataset.image_shape)))
+
+
+def transfer_search(config: TransferConfig, run_dir: str | Path, resume: bool = False,
+                    observer: Observer | None = None, dataset: Dataset | None = None,
+                    log: Callable[[str], None] = lambda text: None,
+                    checked: tuple[int, int] | None = None) -> TransferReport:
+    """Runs (or resumes) a transfer search, then fine-tunes the best genes again and writes `best/`.
+    `checked`: what `check_inputs` returned for this config and data, if the caller ran it already."""
+    run_dir = Path(run_dir)
+    check_transfer_config(config)
+    dataset = dataset or load_dataset(config.data_dir, config.data_file)
+    classes, depth = checked or check_inputs(config, dataset)
+    source = BackboneSource(config.backbone, config.backbone_weights)
+    splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
+    config = prepare_run_dir(config, run_dir, resume)
+    space = load_transfer_space(run_dir / SPACE, depth)
+    evaluator = TransferEvaluator(source, splits, classes,
+                                  FineTuneSettings(config.epochs, config.patience, config.max_params))
+    with pooled(evaluator, config, run_dir / "worker.log") as pool:
+        records = run_search(config, run_dir, pool, resume, observer, space=space, key=genome_key)
+    save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png", ylabel="validation error",
+                       title=f"{config.strategy} reusing {source.label}, seed {config.seed}")
+    best = best_records(records, config.top_k)
+    final = comparison = None
+    if best:
+        available = len(dataset.x_train) - config.val_size
+        final_splits = split(dataset, min(config.final_train_size, available), config.val_size, config.seed,
+                             config.test_size)
+        final_evaluator = TransferEvaluator(source, final_splits, classes,
+                                            final_settings(config.final_epochs, config.max_params))
+        log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
+            f"{len(final_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring them on "
+            f"{len(final_splits.x_test)} test images ...")
+        final, comparison = export_transfer_winner(best[0].genome, final_evaluator, config.seed, run_dir / "best",
+                                                   depth, config.baselines, best[0].result.fitness, log)
+    return TransferReport(run_dir, records, best, depth, final, comparison)
+

@@ -1,0 +1,113 @@
+"""Transfer fitness and the transfer search: real fine-tuning on tiny labelled images, the run record
+and resume, the command line's errors, and the whole pipeline on a Fashion-MNIST subset."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from archsearch.builder.transfer import BackboneSource
+from archsearch.cli import main
+from archsearch.evaluation.data import Dataset, split
+from archsearch.evaluation.transfer import TransferEvaluator
+from archsearch.records import INVALID, OK
+from archsearch.run.transfer_config import TransferConfig
+from archsearch.transfer import transfer_search
+from archsearch.transfer_genome import TransferGenome
+
+
+def blobs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """12x12 images of one bright blob, left (class 0) or right (class 1) of centre."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, count)
+    grid = np.linspace(-1, 1, 12)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    cx = np.where(labels == 1, 0.5, -0.5) + rng.normal(0, 0.1, count)
+    cy = rng.uniform(-0.5, 0.5, count)
+    images = np.exp(-((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 0.1)
+    return images[..., None].astype(np.float32), labels
+
+
+@pytest.fixture
+def labelled() -> Dataset:
+    x_train, y_train = blobs(400, 0)
+    x_test, y_test = blobs(100, 1)
+    return Dataset(x_train, x_test, y_train, y_test, source="blobs")
+
+
+@pytest.fixture
+def backbone_file(tmp_path) -> str:
+    model = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(8)])
+    path = tmp_path / "backbone.keras"
+    model.save(path)
+    return str(path)
+
+
+def test_fitness_is_the_validation_error_of_the_fine_tuned_classifier(labelled, backbone_file):
+    splits = split(labelled, 300, 100, seed=0)
+    evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2, score_test=True)
+    result = evaluator.evaluate(TransferGenome(included=3, frozen=0, learning_rate=3e-3, batch_size=32), seed=1)
+    assert result.status == OK, result.reason
+    assert result.fitness == pytest.approx(1 - result.metrics["val_accuracy"])
+    assert result.metrics["val_accuracy"] > 0.8 and result.metrics["test_accuracy"] > 0.8  # chance is 0.5
+    too_deep = evaluator.evaluate(TransferGenome(included=9, frozen=0), seed=1)
+    assert too_deep.status == INVALID and "4 cut points" in too_deep.reason
+
+
+def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, labelled, backbone_file):
+    config = TransferConfig(backbone=backbone_file, population=4, generations=1, train_size=200, val_size=100,
+                            epochs=1, final_train_size=300, final_epochs=1, isolate=False, baselines=False)
+    first = transfer_search(config, tmp_path / "run", dataset=labelled)
+    assert len(first.records) == 8 and first.depth == 4
+    assert all(r.genome.frozen <= r.genome.included <= 4 for r in first.records)
+    assert (tmp_path / "run" / "best" / "classifier.keras").is_file()
+    longer = transfer_search(config.with_overrides(generations=2), tmp_path / "run", resume=True, dataset=labelled)
+    assert [r.genome.key for r in longer.records[:8]] == [r.genome.key for r in first.records]
+    assert [r.result.fitness for r in longer.records[:8]] == [r.result.fitness for r in first.records]
+    assert len(longer.records) == 12
+    lines = (tmp_path / "run" / "journal.jsonl").read_text().splitlines()
+    assert len(lines) == 12 and json.loads(lines[0])["genome"]["kind"] == "transfer"
+
+
+def test_command_line_errors_are_one_line(tmp_path, capsys, backbone_file):
+    unlabelled = tmp_path / "unlabelled.npz"
+    np.savez(unlabelled, x_train=blobs(60, 0)[0])
+    cases = [
+        ([], "--backbone: name the pretrained network"),
+        (["--backbone", "nosuchnet", "--in-process"], "--backbone nosuchnet: not a file"),
+        (["--backbone", backbone_file, "--population", "1"], "--population 1"),
+        (["conv_autoencoder", "--backbone", backbone_file], "archsearch search"),
+        (["--backbone", backbone_file, "--data", str(unlabelled), "--in-process"], "needs class labels"),
+    ]
+    for arguments, message in cases:
+        assert main(["transfer", *arguments, "--out", str(tmp_path / "never")]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and message in error[0], error
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.integration
+def test_pipeline_autoencoder_search_then_transfer_search_on_fashion_mnist(tmp_path, fashion_mnist):
+    """Autoencoder search -> exported encoder -> transfer search -> best classifier as a .keras file
+    that loads and scores the test accuracy it reports."""
+    from archsearch import api
+    from archsearch.run.config import SearchConfig
+
+    autoencoder = api.search(SearchConfig(population=2, generations=0, train_size=500, val_size=200, epochs=1,
+                                          final_train_size=1000, final_epochs=1, test_size=500, isolate=False),
+                             tmp_path / "autoencoder", dataset=fashion_mnist)
+    encoder_dir = autoencoder.run_dir / "best"
+    assert (encoder_dir / "encoder.keras").is_file()
+    config = TransferConfig(backbone=str(encoder_dir), population=4, generations=1, train_size=1000, val_size=300,
+                            epochs=2, final_train_size=2000, final_epochs=2, test_size=1000, isolate=False)
+    report = transfer_search(config, tmp_path / "transfer", dataset=fashion_mnist)
+    assert len(report.records) == 8 and sum(r.result.ok for r in report.records) >= 6
+    classifier = keras.models.load_model(tmp_path / "transfer" / "best" / "classifier.keras")
+    predicted = classifier.predict(fashion_mnist.x_test[:1000], verbose=0).argmax(axis=1)
+    test_accuracy = float(np.mean(predicted == fashion_mnist.y_test[:1000]))
+    assert test_accuracy == pytest.approx(report.final.test_accuracy)
+    assert test_accuracy > 0.5  # ten classes: chance is 0.1
+    comparison = report.comparison.set_index("classifier")["test_accuracy"]
+    assert len(comparison) == 3 and comparison["linear classifier on raw pixels"] > 0.7
