@@ -72,17 +72,18 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, obse
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
     config = prepare_run_dir(config, run_dir, resume)
-    with open_evaluator(config, splits, run_dir / "worker.log") as evaluator:
+    with open_evaluator(config, splits, run_dir / "worker.log", weights_dir=run_dir / "weights") as evaluator:
         records = run_search(config, run_dir, evaluator, resume, observer)
     return finish(config, run_dir, records, dataset, log)
 
 
 @contextmanager
 def open_evaluator(config: SearchConfig, splits: DataSplits, log_path: Path | None = None,
-                   score_test: bool = False) -> Iterator[Evaluator]:
+                   score_test: bool = False, weights_dir: Path | None = None) -> Iterator[Evaluator]:
     """The evaluator of `config` on `splits` (backprop or weight evolution): a pool of worker processes
-    unless `isolate` is off. With `score_test`, every candidate is also scored on the test images."""
-    with pooled(make_evaluator(config, splits, score_test), config, log_path) as evaluator:
+    unless `isolate` is off. With `score_test`, every candidate is also scored on the test images; with
+    the config's `inherit_weights`, trained weights are kept in `weights_dir`."""
+    with pooled(make_evaluator(config, splits, score_test, weights_dir), config, log_path) as evaluator:
         yield evaluator
 
 

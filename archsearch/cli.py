@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"with --inner weights: generations for evolving the best "
                         f"(default: {DEFAULTS.final_weight_generations})")
     add_inner_options(s)
+    s.add_argument("--inherit-weights", action="store_true", default=None,
+                   help="weight inheritance: an offspring starts from its first parent's trained weights for the "
+                        "layers they share (backprop only)")
     s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     add_worker_options(s)
 
@@ -87,7 +90,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
         "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
-        "workers", "optuna_storage")}
+        "workers", "optuna_storage", "inherit_weights")}
     given.update(inner_overrides(args))
     return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from archsearch.builder import Autoencoder, build_autoencoder
 from archsearch.errors import InvalidGenome
+from archsearch.evaluation.inheritance import WeightStore, inherit
 from archsearch.genome import Genome, TrainingGenes
 from archsearch.records import FAILED, INVALID, OK, EvaluationResult
 
@@ -71,27 +72,45 @@ class BackpropEvaluator:
     name = "backprop"
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings(),
-                 x_test: np.ndarray | None = None) -> None:
+                 x_test: np.ndarray | None = None, weights_dir: str | None = None) -> None:
         """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
-        only: fitness, and so every choice of the search, sees the validation images alone."""
+        only: fitness, and so every choice of the search, sees the validation images alone. With
+        `weights_dir`, trained weights are kept there and an offspring starts from its first parent's
+        for the layers they share (weight inheritance; metric `inherited_layers`)."""
         self.x_train, self.x_val, self.x_test = x_train, x_val, x_test
         self.settings = settings
+        self.store = WeightStore(weights_dir) if weights_dir else None
+        self.inherits = self.store is not None
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
-        return failure_as_data(lambda start: self._train_and_score(genome, start), seed)
+    def evaluate(self, genome: Genome, seed: int, parents: tuple[str, ...] = ()) -> EvaluationResult:
+        """`parents`: the genome keys of the candidate's parents (used with weight inheritance)."""
+        return failure_as_data(lambda start: self._train_and_score(genome, start, parents), seed)
 
-    def _train_and_score(self, genome: Genome, start: float) -> EvaluationResult:
+    def _train_and_score(self, genome: Genome, start: float, parents: tuple[str, ...]) -> EvaluationResult:
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        inherited = self._inherit(built, parents)
         trained = train_autoencoder(built, genome.training, self.x_train, self.x_val, self.settings)
+        if self.store is not None and trained.diverged_at is None:
+            self.store.save(genome.key, built.autoencoder)
         common = dict(params=built.params, epochs=trained.epochs, train_seconds=trained.seconds)
         if trained.diverged_at is not None:
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"loss became NaN/inf at epoch {trained.diverged_at}", **common)
         metrics = {"val_loss": trained.val_loss, "train_loss": trained.train_loss}
+        if inherited is not None:
+            metrics["inherited_layers"] = inherited
         if self.x_test is not None:
             metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
         return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
                                 metrics=metrics, **common)
+
+
+    def _inherit(self, built: Autoencoder, parents: tuple[str, ...]) -> int | None:
+        """How many layers took the first parent's trained weights (None without inheritance)."""
+        if self.store is None:
+            return None
+        stored = self.store.load(parents[0]) if parents else None
+        return inherit(built.autoencoder, stored) if stored else 0
 
 
 def failure_as_data(score: Callable[[float], EvaluationResult], seed: int) -> EvaluationResult:

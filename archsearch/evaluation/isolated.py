@@ -69,10 +69,10 @@ class _Worker:
             self.ready = sent and self._answer() == "ready"
         return self.ready
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult | None:
+    def evaluate(self, genome: Genome, seed: int, *context: Any) -> EvaluationResult | None:
         self.done += 1
         self.busy = True
-        answer = self._answer() if self._request((genome, seed)) else None
+        answer = self._answer() if self._request((genome, seed, *context)) else None
         self.busy = False
         return answer
 
@@ -113,6 +113,7 @@ class IsolatedEvaluator:
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
+        self.inherits = getattr(evaluator, "inherits", False)
         # Pickled once, here in the parent, so an evaluator that cannot cross processes fails at once.
         self._payload = pickled or pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)
         self.recycle_after, self.prestart = recycle_after, prestart
@@ -121,7 +122,9 @@ class IsolatedEvaluator:
         self._worker: _Worker | None = None
         self._spare: _Worker | None = self._start()
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+    def evaluate(self, genome: Genome, seed: int, *context: Any) -> EvaluationResult:
+        """`context` goes to the wrapped evaluator after (genome, seed): the parents' genome keys, for
+        an evaluator that `inherits` weights."""
         start = time.perf_counter()
         worker = self._current()
         if not worker.wait_ready():
@@ -131,7 +134,7 @@ class IsolatedEvaluator:
                                     reason=f"evaluation process failed to start (exit code {code})")
         if self._spare is None and worker.done >= self.recycle_after - self.prestart:
             self._spare = self._start()
-        result = worker.evaluate(genome, seed)
+        result = worker.evaluate(genome, seed, *context)
         if result is None:
             code = worker.exit_code()
             self._retire()

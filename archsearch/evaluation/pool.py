@@ -34,6 +34,7 @@ class WorkerPool:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
+        self.inherits = getattr(evaluator, "inherits", False)
         pickled = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # once, not once per member
         self.members = [IsolatedEvaluator(evaluator, recycle_after, log_path=log_path, threads=1, pickled=pickled)
                         for _ in range(workers)]
@@ -42,16 +43,16 @@ class WorkerPool:
             self._free.put(member)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="archsearch-worker")
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+    def evaluate(self, genome: Genome, seed: int, *context: Any) -> EvaluationResult:
         member = self._free.get()
         try:
-            return member.evaluate(genome, seed)
+            return member.evaluate(genome, seed, *context)
         finally:
             self._free.put(member)
 
-    def evaluate_unordered(self, tasks: Sequence[tuple[Genome, int]]) -> Iterator[tuple[int, EvaluationResult]]:
-        """Yields (task number, result) as each evaluation finishes."""
-        futures = {self._executor.submit(self.evaluate, genome, seed): i for i, (genome, seed) in enumerate(tasks)}
+    def evaluate_unordered(self, tasks: Sequence[tuple]) -> Iterator[tuple[int, EvaluationResult]]:
+        """Yields (task number, result) as each evaluation finishes; a task is (genome, seed, *context)."""
+        futures = {self._executor.submit(self.evaluate, *task): i for i, task in enumerate(tasks)}
         try:
             for future in as_completed(futures):
                 yield futures[future], future.result()

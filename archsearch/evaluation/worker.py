@@ -1,6 +1,6 @@
 """The child side of `IsolatedEvaluator`: `python -m archsearch.evaluation.worker`.
 
-Protocol over stdin/stdout: length-prefixed pickles. First the evaluator, then (genome, seed)
+Protocol over stdin/stdout: length-prefixed pickles. First the evaluator, then (genome, seed, *context)
 requests, each answered by an `EvaluationResult`; None ends the child. The real stdout is kept for
 the protocol and file descriptor 1 is pointed at stderr, so a library that prints cannot corrupt it.
 """
@@ -55,8 +55,8 @@ def main() -> None:
         message = receive(requests)
         if message is None:
             return
-        genome, seed = message
-        send(protocol_out, evaluator.evaluate(genome, seed))
+        genome, seed, *context = message  # context: the parents' genome keys, for weight inheritance
+        send(protocol_out, evaluator.evaluate(genome, seed, *context))
 
 
 if __name__ == "__main__":

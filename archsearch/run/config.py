@@ -88,6 +88,9 @@ class SearchConfig(RunSettings):
     # or "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
     # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all).
     inner: str = "backprop"
+    # Weight inheritance (Lamarckian): an offspring starts from its first parent's trained weights for the
+    # layers they share, instead of a random initialisation (backprop only; weights kept in RUN_DIR/weights).
+    inherit_weights: bool = False
     weight_strategy: str = "snes"
     weight_population: int = 32
     weight_generations: int = 100
@@ -136,6 +139,8 @@ def check_config(config: SearchConfig) -> SearchSpace:
     check_counts_and_strategy(config, MINIMUMS)
     if config.inner not in INNER_LOOPS:
         raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
+    if config.inherit_weights and config.inner != "backprop":
+        raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
     if config.inner == "weights":
         check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
     return load_space(config.space)
@@ -171,6 +176,8 @@ def check_weight_strategy(name: str, population: int, options: dict[str, Any], f
 
 def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, budget: int) -> None:
     """One-line errors for bad arguments, before anything slow happens."""
+    if base.inherit_weights:
+        raise ArchsearchError("inherit_weights: not for comparisons (the strategies of a seed share one evaluator)")
     if not strategies:
         raise ArchsearchError("--strategies: name at least one strategy")
     if len(set(strategies)) != len(strategies):

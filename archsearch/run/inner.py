@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from archsearch.builder import Autoencoder
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
@@ -33,14 +34,19 @@ def candidate_key(config: SearchConfig) -> Callable[[Genome], str]:
     return architecture_key if config.inner == "weights" else genome_key
 
 
-def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False):
-    """The candidate evaluator of `config` (not yet wrapped in worker processes)."""
+def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False,
+                   weights_dir: str | Path | None = None):
+    """The candidate evaluator of `config` (not yet wrapped in worker processes); with the config's
+    `inherit_weights`, trained weights are kept in `weights_dir` for the offspring to start from."""
     x_test = splits.x_test if score_test else None
     if config.inner == "weights":
         return WeightEvolutionEvaluator(splits.x_train, splits.x_val, weight_settings(config), make_weight_strategy,
                                         config.max_params, x_test=x_test)
+    if config.inherit_weights and weights_dir is None:
+        raise ValueError("inherit_weights needs a directory for the weights")
     return BackpropEvaluator(splits.x_train, splits.x_val,
-                             TrainingSettings(config.epochs, config.patience, config.max_params), x_test=x_test)
+                             TrainingSettings(config.epochs, config.patience, config.max_params), x_test=x_test,
+                             weights_dir=str(weights_dir) if config.inherit_weights else None)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from archsearch.strategies.base import Proposal, Strategy
 
 
 class Evaluator(Protocol):
-    """Anything that scores a genome; backprop and weight evolution both fit."""
+    """Anything that scores a genome; backprop and weight evolution both fit. One whose `inherits` is
+    true is also given the genome keys of the candidate's parents (`evaluate(genome, seed, parents)`),
+    to start from their trained weights."""
 
     def evaluate(self, genome: Genome, seed: int) -> EvaluationResult: ...
 
@@ -36,14 +38,14 @@ class Observer(Protocol):
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None: ...
 
 
-def evaluate_unordered(evaluator: Evaluator,
-                       tasks: Sequence[tuple[Genome, int]]) -> Iterator[tuple[int, EvaluationResult]]:
-    """(task number, result) as each finishes: in parallel when the evaluator is a pool."""
+def evaluate_unordered(evaluator: Evaluator, tasks: Sequence[tuple]) -> Iterator[tuple[int, EvaluationResult]]:
+    """(task number, result) as each finishes: in parallel when the evaluator is a pool. A task is
+    (genome, seed) or, for an evaluator that inherits weights, (genome, seed, parent keys)."""
     if hasattr(evaluator, "evaluate_unordered"):
         yield from evaluator.evaluate_unordered(tasks)
     else:
-        for number, (genome, seed) in enumerate(tasks):
-            yield number, evaluator.evaluate(genome, seed)
+        for number, task in enumerate(tasks):
+            yield number, evaluator.evaluate(*task)
 
 
 def genome_key(genome: Genome) -> str:
@@ -80,6 +82,7 @@ class SearchLoop:
         run ends there, not told). A repeated genome counts: the strategy chose to spend it."""
         replayed = {record.index: record for record in replay}
         history: list[EvaluationRecord] = []
+        self._history = history  # parents are looked up here by journal index
         by_key: dict[str, EvaluationRecord] = {}
         generation = 0
         while len(history) < budget if budget is not None else generation <= generations:
@@ -118,6 +121,9 @@ class SearchLoop:
             unique.setdefault(keys[offset], offset)
         offsets = list(unique.values())
         tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in offsets]
+        if getattr(self.evaluator, "inherits", False):
+            tasks = [(*task, tuple(self._history[p].genome.key for p in proposals[o].parents))
+                     for task, o in zip(tasks, offsets)]
         for task_number, result in self._evaluate_all(tasks):
             offset = offsets[task_number]
             batch[offset] = self._record(first_index + offset, generation, proposals[offset], result)
@@ -129,7 +135,7 @@ class SearchLoop:
                                              original.result, original.index)
         return [r for r in batch if r is not None]
 
-    def _evaluate_all(self, tasks: list[tuple[Genome, int]]) -> Iterator[tuple[int, EvaluationResult]]:
+    def _evaluate_all(self, tasks: list[tuple]) -> Iterator[tuple[int, EvaluationResult]]:
         return evaluate_unordered(self.evaluator, tasks)
 
     def _record(self, index: int, generation: int, proposal: Proposal, result: EvaluationResult,
