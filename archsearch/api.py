@@ -150,6 +150,9 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
         raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
+    if "backbone" in json.loads((run_dir / CONFIG).read_text()):
+        raise ArchsearchError(f"{run_dir}: a transfer run; its best classifier is "
+                              f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder runs)")
     config = SearchConfig.load(run_dir / CONFIG)
     records = Journal(run_dir / JOURNAL).read()
     best = pareto_front(records) if pareto else best_records(records, top)

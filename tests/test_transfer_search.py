@@ -7,8 +7,10 @@ import keras
 import numpy as np
 import pytest
 
+from archsearch.api import export
 from archsearch.builder.transfer import BackboneSource
 from archsearch.cli import main
+from archsearch.errors import ArchsearchError
 from archsearch.evaluation.data import Dataset, split
 from archsearch.evaluation.transfer import TransferEvaluator
 from archsearch.records import INVALID, OK
@@ -69,6 +71,8 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
     assert len(longer.records) == 12
     lines = (tmp_path / "run" / "journal.jsonl").read_text().splitlines()
     assert len(lines) == 12 and json.loads(lines[0])["genome"]["kind"] == "transfer"
+    with pytest.raises(ArchsearchError, match="a transfer run"):
+        export(tmp_path / "run")
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys, backbone_file):
