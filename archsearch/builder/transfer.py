@@ -83,8 +83,9 @@ def application_names() -> list[str]:
 def _application(spec: str, weights: str | None, image_shape: tuple[int, ...]) -> keras.Model:
     names = {name.lower(): name for name in application_names()}
     if spec.lower() not in names:
+        examples = ", ".join([n for n in application_names() if "Net" in n][:6])
         raise ArchsearchError(f"--backbone {spec}: not a file, a directory or a keras.applications model "
-                              f"(e.g. {', '.join(n for n in application_names() if 'Net' in n)[:200]}...)")
+                              f"(e.g. {examples})")
     if weights is not None and not Path(weights).expanduser().is_file():
         raise ArchsearchError(f"--backbone-weights {weights}: no such file (archsearch downloads nothing)")
     height, width = (max(APPLICATION_MIN_SIDE, side) for side in image_shape[:2])
