@@ -137,7 +137,7 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
     return SearchReport(run_dir, records, best, final)
 
 
-def final_splits(config: SearchConfig, dataset: Dataset):
+def final_splits(config: RunSettings, dataset: Dataset) -> DataSplits:
     """More training images for the winner, the same validation images as the search."""
     available = len(dataset.x_train) - config.val_size
     return split(dataset, min(config.final_train_size, available), config.val_size, config.seed, config.test_size)

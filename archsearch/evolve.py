@@ -19,6 +19,7 @@ import pandas as pd
 
 from archsearch.analysis.weight_plots import save_fitness_curve, save_reconstruction_strip
 from archsearch.builder import build_autoencoder
+from archsearch.builder.saved import load_model_file
 from archsearch.builder.seed_network import SEED_NETWORK, build_seed_network
 from archsearch.errors import ArchsearchError
 from archsearch.evaluation.data import Dataset
@@ -45,9 +46,7 @@ def resolve_network(spec: str, seed: int, image_shape: tuple[int, ...]) -> Netwo
         return Network(build_seed_network().autoencoder, "the seed experiment's conv autoencoder (latent 2)")
     path = Path(spec)
     if path.suffix == ".keras":
-        if not path.is_file():
-            raise ArchsearchError(f"{spec}: no such model file")
-        return Network(keras.models.load_model(path, compile=False), f"the model in {path}")
+        return Network(load_model_file(path, spec), f"the model in {path}")
     if path.suffix == ".json":
         try:
             genome = Genome.from_json(path.read_text())

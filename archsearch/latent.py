@@ -14,6 +14,7 @@ from archsearch.analysis.baselines import fit_pca, pca_codes
 from archsearch.analysis.latent_plots import save_latent_maps
 from archsearch.analysis.latent_quality import latent_quality
 from archsearch.builder import build_autoencoder
+from archsearch.builder.saved import ENCODER, encoder_part, load_model_file
 from archsearch.errors import ArchsearchError, GenomeError
 from archsearch.evaluation.data import Dataset
 from archsearch.genome import Genome
@@ -26,7 +27,7 @@ def load_exported(spec: Path) -> tuple[keras.Model, Genome | None]:
     path = spec / "model.keras" if spec.is_dir() else spec
     if not path.is_file():
         raise ArchsearchError(f"{spec}: no model here (give an exported model directory or a .keras file)")
-    model = keras.models.load_model(path, compile=False)
+    model = load_model_file(path, str(spec))
     genome_file = path.parent / "genome.json"
     if not genome_file.is_file():
         return model, None
@@ -37,10 +38,10 @@ def load_exported(spec: Path) -> tuple[keras.Model, Genome | None]:
 
 
 def encoder_of(model: keras.Model, name: str = "model") -> keras.Model:
-    try:
-        return model.get_layer("encoder")
-    except ValueError:
-        raise ArchsearchError(f"{name}: no sub-model named 'encoder' (archsearch's exports have one)") from None
+    encoder = encoder_part(model)
+    if encoder is None:
+        raise ArchsearchError(f"{name}: no sub-model named '{ENCODER}' (archsearch's exports have one)")
+    return encoder
 
 
 def encode(encoder: keras.Model, images: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records
 from archsearch.analysis.transfer_export import ClassifierMetrics, export_transfer_winner, final_settings
-from archsearch.api import SPACE, pooled, prepare_run_dir, run_search
+from archsearch.api import SPACE, final_splits, pooled, prepare_run_dir, run_search
 from archsearch.builder.transfer import BackboneSource, cut_points
 from archsearch.errors import DataError
 from archsearch.evaluation.data import Dataset, load_dataset, split
@@ -76,14 +76,12 @@ def transfer_search(config: TransferConfig, run_dir: str | Path, resume: bool = 
     best = best_records(records, config.top_k)
     final = comparison = None
     if best:
-        available = len(dataset.x_train) - config.val_size
-        final_splits = split(dataset, min(config.final_train_size, available), config.val_size, config.seed,
-                             config.test_size)
-        final_evaluator = TransferEvaluator(source, final_splits, classes,
+        winner_splits = final_splits(config, dataset)
+        final_evaluator = TransferEvaluator(source, winner_splits, classes,
                                             final_settings(config.final_epochs, config.max_params))
         log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
-            f"{len(final_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring them on "
-            f"{len(final_splits.x_test)} test images ...")
+            f"{len(winner_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring them on "
+            f"{len(winner_splits.x_test)} test images ...")
         final, comparison = export_transfer_winner(best[0].genome, final_evaluator, config.seed, run_dir / "best",
                                                    depth, config.baselines, best[0].result.fitness, log)
     return TransferReport(run_dir, records, best, depth, final, comparison)

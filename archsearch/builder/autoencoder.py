@@ -12,6 +12,7 @@ import keras
 
 from archsearch.builder.layers import make_layer
 from archsearch.builder.plan import LayerPlan, ModelPlan, Shape, plan_autoencoder
+from archsearch.builder.saved import ENCODER
 from archsearch.errors import InvalidGenome
 from archsearch.genome import Genome
 
@@ -34,7 +35,7 @@ def build_autoencoder(genome: Genome, input_shape: Shape, max_params: int | None
     """Builds the models, or raises `InvalidGenome` (impossible shapes, or more than `max_params`)."""
     plan = plan_autoencoder(genome, tuple(input_shape))
     image = keras.Input(shape=plan.input_shape, name="image")
-    encoder = keras.Model(image, _stack(image, plan.encoder, "enc"), name="encoder")
+    encoder = keras.Model(image, _stack(image, plan.encoder, "enc"), name=ENCODER)
     code = keras.Input(shape=(plan.latent_size,), name="code")
     decoder = keras.Model(code, _stack(code, plan.decoder, "dec"), name="decoder")
     autoencoder = keras.Model(image, decoder(encoder(image)), name="autoencoder")

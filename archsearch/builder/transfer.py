@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from archsearch.builder.saved import encoder_part, load_model_file
 from archsearch.errors import ArchsearchError, InvalidGenome
 from archsearch.transfer_genome import TransferGenome
 
@@ -44,35 +45,24 @@ class BackboneSource:
             if self.weights:
                 raise ArchsearchError(f"--backbone-weights {self.weights}: only for a keras.applications backbone; "
                                       f"{path} carries its own weights")
-            return _encoder_part(_load_model_file(path))
+            return _encoder_or_whole(load_model_file(path, f"--backbone {path}"))
         return _application(self.spec, self.weights, image_shape)
 
     @property
     def label(self) -> str:
-        return self.spec if self.weights is None or Path(self.spec).exists() else f"{self.spec} ({self.weights})"
+        return self.spec if self.weights is None else f"{self.spec} ({self.weights})"
 
 
 def _model_in_directory(path: Path) -> keras.Model:
     for name in ("encoder.keras", "model.keras"):
         if (path / name).is_file():
-            return _encoder_part(_load_model_file(path / name))
+            return _encoder_or_whole(load_model_file(path / name, f"--backbone {path / name}"))
     raise ArchsearchError(f"--backbone {path}: no encoder.keras or model.keras in this directory")
 
 
-def _load_model_file(path: Path) -> keras.Model:
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as exc:
-        raise ArchsearchError(f"--backbone {path}: not a Keras model file ({type(exc).__name__})") from None
-
-
-def _encoder_part(model: keras.Model) -> keras.Model:
+def _encoder_or_whole(model: keras.Model) -> keras.Model:
     """An archsearch autoencoder's encoder; any other model as it is."""
-    try:
-        encoder = model.get_layer("encoder")
-    except ValueError:
-        return model
-    return encoder if isinstance(encoder, keras.Model) else model
+    return encoder_part(model) or model
 
 
 def application_names() -> list[str]:
@@ -101,6 +91,7 @@ def _application(spec: str, weights: str | None, image_shape: tuple[int, ...]) -
 class CutPoint:
     layer: keras.layers.Layer
     tensor: object  # the layer's output in the backbone's own graph: where a cut model ends
+    position: int  # the layer's place among the backbone's layers (input layers left out)
 
 
 def backbone_graph(model: keras.Model) -> tuple[keras.Model, list[tuple[keras.layers.Layer, list, list]]]:
@@ -119,7 +110,10 @@ def backbone_graph(model: keras.Model) -> tuple[keras.Model, list[tuple[keras.la
 
 def cut_points(model: keras.Model) -> list[CutPoint]:
     """Where, in order, the model can be cut (see the module docstring)."""
-    graph, layers = backbone_graph(model)
+    return _cut_points(*backbone_graph(model))
+
+
+def _cut_points(graph: keras.Model, layers: list[tuple[keras.layers.Layer, list, list]]) -> list[CutPoint]:
     born: dict[int, int] = {id(t): -1 for t in graph.inputs}
     last_use: dict[int, int] = {}
     for i, (_, inputs, outputs) in enumerate(layers):
@@ -134,7 +128,7 @@ def cut_points(model: keras.Model) -> list[CutPoint]:
         end = last_use.get(tensor, start)
         if end > start:
             live[max(start, 0):end] += 1
-    return [CutPoint(layer, outputs[0]) for i, (layer, _, outputs) in enumerate(layers)
+    return [CutPoint(layer, outputs[0], i) for i, (layer, _, outputs) in enumerate(layers)
             if live[i] == 1 and len(outputs) == 1 and last_use.get(id(outputs[0]), i) > i]
 
 
@@ -160,15 +154,14 @@ def build_classifier(backbone: keras.Model, genome: TransferGenome, image_shape:
                      max_params: int | None = None) -> TransferModel:
     """Cuts `backbone` after its `included`-th cut point, freezes everything up to its `frozen`-th,
     and puts a new head on it; raises `InvalidGenome` when the genes do not fit the backbone."""
-    points = cut_points(backbone)
+    graph, nodes = backbone_graph(backbone)
+    points = _cut_points(graph, nodes)
     if not 0 <= genome.frozen <= genome.included <= len(points) or genome.included < 1:
         raise InvalidGenome(f"keep {genome.included}, freeze {genome.frozen}: the backbone has {len(points)} "
                             "cut points, and frozen must not exceed kept")
-    graph, nodes = backbone_graph(backbone)
-    layers = [layer for layer, _, _ in nodes]
-    kept = layers.index(points[genome.included - 1].layer) + 1
-    frozen = layers.index(points[genome.frozen - 1].layer) + 1 if genome.frozen else 0
-    for i, layer in enumerate(layers):
+    kept = points[genome.included - 1].position + 1
+    frozen = points[genome.frozen - 1].position + 1 if genome.frozen else 0
+    for i, (layer, _, _) in enumerate(nodes):
         layer.trainable = i >= frozen
     trunk = keras.Model(graph.inputs, points[genome.included - 1].tensor, name="backbone")
     image = keras.Input(shape=tuple(image_shape), name="image")

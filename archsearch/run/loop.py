@@ -82,14 +82,13 @@ class SearchLoop:
         run ends there, not told). A repeated genome counts: the strategy chose to spend it."""
         replayed = {record.index: record for record in replay}
         history: list[EvaluationRecord] = []
-        self._history = history  # parents are looked up here by journal index
         by_key: dict[str, EvaluationRecord] = {}
         generation = 0
         while len(history) < budget if budget is not None else generation <= generations:
             proposals = self.strategy.ask()
             if budget is not None:
                 proposals = proposals[: budget - len(history)]
-            batch = self._evaluate_batch(proposals, generation, len(history), replayed, by_key)
+            batch = self._evaluate_batch(proposals, generation, history, replayed, by_key)
             history += batch
             if budget is None or len(history) < budget:
                 self.strategy.tell(batch)
@@ -98,9 +97,12 @@ class SearchLoop:
             generation += 1
         return history
 
-    def _evaluate_batch(self, proposals: list[Proposal], generation: int, first_index: int,
+    def _evaluate_batch(self, proposals: list[Proposal], generation: int, history: list[EvaluationRecord],
                         replay: dict[int, EvaluationRecord],
                         by_key: dict[str, EvaluationRecord]) -> list[EvaluationRecord]:
+        """`history` holds the records so far (record i at place i): the batch's first index, and the
+        parents an inheriting evaluator is told of."""
+        first_index = len(history)
         batch: list[EvaluationRecord | None] = [None] * len(proposals)
         keys = [self.candidate_key(proposal.genome) for proposal in proposals]
         to_train: list[int] = []
@@ -122,7 +124,7 @@ class SearchLoop:
         offsets = list(unique.values())
         tasks = [(proposals[o].genome, candidate_seed(self.seed, proposals[o].genome)) for o in offsets]
         if getattr(self.evaluator, "inherits", False):
-            tasks = [(*task, tuple(self._history[p].genome.key for p in proposals[o].parents))
+            tasks = [(*task, tuple(history[p].genome.key for p in proposals[o].parents))
                      for task, o in zip(tasks, offsets)]
         for task_number, result in self._evaluate_all(tasks):
             offset = offsets[task_number]
