@@ -27,12 +27,12 @@ from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import RunSettings, SearchConfig, check_config
-from archsearch.run.inner import FinalTrainer, candidate_key, make_evaluator
+from archsearch.run.inner import FinalTrainer, candidate_key, check_labels_for_objectives, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Evaluator, Observer, SearchLoop
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
-from archsearch.strategies import make_strategy
+from archsearch.strategies import STRATEGIES, make_strategy
 from archsearch.transfer_genome import TransferGenome
 from archsearch.transfer_space import TransferSpace
 
@@ -70,6 +70,7 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, obse
     run_dir = Path(run_dir)
     check_config(config)  # bad settings and data fail before the run directory is touched
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
+    check_labels_for_objectives(config, dataset)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
     config = prepare_run_dir(config, run_dir, resume)
     with open_evaluator(config, splits, run_dir / "worker.log", weights_dir=run_dir / "weights") as evaluator:
@@ -107,17 +108,21 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
     space = space or load_space(run_dir / SPACE)
     journal = Journal(run_dir / JOURNAL)
     replay = journal.read() if resume else []
-    strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population)
+    multi_objective = STRATEGIES[config.strategy].multi_objective
+    options = {"objectives": [o.name for o in config.other_objectives]} if multi_objective else {}
+    strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population,
+                             **options)
     if config.optuna_storage:
-        lineage = OptunaLineage(config.optuna_storage, str(run_dir), space, multi_objective=config.strategy == "nsga2")
+        lineage = OptunaLineage(config.optuna_storage, str(run_dir), space,
+                                config.other_objectives if multi_objective else None)
         lineage.sync(replay)
         observer = LineageObserver(lineage, observer)
     loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=key or candidate_key(config))
     records = loop.run(config.generations, replay, config.budget)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
-    if config.strategy == "nsga2":
-        write_pareto(records, run_dir, title=f"nsga2 on {Path(config.space).stem}, seed {config.seed}",
-                     fitness_name=config.fitness_name)
+    if multi_objective:
+        write_pareto(records, run_dir, title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}",
+                     fitness_name=config.fitness_name, objectives=config.other_objectives)
     return records
 
 
@@ -146,7 +151,7 @@ def final_splits(config: RunSettings, dataset: Dataset) -> DataSplits:
 def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, dataset: Dataset | None = None,
            log: Callable[[str], None] = lambda text: None, pareto: bool = False) -> list[tuple[Path, FinalMetrics]]:
     """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export); with
-    `pareto`, every member of its Pareto front (loss against parameters) instead, smallest first."""
+    `pareto`, every member of its Pareto front (loss against the run's other objectives) instead."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
         raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
@@ -155,7 +160,7 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
                               f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder runs)")
     config = SearchConfig.load(run_dir / CONFIG)
     records = Journal(run_dir / JOURNAL).read()
-    best = pareto_front(records) if pareto else best_records(records, top)
+    best = pareto_front(records, config.other_objectives) if pareto else best_records(records, top)
     if not best:
         raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
     dataset = dataset or load_dataset(config.data_dir, config.data_file)

@@ -25,6 +25,7 @@ from archsearch.cli_options import (
 from archsearch.cli_transfer import add_transfer_parser, run_transfer
 from archsearch.cli_weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.errors import ArchsearchError
+from archsearch.objectives import LATENT_METRICS
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.run.config import SearchConfig, check_config
 
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--inherit-weights", action="store_true", default=None,
                    help="weight inheritance: an offspring starts from its first parent's trained weights for the "
                         "layers they share (backprop only)")
+    s.add_argument("--objectives", type=_names, metavar="NAME[,NAME]",
+                   help="nsga2: what to minimise beside the validation loss (default: params). Latent metrics of "
+                        f"each candidate's validation codes, minimised as 1 - metric: {', '.join(LATENT_METRICS)}")
     s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     add_worker_options(s)
 
@@ -63,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--top", type=int, default=3, help="how many of the best distinct genomes (default: 3)")
     e.add_argument("--to", type=Path, help="target directory (default: RUN_DIR/export)")
     e.add_argument("--pareto", action="store_true",
-                   help="export every member of the run's Pareto front (loss against parameters) instead")
+                   help="export every member of the run's Pareto front (loss against its other objectives) instead")
     return parser
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +98,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
         "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
-        "workers", "optuna_storage", "inherit_weights")}
+        "workers", "optuna_storage", "inherit_weights", "objectives")}
     given.update(inner_overrides(args))
     return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
 
@@ -102,8 +110,10 @@ def _search(args: argparse.Namespace) -> int:
     from archsearch import api
     from archsearch.evaluation.data import load_dataset
     from archsearch.progress import SearchProgress
+    from archsearch.run.inner import check_labels_for_objectives
 
     dataset = load_dataset(config.data_dir, config.data_file)
+    check_labels_for_objectives(config, dataset)
     progress = SearchProgress(config.evaluations)
     console = progress.console
     console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
@@ -159,7 +169,8 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
     console.print(f"written: {report.run_dir}/best/model.keras (load with keras.models.load_model), "
                   f"genome.json, summary.txt, reconstructions.png; {report.run_dir}/evaluations.csv")
     if (report.run_dir / "pareto.csv").is_file():
-        console.print(f"Pareto front (validation MSE against parameters): {report.run_dir}/pareto.csv, pareto.png; "
+        others = " and ".join(o.label for o in config.other_objectives)
+        console.print(f"Pareto front (validation MSE against {others}): {report.run_dir}/pareto.csv, pareto.png; "
                       f"retrain and export all of it with: archsearch export {report.run_dir} --pareto")
 
 

@@ -17,6 +17,7 @@ from archsearch.builder import build_autoencoder
 from archsearch.builder.saved import ENCODER, encoder_part, load_model_file
 from archsearch.errors import ArchsearchError, GenomeError
 from archsearch.evaluation.data import Dataset
+from archsearch.evaluation.latent_metrics import encode
 from archsearch.genome import Genome
 
 UNTRAINED, TRAINED = "untrained (start of training)", "trained"
@@ -42,10 +43,6 @@ def encoder_of(model: keras.Model, name: str = "model") -> keras.Model:
     if encoder is None:
         raise ArchsearchError(f"{name}: no sub-model named '{ENCODER}' (archsearch's exports have one)")
     return encoder
-
-
-def encode(encoder: keras.Model, images: np.ndarray) -> np.ndarray:
-    return encoder.predict(images, batch_size=1024, verbose=0).reshape(len(images), -1)
 
 
 def latent_report(spec: Path, dataset: Dataset, out: Path, fit_size: int = 10_000, test_size: int | None = None,

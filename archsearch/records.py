@@ -42,13 +42,6 @@ class EvaluationResult:
     def ok(self) -> bool:
         return self.status == OK
 
-    @property
-    def objectives(self) -> tuple[float, float]:
-        """(validation loss, parameters), both minimised; failures are worst in both."""
-        if not self.ok:
-            return (WORST_FITNESS, WORST_FITNESS)
-        return (self.fitness, float(self.params or 0))
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

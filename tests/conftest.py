@@ -81,6 +81,24 @@ def tiny_images() -> tuple[np.ndarray, np.ndarray]:
     return images[:64], images[64:]
 
 
+def left_or_right_blobs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """12x12 images of one bright blob, left (class 0) or right (class 1) of centre."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, count)
+    grid = np.linspace(-1, 1, 12)
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    cx = np.where(labels == 1, 0.5, -0.5) + rng.normal(0, 0.1, count)
+    cy = rng.uniform(-0.5, 0.5, count)
+    images = np.exp(-((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 0.1)
+    return images[..., None].astype(np.float32), labels
+
+
+@pytest.fixture
+def blobs():
+    """`blobs(count, seed)`: labelled images with an easy class boundary, for the tests that need labels."""
+    return left_or_right_blobs
+
+
 @pytest.fixture(scope="session")
 def fashion_mnist():
     """The real data set, from the Debian package or ~/.keras; CI installs it, so CI never skips."""

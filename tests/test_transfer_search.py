@@ -19,20 +19,8 @@ from archsearch.transfer import transfer_search
 from archsearch.transfer_genome import TransferGenome
 
 
-def blobs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """12x12 images of one bright blob, left (class 0) or right (class 1) of centre."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, count)
-    grid = np.linspace(-1, 1, 12)
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    cx = np.where(labels == 1, 0.5, -0.5) + rng.normal(0, 0.1, count)
-    cy = rng.uniform(-0.5, 0.5, count)
-    images = np.exp(-((yy - cy[:, None, None]) ** 2 + (xx - cx[:, None, None]) ** 2) / 0.1)
-    return images[..., None].astype(np.float32), labels
-
-
 @pytest.fixture
-def labelled() -> Dataset:
+def labelled(blobs) -> Dataset:
     x_train, y_train = blobs(400, 0)
     x_test, y_test = blobs(100, 1)
     return Dataset(x_train, x_test, y_train, y_test, source="blobs")
@@ -75,7 +63,7 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
         export(tmp_path / "run")
 
 
-def test_command_line_errors_are_one_line(tmp_path, capsys, backbone_file):
+def test_command_line_errors_are_one_line(tmp_path, capsys, backbone_file, blobs):
     unlabelled = tmp_path / "unlabelled.npz"
     np.savez(unlabelled, x_train=blobs(60, 0)[0])
     cases = [

@@ -2,7 +2,7 @@
 
 Any SQLAlchemy URL works (`sqlite:///runs.db` is the embedded default). Each evaluation becomes one
 trial: its genome as Optuna parameters (the conditional encoding of `optuna_space`), its validation
-loss as the value (loss and parameter count for `nsga2`), a failed or invalid candidate as a FAIL
+loss as the value (loss and the run's other objectives for `nsga2`), a failed or invalid candidate as a FAIL
 trial, and the lineage as user attributes: journal index, generation, parent indices and operator.
 The journal stays the source of truth: on resume, the trials the study lacks are added, none twice.
 """
@@ -15,6 +15,7 @@ import optuna
 from optuna.trial import TrialState
 
 from archsearch.errors import ArchsearchError
+from archsearch.objectives import Objective, objective_values
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.optuna_space import genome_params
@@ -23,10 +24,12 @@ from archsearch.strategies.optuna_space import genome_params
 class OptunaLineage:
     """Mirrors journal records into the study `study_name` of `storage`."""
 
-    def __init__(self, storage: str, study_name: str, space: SearchSpace, multi_objective: bool = False) -> None:
+    def __init__(self, storage: str, study_name: str, space: SearchSpace,
+                 objectives: Sequence[Objective] | None = None) -> None:
+        """`objectives`: for a multi-objective run, what it minimises beside the fitness (one study value each)."""
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.space, self.multi_objective = space, multi_objective
-        directions = ["minimize", "minimize"] if multi_objective else ["minimize"]
+        self.space, self.objectives = space, tuple(objectives or ())
+        directions = ["minimize"] * (1 + len(self.objectives))
         try:
             self.study = optuna.create_study(storage=storage, study_name=study_name, directions=directions,
                                              load_if_exists=True)
@@ -44,7 +47,7 @@ class OptunaLineage:
         result = record.result
         values = None
         if result.ok:
-            values = [result.fitness, float(result.params or 0)] if self.multi_objective else [result.fitness]
+            values = list(objective_values(result, self.objectives))
         self.study.add_trial(optuna.trial.create_trial(
             state=TrialState.COMPLETE if result.ok else TrialState.FAIL, values=values,
             params=params, distributions=distributions,

@@ -1,7 +1,9 @@
-"""The Pareto front of a run: candidates that no other beats on both validation loss and size.
+"""The Pareto front of a run: candidates that no other beats on validation loss and every other objective.
 
 This is what a multi-objective search (`nsga2`) returns instead of a single winner; `pareto.csv` and
 `pareto.png` in its run directory show it, and `archsearch export RUN --pareto` retrains its members.
+The other objectives are the run's (`archsearch.objectives`): the model's size unless it chose latent
+metrics.
 """
 
 from __future__ import annotations
@@ -9,39 +11,57 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from archsearch.analysis.plots import save_pareto_plot
+from archsearch.objectives import DEFAULT_OBJECTIVES, LATENT_PREFIX, Objective, objective_values, parse_objectives
 from archsearch.records import EvaluationRecord
 
+DEFAULT = parse_objectives(DEFAULT_OBJECTIVES)
 
-def pareto_front(records: Sequence[EvaluationRecord]) -> list[EvaluationRecord]:
-    """The non-dominated successful evaluations (one per genome), from smallest to largest."""
+
+def pareto_front(records: Sequence[EvaluationRecord],
+                 objectives: Sequence[Objective] = DEFAULT) -> list[EvaluationRecord]:
+    """The non-dominated successful evaluations (one per genome; of equal scores, the earliest), ordered
+    by the first other objective (smallest first), then loss."""
     candidates: dict[str, EvaluationRecord] = {}
     for r in sorted(records, key=lambda r: r.index):
         if r.result.ok:
             candidates.setdefault(r.genome.key, r)
-    ordered = sorted(candidates.values(), key=lambda r: (r.result.params, r.result.fitness, r.index))
-    front, best_loss = [], float("inf")
-    for r in ordered:  # by size: a candidate is on the front when it beats every smaller one's loss
-        if r.result.fitness < best_loss:
-            front.append(r)
-            best_loss = r.result.fitness
-    return front
+    ordered = list(candidates.values())
+    points = np.array([objective_values(r.result, objectives) for r in ordered]).reshape(len(ordered), -1)
+    front = []
+    for i, point in enumerate(points):
+        no_worse = np.all(points <= point, axis=1)
+        dominated = np.any(no_worse & np.any(points < point, axis=1))
+        tied_earlier = np.any(np.all(points[:i] == point, axis=1))
+        if np.all(np.isfinite(point)) and not dominated and not tied_earlier:
+            front.append((tuple(point[1:]), point[0], ordered[i].index, ordered[i]))
+    return [r for *_, r in sorted(front, key=lambda item: item[:3])]
 
 
-def pareto_table(front: Sequence[EvaluationRecord], fitness_name: str = "val_mse") -> pd.DataFrame:
+def pareto_table(front: Sequence[EvaluationRecord], fitness_name: str = "val_mse",
+                 objectives: Sequence[Objective] = DEFAULT) -> pd.DataFrame:
+    """One row per member: its scores (the latent metrics as measured, not as minimised) and genome."""
+    latent = [o.name for o in objectives if o.is_latent]
     return pd.DataFrame([{"index": r.index, fitness_name: r.result.fitness, "params": r.result.params,
+                          **{LATENT_PREFIX + n: r.result.metrics.get(LATENT_PREFIX + n) for n in latent},
                           **r.genome.table_columns(), "architecture": r.genome.describe(),
                           "genome": r.genome.to_json()} for r in front])
 
 
 def write_pareto(records: Sequence[EvaluationRecord], run_dir: Path, title: str = "",
-                 fitness_name: str = "val_mse") -> list[EvaluationRecord]:
+                 fitness_name: str = "val_mse", objectives: Sequence[Objective] = DEFAULT) -> list[EvaluationRecord]:
     """Writes `pareto.csv` and `pareto.png` into the run directory; returns the front."""
-    front = pareto_front(records)
-    pareto_table(front, fitness_name).to_csv(run_dir / "pareto.csv", index=False)
-    evaluated = [(r.result.params, r.result.fitness) for r in records if r.result.ok]
-    save_pareto_plot({title or "run": (evaluated, [(r.result.params, r.result.fitness) for r in front])},
-                     run_dir / "pareto.png", ylabel=fitness_name.replace("_", " "))
+    front = pareto_front(records, objectives)
+    pareto_table(front, fitness_name, objectives).to_csv(run_dir / "pareto.csv", index=False)
+
+    def points(chosen: Sequence[EvaluationRecord]) -> list[tuple[float, ...]]:
+        scored = (objective_values(r.result, objectives) for r in chosen if r.result.ok)
+        return [(*values[1:], values[0]) for values in scored if np.all(np.isfinite(values))]
+
+    save_pareto_plot({title or "run": (points(records), points(front))}, run_dir / "pareto.png",
+                     ylabel=fitness_name.replace("_", " "),
+                     axes=[(o.label, o.name == "params") for o in objectives])
     return front

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -58,27 +59,38 @@ def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "
     plt.close(fig)
 
 
-Points = list[tuple[float, float]]
+Points = list[tuple[float, ...]]
 
 
 def save_pareto_plot(series: dict[str, tuple[Points, Points]], path: Path, title: str = "",
-                     ylabel: str = "validation MSE") -> None:
-    """Every evaluation (faint) and its Pareto front (a step line) per label: parameters against loss."""
-    fig, axis = plt.subplots(figsize=(6.5, 4))
-    for number, (label, (evaluated, front)) in enumerate(series.items()):
-        colour = f"C{number % 10}"
-        if evaluated:
-            axis.scatter(*zip(*evaluated), s=8, alpha=0.25, color=colour)
-        if front:
-            xs, ys = zip(*sorted(front))
-            axis.step(xs, ys, where="post", color=colour, label=f"{label} ({len(front)} on the front)")
-            axis.scatter(xs, ys, s=22, color=colour)
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    axis.set_xlabel("parameters")
-    axis.set_ylabel(ylabel)
-    axis.legend(fontsize=8)
-    axis.set_title(title or "Pareto front: loss against size (lower left is better)", fontsize=9)
+                     ylabel: str = "validation MSE", axes: Sequence[tuple[str, bool]] = (("parameters", True),),
+                     ) -> None:
+    """Every evaluation (faint) and its Pareto front per label: the loss against each other objective.
+
+    Points are (x_1, ..., x_k, loss) for the k `axes` (label, log scale), one panel each. With one other
+    objective the front is a step line; with more, a panel shows a projection of the front, whose points
+    need not be monotone, so they are drawn alone."""
+    fig, panels = plt.subplots(1, len(axes), figsize=(6.5 if len(axes) == 1 else 4.5 * len(axes), 4), squeeze=False)
+    for position, (xlabel, log_x) in enumerate(axes):
+        axis = panels[0][position]
+        for number, (label, (evaluated, front)) in enumerate(series.items()):
+            colour = f"C{number % 10}"
+            if evaluated:
+                axis.scatter([p[position] for p in evaluated], [p[-1] for p in evaluated], s=8, alpha=0.25,
+                             color=colour)
+            if front:
+                xs, ys = zip(*sorted((p[position], p[-1]) for p in front))
+                if len(axes) == 1:
+                    axis.step(xs, ys, where="post", color=colour)
+                axis.scatter(xs, ys, s=22, color=colour, label=f"{label} ({len(front)} on the front)")
+        if log_x:
+            axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel(xlabel)
+        axis.set_ylabel(ylabel)
+        axis.legend(fontsize=8)
+    others = " and ".join(label for label, _ in axes)
+    fig.suptitle(title or f"Pareto front: loss against {others} (lower left is better)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

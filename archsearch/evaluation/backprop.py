@@ -21,6 +21,7 @@ import numpy as np
 from archsearch.builder import Autoencoder, build_autoencoder
 from archsearch.errors import InvalidGenome
 from archsearch.evaluation.inheritance import WeightStore, inherit
+from archsearch.evaluation.latent_metrics import Labels, latent_metrics
 from archsearch.genome import Genome, TrainingGenes
 from archsearch.records import FAILED, INVALID, OK, EvaluationResult
 
@@ -72,21 +73,23 @@ class BackpropEvaluator:
     name = "backprop"
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings(),
-                 x_test: np.ndarray | None = None, weights_dir: str | None = None) -> None:
+                 x_test: np.ndarray | None = None, weights_dir: str | None = None,
+                 labels: Labels | None = None) -> None:
         """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
         only: fitness, and so every choice of the search, sees the validation images alone. With
         `weights_dir`, trained weights are kept there and an offspring starts from its first parent's
-        for the layers they share (weight inheritance; metric `inherited_layers`)."""
-        self.x_train, self.x_val, self.x_test = x_train, x_val, x_test
+        for the layers they share (weight inheritance; metric `inherited_layers`). With the training
+        and validation `labels`, its latent codes are scored too (metrics `latent_*`)."""
+        self.x_train, self.x_val, self.x_test, self.labels = x_train, x_val, x_test, labels
         self.settings = settings
         self.store = WeightStore(weights_dir) if weights_dir else None
         self.inherits = self.store is not None
 
     def evaluate(self, genome: Genome, seed: int, parents: tuple[str, ...] = ()) -> EvaluationResult:
         """`parents`: the genome keys of the candidate's parents (used with weight inheritance)."""
-        return failure_as_data(lambda start: self._train_and_score(genome, start, parents), seed)
+        return failure_as_data(lambda start: self._train_and_score(genome, seed, start, parents), seed)
 
-    def _train_and_score(self, genome: Genome, start: float, parents: tuple[str, ...]) -> EvaluationResult:
+    def _train_and_score(self, genome: Genome, seed: int, start: float, parents: tuple[str, ...]) -> EvaluationResult:
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
         inherited = self._inherit(built, parents)
         trained = train_autoencoder(built, genome.training, self.x_train, self.x_val, self.settings)
@@ -101,9 +104,10 @@ class BackpropEvaluator:
             metrics["inherited_layers"] = inherited
         if self.x_test is not None:
             metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
+        if self.labels is not None:
+            metrics.update(latent_metrics(built.encoder, self.x_train, self.x_val, self.labels, seed))
         return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
                                 metrics=metrics, **common)
-
 
     def _inherit(self, built: Autoencoder, parents: tuple[str, ...]) -> int | None:
         """How many layers took the first parent's trained weights (None without inheritance)."""

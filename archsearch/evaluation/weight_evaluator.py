@@ -18,6 +18,7 @@ import numpy as np
 from archsearch.builder import build_autoencoder
 from archsearch.errors import InvalidGenome
 from archsearch.evaluation.backprop import fresh_keras_state, one_line
+from archsearch.evaluation.latent_metrics import Labels, latent_metrics
 from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weight_evolution import (
     WeightEvolutionOutcome,
@@ -37,8 +38,9 @@ class WeightEvolutionEvaluator:
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: WeightEvolutionSettings,
                  make_strategy: WeightStrategyFactory, max_params: int | None = 1_000_000,
-                 x_test: np.ndarray | None = None) -> None:
-        self.x_train, self.x_val, self.x_test = x_train, x_val, x_test
+                 x_test: np.ndarray | None = None, labels: Labels | None = None) -> None:
+        """`x_test` and `labels` as for `BackpropEvaluator`: test MSE and latent metrics, when given."""
+        self.x_train, self.x_val, self.x_test, self.labels = x_train, x_val, x_test, labels
         self.settings, self.make_strategy, self.max_params = settings, make_strategy, max_params
 
     def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
@@ -69,6 +71,8 @@ class WeightEvolutionEvaluator:
         metrics = {"val_loss": float(last.monitor), "train_loss": last.best}
         if self.x_test is not None:
             metrics["test_mse"] = float(forward.fitness(solution, self.x_test)[0])
+        if self.labels is not None:  # the evolved weights are the model's now (evolve_weights assigns them)
+            metrics.update(latent_metrics(built.encoder, self.x_train, self.x_val, self.labels, seed))
         return EvaluationResult(OK, fitness=val_mse, seconds=time.perf_counter() - start, metrics=metrics, **common)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from archsearch.errors import ArchsearchError, ResumeError
+from archsearch.objectives import DEFAULT_OBJECTIVES, Objective, parse_objectives
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space
 from archsearch.strategies import STRATEGIES
@@ -66,6 +67,12 @@ class RunSettings:
     def evaluations(self) -> int:
         return self.budget if self.budget is not None else self.population * (self.generations + 1)
 
+    @property
+    def other_objectives(self) -> tuple[Objective, ...]:
+        """What a multi-objective strategy minimises beside the fitness: the settings' `objectives`
+        where they have them (an autoencoder search), else the model's size."""
+        return parse_objectives(getattr(self, "objectives", DEFAULT_OBJECTIVES))
+
 
 @dataclass(frozen=True)
 class SearchConfig(RunSettings):
@@ -91,6 +98,10 @@ class SearchConfig(RunSettings):
     # Weight inheritance (Lamarckian): an offspring starts from its first parent's trained weights for the
     # layers they share, instead of a random initialisation (backprop only; weights kept in RUN_DIR/weights).
     inherit_weights: bool = False
+    # What nsga2 minimises beside the validation loss (`archsearch.objectives`): "params", and/or latent
+    # metrics of each candidate's validation codes ("cluster_accuracy", "nmi", "ari",
+    # "linear_probe_accuracy"), each minimised as 1 - metric; latent metrics need labelled data.
+    objectives: list[str] = field(default_factory=lambda: list(DEFAULT_OBJECTIVES))
     weight_strategy: str = "snes"
     weight_population: int = 32
     weight_generations: int = 100
@@ -143,7 +154,18 @@ def check_config(config: SearchConfig) -> SearchSpace:
         raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
     if config.inner == "weights":
         check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
+    check_objectives(config)
     return load_space(config.space)
+
+
+def check_objectives(config: SearchConfig) -> None:
+    """One-line errors for unknown objectives, or other objectives than the default for a strategy
+    that minimises the fitness alone."""
+    objectives = config.other_objectives
+    if [o.name for o in objectives] != list(DEFAULT_OBJECTIVES) and not STRATEGIES[config.strategy].multi_objective:
+        several = ", ".join(sorted(name for name, cls in STRATEGIES.items() if cls.multi_objective))
+        raise ArchsearchError(f"--objectives {','.join(config.objectives)}: only a multi-objective strategy "
+                              f"({several}) weighs them; {config.strategy} minimises the validation loss alone")
 
 
 def check_counts_and_strategy(config: RunSettings, minimums: dict[str, int]) -> None:

@@ -9,13 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from archsearch.builder import Autoencoder
+from archsearch.errors import ArchsearchError
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
-from archsearch.evaluation.data import DataSplits
+from archsearch.evaluation.data import Dataset, DataSplits
 from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator, evolve_and_validate
 from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
 from archsearch.genome import Genome
+from archsearch.objectives import needs_latent_metrics
 from archsearch.run.config import SearchConfig
 from archsearch.run.loop import architecture_key, genome_key
 from archsearch.strategies.weights import make_weight_strategy
@@ -34,19 +38,36 @@ def candidate_key(config: SearchConfig) -> Callable[[Genome], str]:
     return architecture_key if config.inner == "weights" else genome_key
 
 
+def check_labels_for_objectives(config: SearchConfig, dataset: Dataset) -> None:
+    """Latent objectives score validation codes against their classes: one-line error when the data has
+    no labels, or fewer validation images than classes (k-means needs a point per cluster)."""
+    latent = [o.name for o in config.other_objectives if o.is_latent]
+    if not latent:
+        return
+    if dataset.y_train is None:
+        raise ArchsearchError(f"--objectives {','.join(latent)}: latent metrics need class labels, and the data "
+                              f"({dataset.source or 'given'}) has none (y_train)")
+    classes = len(np.unique(dataset.y_train))
+    if config.val_size < max(classes, 2):
+        raise ArchsearchError(f"--val-size {config.val_size}: latent metrics cluster the validation codes into "
+                              f"{classes} classes; give at least that many images")
+
+
 def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False,
                    weights_dir: str | Path | None = None):
     """The candidate evaluator of `config` (not yet wrapped in worker processes); with the config's
-    `inherit_weights`, trained weights are kept in `weights_dir` for the offspring to start from."""
+    `inherit_weights`, trained weights are kept in `weights_dir` for the offspring to start from; with
+    latent objectives, each candidate's validation codes are scored against the labels."""
     x_test = splits.x_test if score_test else None
+    labels = (splits.y_train, splits.y_val) if needs_latent_metrics(config.other_objectives) else None
     if config.inner == "weights":
         return WeightEvolutionEvaluator(splits.x_train, splits.x_val, weight_settings(config), make_weight_strategy,
-                                        config.max_params, x_test=x_test)
+                                        config.max_params, x_test=x_test, labels=labels)
     if config.inherit_weights and weights_dir is None:
         raise ValueError("inherit_weights needs a directory for the weights")
     return BackpropEvaluator(splits.x_train, splits.x_val,
                              TrainingSettings(config.epochs, config.patience, config.max_params), x_test=x_test,
-                             weights_dir=str(weights_dir) if config.inherit_weights else None)
+                             weights_dir=str(weights_dir) if config.inherit_weights else None, labels=labels)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class Strategy(ABC):
 
     name: ClassVar[str]
     min_population: ClassVar[int] = 2
+    multi_objective: ClassVar[bool] = False  # takes `objectives` to minimise beside the fitness
 
     def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8) -> None:
         if population < self.min_population:

@@ -1,24 +1,28 @@
-"""NSGA-II: two objectives at once, validation loss and parameter count, both minimised.
+"""NSGA-II: several objectives at once, all minimised: validation loss and, by default, parameter count.
 
-The result is not one winner but a Pareto front: every candidate that no other beats on both loss and
-size. Each generation breeds `population` offspring from parents chosen by binary tournaments on
+The objectives beside the loss are the run's choice (`archsearch.objectives`): the size, or latent-space
+metrics such as the linear-probe accuracy (minimised as 1 - accuracy), or several of them.
+The result is not one winner but a Pareto front: every candidate that no other beats on every objective.
+Each generation breeds `population` offspring from parents chosen by binary tournaments on
 (non-domination rank, then crowding distance), with the GA's two-point crossover and layer mutations;
 survivors are chosen from parents and offspring together by DEAP's `selNSGA2` (non-dominated sorting,
 then crowding distance within the last front that fits).
 
-DEAP supplies the sorting and crowding; the Fitness type is a module-level class (no `creator`), and
-the tournaments draw from the strategy's own Generator, not from the global `random`.
+DEAP supplies the sorting and crowding; the Fitness types are plain classes, one per objective count
+(no `creator`), and the tournaments draw from the strategy's own Generator, not from the global `random`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import numpy as np
 from deap import base, tools
 
+from archsearch.objectives import DEFAULT_OBJECTIVES, Objective, objective_values, parse_objectives
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, Strategy, breed, register
@@ -27,19 +31,22 @@ from archsearch.strategies.base import Proposal, Strategy, breed, register
 _FAILED_VALUE = 1e300
 
 
-class LossAndSizeFitness(base.Fitness):
-    weights = (-1.0, -1.0)
+@cache
+def minimised_fitness(count: int) -> type[base.Fitness]:
+    """DEAP's Fitness for `count` minimised objectives (a plain class, never pickled: no `creator`)."""
+    return type(f"Minimised{count}", (base.Fitness,), {"weights": (-1.0,) * count})
 
 
 class Candidate:
-    """A journal record with its two-objective DEAP fitness; lives only inside the strategy."""
+    """A journal record with its multi-objective DEAP fitness; lives only inside the strategy."""
 
     __slots__ = ("record", "fitness")
 
-    def __init__(self, record: EvaluationRecord) -> None:
+    def __init__(self, record: EvaluationRecord, objectives: Sequence[Objective]) -> None:
         self.record = record
-        self.fitness = LossAndSizeFitness(tuple(v if math.isfinite(v) else _FAILED_VALUE
-                                                for v in record.result.objectives))
+        values = objective_values(record.result, objectives)
+        self.fitness = minimised_fitness(len(values))(tuple(v if math.isfinite(v) else _FAILED_VALUE
+                                                            for v in values))
 
 
 def rank_and_crowding(candidates: Sequence[Candidate]) -> dict[int, tuple[int, float]]:
@@ -55,10 +62,14 @@ def rank_and_crowding(candidates: Sequence[Candidate]) -> dict[int, tuple[int, f
 @register
 class NSGA2(Strategy):
     name = "nsga2"
+    multi_objective: ClassVar[bool] = True
 
     def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
-                 crossover_rate: float = 0.5, mutation_rate: float = 0.8) -> None:
+                 crossover_rate: float = 0.5, mutation_rate: float = 0.8,
+                 objectives: Sequence[str] = DEFAULT_OBJECTIVES) -> None:
+        """`objectives`: what to minimise beside the validation loss (names of `archsearch.objectives`)."""
         super().__init__(space, rng, population)
+        self.objectives = parse_objectives(objectives)
         self.crossover_rate, self.mutation_rate = crossover_rate, mutation_rate
         self.population: list[Candidate] = []
         self._ranks: dict[int, tuple[int, float]] = {}
@@ -82,7 +93,7 @@ class NSGA2(Strategy):
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         pool: dict[str, Candidate] = {}
-        for candidate in [*self.population, *(Candidate(r) for r in records)]:
+        for candidate in [*self.population, *(Candidate(r, self.objectives) for r in records)]:
             self.seen.add(candidate.record.genome.key)
             pool.setdefault(candidate.record.genome.key, candidate)  # a cache hit does not crowd the front
         ordered = sorted(pool.values(), key=lambda c: c.record.index)  # selNSGA2's ties follow input order
@@ -93,4 +104,4 @@ class NSGA2(Strategy):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        self.population = [Candidate(EvaluationRecord.from_dict(r)) for r in state["population"]]
+        self.population = [Candidate(EvaluationRecord.from_dict(r), self.objectives) for r in state["population"]]
