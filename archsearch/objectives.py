@@ -38,10 +38,6 @@ class Objective:
         """How plots and tables name its minimised value."""
         return "parameters" if self.name == "params" else f"1 - {self.name.replace('_', ' ')}"
 
-    @property
-    def column(self) -> str:
-        return "params" if self.name == "params" else f"1-{self.name}"
-
     def value(self, result: EvaluationResult) -> float:
         """The minimised value; infinite for a failed candidate or a missing metric."""
         if not result.ok:
@@ -57,9 +53,9 @@ KNOWN = ("params", *LATENT_METRICS)
 
 def parse_objectives(names: Sequence[str]) -> tuple[Objective, ...]:
     """The objectives named, checked: one-line error naming `--objectives` for an unknown or repeated one."""
-    given = ",".join(names)
     if not names:
-        raise ArchsearchError(f"--objectives {given!r}: name at least one (known: {', '.join(KNOWN)})")
+        raise ArchsearchError(f"--objectives: name at least one (known: {', '.join(KNOWN)})")
+    given = ",".join(names)
     unknown = [n for n in names if n not in KNOWN]
     if unknown:
         raise ArchsearchError(f"--objectives {given}: unknown {', '.join(unknown)} (known: {', '.join(KNOWN)})")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from archsearch.analysis.latent_quality import LatentQuality
-from archsearch.analysis.pareto import pareto_front
+from archsearch.analysis.pareto import pareto_front, write_pareto
 from archsearch.cli import main
 from archsearch.errors import ArchsearchError
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
@@ -62,6 +62,11 @@ def test_bad_objective_names_are_one_line_errors(names, message):
     (["params"], [1, 0]), (["nmi"], [2, 0]), (["params", "nmi"], [1, 0, 2])])
 def test_the_pareto_front_is_that_of_the_chosen_objectives(names, front):
     assert [r.index for r in pareto_front(RECORDS, parse_objectives(names))] == front
+
+
+def test_a_run_without_a_success_has_an_empty_front_and_still_draws_it(tmp_path):
+    assert write_pareto(RECORDS[4:], tmp_path, objectives=parse_objectives(["nmi"])) == []
+    assert (tmp_path / "pareto.png").is_file() and (tmp_path / "pareto.csv").is_file()
 
 
 @pytest.mark.parametrize("names, survivors", [(["params"], {0, 1}), (["nmi"], {0, 2})])

@@ -30,7 +30,9 @@ def pareto_front(records: Sequence[EvaluationRecord],
         if r.result.ok:
             candidates.setdefault(r.genome.key, r)
     ordered = list(candidates.values())
-    points = np.array([objective_values(r.result, objectives) for r in ordered]).reshape(len(ordered), -1)
+    if not ordered:
+        return []
+    points = np.array([objective_values(r.result, objectives) for r in ordered])
     front = []
     for i, point in enumerate(points):
         no_worse = np.all(points <= point, axis=1)

@@ -88,7 +88,8 @@ def save_pareto_plot(series: dict[str, tuple[Points, Points]], path: Path, title
         axis.set_yscale("log")
         axis.set_xlabel(xlabel)
         axis.set_ylabel(ylabel)
-        axis.legend(fontsize=8)
+        if axis.get_legend_handles_labels()[0]:  # nothing on a front when every candidate failed
+            axis.legend(fontsize=8)
     others = " and ".join(label for label, _ in axes)
     fig.suptitle(title or f"Pareto front: loss against {others} (lower left is better)", fontsize=9)
     fig.tight_layout()
