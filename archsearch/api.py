@@ -26,8 +26,8 @@ from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import RunSettings, SearchConfig, check_config
-from archsearch.run.inner import FinalTrainer, candidate_key, check_labels_for_objectives, make_evaluator
+from archsearch.run.config import RunSettings, SearchConfig, check_config, check_labels_for_objectives
+from archsearch.run.inner import FinalTrainer, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Evaluator, Observer, SearchLoop
 from archsearch.space import SearchSpace

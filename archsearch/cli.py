@@ -25,9 +25,10 @@ from archsearch.cli_options import (
 from archsearch.cli_transfer import add_transfer_parser, run_transfer
 from archsearch.cli_weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.errors import ArchsearchError
+from archsearch.evaluation.data import load_dataset
 from archsearch.objectives import LATENT_METRICS
 from archsearch.quiet import import_tensorflow_quietly
-from archsearch.run.config import SearchConfig, check_config
+from archsearch.run.config import SearchConfig, check_config, check_labels_for_objectives
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,15 +106,13 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
 
 def _search(args: argparse.Namespace) -> int:
     config, out = _config_from(args)
-    space = check_config(config)  # bad arguments fail before the slow imports
-    import_tensorflow_quietly()
-    from archsearch import api
-    from archsearch.evaluation.data import load_dataset
-    from archsearch.progress import SearchProgress
-    from archsearch.run.inner import check_labels_for_objectives
-
+    space = check_config(config)  # bad arguments and data fail before the slow imports
     dataset = load_dataset(config.data_dir, config.data_file)
     check_labels_for_objectives(config, dataset)
+    import_tensorflow_quietly()
+    from archsearch import api
+    from archsearch.progress import SearchProgress
+
     progress = SearchProgress(config.evaluations)
     console = progress.console
     console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "

@@ -25,9 +25,16 @@ def archsearch(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
                           timeout=600, **kwargs)
 
 
-def test_tiny_search_writes_a_loadable_best_model(fashion_mnist, tmp_path):
+@pytest.fixture(scope="module")
+def tiny_run(fashion_mnist, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One uninterrupted tiny search, shared by the tests that read it (a search takes most of a minute)."""
+    tmp_path = tmp_path_factory.mktemp("tiny")
     run_dir = tmp_path / "run"
-    done = archsearch("search", *TINY, "--out", str(run_dir), cwd=tmp_path)
+    return run_dir, archsearch("search", *TINY, "--out", str(run_dir), cwd=tmp_path)
+
+
+def test_tiny_search_writes_a_loadable_best_model(tiny_run, tmp_path):
+    run_dir, done = tiny_run
     assert done.returncode == 0, done.stderr
     assert "best candidates" in done.stdout + done.stderr
     frame = pd.read_csv(run_dir / "evaluations.csv")
@@ -52,9 +59,9 @@ def test_tiny_search_writes_a_loadable_best_model(fashion_mnist, tmp_path):
     assert (tmp_path / "export" / "index.json").is_file()
 
 
-def test_interrupted_search_resumes_to_the_same_result(fashion_mnist, tmp_path):
-    straight = tmp_path / "straight"
-    assert archsearch("search", *TINY, "--out", str(straight), cwd=tmp_path).returncode == 0
+def test_interrupted_search_resumes_to_the_same_result(tiny_run, tmp_path):
+    straight, done = tiny_run
+    assert done.returncode == 0, done.stderr
 
     interrupted = tmp_path / "interrupted"
     process = subprocess.Popen([sys.executable, "-m", "archsearch", "search", *TINY, "--out", str(interrupted)],

@@ -13,7 +13,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from archsearch.errors import ArchsearchError, ResumeError
+from archsearch.evaluation.data import Dataset
 from archsearch.objectives import DEFAULT_OBJECTIVES, Objective, parse_objectives
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space
@@ -166,6 +169,21 @@ def check_objectives(config: SearchConfig) -> None:
         several = ", ".join(sorted(name for name, cls in STRATEGIES.items() if cls.multi_objective))
         raise ArchsearchError(f"--objectives {','.join(config.objectives)}: only a multi-objective strategy "
                               f"({several}) weighs them; {config.strategy} minimises the validation loss alone")
+
+
+def check_labels_for_objectives(config: SearchConfig, dataset: Dataset) -> None:
+    """Latent objectives score validation codes against their classes: one-line error when the data has
+    no labels, or fewer validation images than classes (k-means needs a point per cluster)."""
+    latent = [o.name for o in config.other_objectives if o.is_latent]
+    if not latent:
+        return
+    if dataset.y_train is None:
+        raise ArchsearchError(f"--objectives {','.join(latent)}: latent metrics need class labels, and the data "
+                              f"({dataset.source or 'given'}) has none (y_train)")
+    classes = len(np.unique(dataset.y_train))
+    if config.val_size < max(classes, 2):
+        raise ArchsearchError(f"--val-size {config.val_size}: latent metrics cluster the validation codes into "
+                              f"{classes} classes; give at least that many images")
 
 
 def check_counts_and_strategy(config: RunSettings, minimums: dict[str, int]) -> None:

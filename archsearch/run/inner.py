@@ -9,12 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from archsearch.builder import Autoencoder
-from archsearch.errors import ArchsearchError
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
-from archsearch.evaluation.data import Dataset, DataSplits
+from archsearch.evaluation.data import DataSplits
 from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator, evolve_and_validate
 from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
@@ -36,21 +33,6 @@ def candidate_key(config: SearchConfig) -> Callable[[Genome], str]:
     """What makes two genomes one candidate for this inner loop: weight evolution ignores the training
     genes, so genomes differing only there are trained once (`Genome.architecture_key`)."""
     return architecture_key if config.inner == "weights" else genome_key
-
-
-def check_labels_for_objectives(config: SearchConfig, dataset: Dataset) -> None:
-    """Latent objectives score validation codes against their classes: one-line error when the data has
-    no labels, or fewer validation images than classes (k-means needs a point per cluster)."""
-    latent = [o.name for o in config.other_objectives if o.is_latent]
-    if not latent:
-        return
-    if dataset.y_train is None:
-        raise ArchsearchError(f"--objectives {','.join(latent)}: latent metrics need class labels, and the data "
-                              f"({dataset.source or 'given'}) has none (y_train)")
-    classes = len(np.unique(dataset.y_train))
-    if config.val_size < max(classes, 2):
-        raise ArchsearchError(f"--val-size {config.val_size}: latent metrics cluster the validation codes into "
-                              f"{classes} classes; give at least that many images")
 
 
 def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False,
