@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from archsearch.cli_options import add_run_options, add_training_options, add_worker_options, resolve_config
+from archsearch.evaluation.data import load_dataset
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.run.transfer_config import TransferConfig, check_transfer_config
 
@@ -46,13 +47,12 @@ def run_transfer(args: argparse.Namespace) -> int:
         "train_size", "val_size", "epochs", "max_params", "final_train_size", "final_epochs", "baselines",
         "data_dir", "data_file", "workers", "optuna_storage")}
     config, out = resolve_config(args, TransferConfig, given, lambda config: "transfer")
-    check_transfer_config(config)  # bad arguments fail before the slow imports
+    check_transfer_config(config)  # bad arguments and data fail before the slow imports
+    dataset = load_dataset(config.data_dir, config.data_file)
     import_tensorflow_quietly()
-    from archsearch.evaluation.data import load_dataset
     from archsearch.progress import SearchProgress
     from archsearch.transfer import check_inputs, transfer_search
 
-    dataset = load_dataset(config.data_dir, config.data_file)
     checked = check_inputs(config, dataset)
     progress = SearchProgress(config.evaluations, fitness_label="val error")
     console = progress.console

@@ -16,7 +16,7 @@ from archsearch.analysis.latent_quality import latent_quality
 from archsearch.builder import build_autoencoder
 from archsearch.builder.saved import ENCODER, encoder_part, load_model_file
 from archsearch.errors import ArchsearchError, GenomeError
-from archsearch.evaluation.data import Dataset
+from archsearch.evaluation.data import Dataset, require_labels
 from archsearch.evaluation.latent_metrics import encode
 from archsearch.genome import Genome
 
@@ -50,8 +50,7 @@ def latent_report(spec: Path, dataset: Dataset, out: Path, fit_size: int = 10_00
     """Scores the codes of the model (and of the same genome untrained, when its genome.json is there,
     and of PCA with as many components) on test images: k-means against the classes and a linear
     probe fitted on `fit_size` training images. Writes latent_quality.csv and latent_tsne.png to `out`."""
-    if dataset.y_train is None or dataset.y_test is None:
-        raise ArchsearchError("latent quality needs class labels, and the data has none (y_train, y_test)")
+    require_labels(dataset, "latent quality needs")
     model, genome = load_exported(spec)
     encoder = encoder_of(model, str(spec))
     rng = np.random.default_rng(seed)

@@ -19,8 +19,7 @@ from archsearch.analysis.tables import best_records
 from archsearch.analysis.transfer_export import ClassifierMetrics, export_transfer_winner, final_settings
 from archsearch.api import SPACE, final_splits, pooled, prepare_run_dir, run_search
 from archsearch.builder.transfer import BackboneSource, cut_points
-from archsearch.errors import DataError
-from archsearch.evaluation.data import Dataset, load_dataset, split
+from archsearch.evaluation.data import Dataset, load_dataset, require_labels, split
 from archsearch.evaluation.transfer import FineTuneSettings, TransferEvaluator
 from archsearch.records import EvaluationRecord
 from archsearch.run.loop import Observer, genome_key
@@ -38,17 +37,16 @@ class TransferReport:
     comparison: pd.DataFrame | None
 
 
-def class_count(dataset: Dataset, flag: str) -> int:
+def class_count(dataset: Dataset) -> int:
     """The number of classes; a data set without labels cannot train a classifier."""
-    if dataset.y_train is None or dataset.y_test is None:
-        raise DataError(f"{flag}: transfer learning needs class labels (y_train and y_test in the .npz)")
+    require_labels(dataset, "transfer learning needs")
     return int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
 
 
 def check_inputs(config: TransferConfig, dataset: Dataset) -> tuple[int, int]:
     """The number of classes and the backbone's depth in cut points. Loads the backbone once in this
     process, so a bad path or name fails here, before the run starts."""
-    classes = class_count(dataset, f"--data {config.data_file}" if config.data_file else "data")
+    classes = class_count(dataset)
     source = BackboneSource(config.backbone, config.backbone_weights)
     return classes, len(cut_points(source.load(dataset.image_shape)))
 

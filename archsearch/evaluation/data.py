@@ -54,6 +54,16 @@ class DataSplits:
         return tuple(self.x_train.shape[1:])
 
 
+def require_labels(dataset: Dataset, needs: str, arrays: tuple[str, ...] = ("y_train", "y_test")) -> None:
+    """One-line `DataError` when the data lacks the class labels a command relies on. `needs` is the
+    message's subject and verb, naming the flag where one asked for labels ("--objectives nmi: latent
+    metrics need")."""
+    missing = [name for name in arrays if getattr(dataset, name) is None]
+    if missing:
+        raise DataError(f"{needs} class labels, and the data ({dataset.source or 'given'}) has no "
+                        f"{' or '.join(missing)}")
+
+
 def load_dataset(data_dir: str | Path | None = None, data_file: str | Path | None = None) -> Dataset:
     if data_file is not None:
         return load_npz(data_file)

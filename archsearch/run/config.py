@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from archsearch.errors import ArchsearchError, ResumeError
-from archsearch.evaluation.data import Dataset
+from archsearch.evaluation.data import Dataset, require_labels
 from archsearch.objectives import DEFAULT_OBJECTIVES, Objective, parse_objectives
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space
@@ -140,7 +140,6 @@ class SearchConfig(RunSettings):
                 f"(patience {self.patience})")
 
 
-
 # The smallest value each count may take; the message names the CLI flag the user typed.
 MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "epochs": 1, "patience": 1,
             "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1,
@@ -177,9 +176,7 @@ def check_labels_for_objectives(config: SearchConfig, dataset: Dataset) -> None:
     latent = [o.name for o in config.other_objectives if o.is_latent]
     if not latent:
         return
-    if dataset.y_train is None:
-        raise ArchsearchError(f"--objectives {','.join(latent)}: latent metrics need class labels, and the data "
-                              f"({dataset.source or 'given'}) has none (y_train)")
+    require_labels(dataset, f"--objectives {','.join(latent)}: latent metrics need", ("y_train",))
     classes = len(np.unique(dataset.y_train))
     if config.val_size < max(classes, 2):
         raise ArchsearchError(f"--val-size {config.val_size}: latent metrics cluster the validation codes into "

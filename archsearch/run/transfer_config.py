@@ -4,15 +4,13 @@ resume like `SearchConfig`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from archsearch.errors import ArchsearchError
+from archsearch.run.config import MINIMUMS as SEARCH_MINIMUMS
 from archsearch.run.config import RunSettings, check_counts_and_strategy
 from archsearch.transfer_space_file import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
-
-MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "epochs": 1, "patience": 1,
-            "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1}
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,10 @@ class TransferConfig(RunSettings):
     def candidate_training(self) -> str:
         return (f"each candidate fine-tunes on {self.train_size} labelled images for up to {self.epochs} epochs "
                 f"(patience {self.patience}) and is scored by its accuracy on {self.val_size} others")
+
+
+# The counts a transfer run shares with an autoencoder search have the same minimums.
+MINIMUMS = {name: least for name, least in SEARCH_MINIMUMS.items() if name in {f.name for f in fields(TransferConfig)}}
 
 
 def check_transfer_config(config: TransferConfig) -> None:
