@@ -11,20 +11,10 @@ from archsearch.cli import main
 from archsearch.genome import Genome, LayerGene
 
 
-def labelled_blobs(count: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """12x12 images of one blob; class 1 when the blob is in the right half, else 0."""
-    grid = np.linspace(-1, 1, 12)
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    centres = rng.uniform(-0.7, 0.7, size=(count, 2))
-    images = np.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / 0.1)
-    return images[..., None].astype(np.float32), (centres[:, 1] > 0).astype(np.int64)
-
-
 @pytest.fixture
-def exported(tmp_path):
+def exported(tmp_path, blobs):
     """A model directory as `archsearch export` writes one (model.keras, genome.json), and its data."""
-    rng = np.random.default_rng(0)
-    (x_train, y_train), (x_test, y_test) = labelled_blobs(120, rng), labelled_blobs(60, rng)
+    (x_train, y_train), (x_test, y_test) = blobs(120, 0), blobs(60, 1)
     genome = Genome((LayerGene("dense", units=8, activation="tanh"),), 2)
     keras.utils.set_random_seed(0)
     model = build_autoencoder(genome, (12, 12, 1)).autoencoder
