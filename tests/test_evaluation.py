@@ -98,7 +98,7 @@ def test_pool_history_does_not_depend_on_the_number_of_workers(tiny_images, conv
     def history(workers):
         inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=1))
         strategy = make_strategy("ga", conv_space, np.random.default_rng(2), population=4)
-        with WorkerPool(inner, workers, recycle_after=3) as pool:
+        with WorkerPool(inner, workers, recycle_after=8) as pool:  # no recycling: test_isolated covers it
             records = SearchLoop(strategy, pool, seed=2).run(generations=1)
         return [(r.genome.key, r.result.status, r.result.fitness) for r in records]
 
