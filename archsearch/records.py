@@ -55,7 +55,9 @@ class EvaluationRecord:
     """One row of the run's journal: who was evaluated, where it came from, and what it scored.
 
     `cached_from` is set when the genome had been trained earlier in the run: it was not trained again
-    and carries that evaluation's result.
+    and carries that evaluation's result. In a multi-fidelity run, `budget` is what the candidate was
+    trained to (in the task's unit), `rung` the rung of that budget, and `continued_from` the index of the
+    candidate's previous evaluation whose checkpoint this one continued (None for a candidate's first).
     """
 
     index: int
@@ -66,6 +68,14 @@ class EvaluationRecord:
     operator: str = "random"
     cached_from: int | None = None
     finished_at: float = 0.0
+    budget: int | None = None
+    rung: int = 0
+    continued_from: int | None = None
+
+    @property
+    def candidate_first(self) -> bool:
+        """A candidate's first evaluation (not a continuation of an earlier one)."""
+        return self.continued_from is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +88,9 @@ class EvaluationRecord:
             "result": self.result.to_dict(),
             "cached_from": self.cached_from,
             "finished_at": self.finished_at,
+            "budget": self.budget,
+            "rung": self.rung,
+            "continued_from": self.continued_from,
         }
 
     @classmethod
@@ -91,6 +104,9 @@ class EvaluationRecord:
             operator=data["operator"],
             cached_from=data.get("cached_from"),
             finished_at=data.get("finished_at", 0.0),
+            budget=data.get("budget"),
+            rung=data.get("rung", 0),
+            continued_from=data.get("continued_from"),
         )
 
 

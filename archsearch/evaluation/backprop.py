@@ -45,8 +45,9 @@ def fresh_keras_state(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def make_optimizer(training: TrainingGenes) -> keras.optimizers.Optimizer:
-    lr = training.learning_rate
+def make_optimizer(training: TrainingGenes, learning_rate: Any = None) -> keras.optimizers.Optimizer:
+    """The genome's optimizer at its learning rate, or at `learning_rate` (a number or a schedule)."""
+    lr = training.learning_rate if learning_rate is None else learning_rate
     if training.optimizer == "adam":
         return keras.optimizers.Adam(lr)
     if training.optimizer == "adamw":

@@ -12,7 +12,7 @@ import os
 import pickle
 import queue
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,14 @@ class WorkerPool:
             return member.evaluate(genome, seed, *context)
         finally:
             self._free.put(member)
+
+    @property
+    def workers(self) -> int:
+        return len(self.members)
+
+    def submit(self, genome: Genome, seed: int, *context: Any) -> Future:
+        """Starts an evaluation on the next free worker (queued while all are busy)."""
+        return self._executor.submit(self.evaluate, genome, seed, *context)
 
     def evaluate_unordered(self, tasks: Sequence[tuple]) -> Iterator[tuple[int, EvaluationResult]]:
         """Yields (task number, result) as each evaluation finishes; a task is (genome, seed, *context)."""

@@ -3,16 +3,29 @@
 It is the source of truth: resuming replays it, and tables, plots and exports are derived from it.
 A process killed in the middle of a write leaves at most one torn last line; reading drops it and the
 next append overwrites it.
+
+An asynchronous run also writes an `issued` line whenever it hands a job to a worker, so a resume can
+replay the order in which jobs were handed out and results came back, whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from archsearch.errors import ResumeError
 from archsearch.records import EvaluationRecord
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A job handed to a worker: its index, the candidate's genome key and the budget it trains to."""
+
+    index: int
+    genome_key: str
+    budget: int | None = None
 
 
 class Journal:
@@ -21,24 +34,36 @@ class Journal:
 
     def read(self) -> list[EvaluationRecord]:
         """The recorded evaluations in index order (the file is in order of completion)."""
+        return sorted((e for e in self.events() if isinstance(e, EvaluationRecord)), key=lambda r: r.index)
+
+    def events(self) -> list[EvaluationRecord | Issued]:
+        """Every line in file order: evaluations as they finished, and (asynchronous runs) jobs as issued."""
         if not self.path.exists():
             return []
-        records, good_bytes = [], 0
+        events: list[EvaluationRecord | Issued] = []
+        good_bytes = 0
         with self.path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
-                    records.append(EvaluationRecord.from_dict(json.loads(line)))
-                except (json.JSONDecodeError, UnicodeDecodeError, KeyError):
+                    data = json.loads(line)
+                    events.append(Issued(**data["issued"]) if "issued" in data else EvaluationRecord.from_dict(data))
+                except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
                     if handle.read():  # damage before the end is not a torn write: refuse to guess
                         raise ResumeError(f"{self.path}: line {number} is damaged") from None
                     break
                 good_bytes += len(line)
         if good_bytes < self.path.stat().st_size:
             os.truncate(self.path, good_bytes)  # drop the torn line so appends stay well-formed
-        return sorted(records, key=lambda r: r.index)
+        return events
 
     def append(self, record: EvaluationRecord) -> None:
-        line = json.dumps(record.to_dict(), sort_keys=True) + "\n"
+        self._write(record.to_dict())
+
+    def append_issued(self, issued: Issued) -> None:
+        self._write({"issued": asdict(issued)})
+
+    def _write(self, data: dict) -> None:
+        line = json.dumps(data, sort_keys=True) + "\n"
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()

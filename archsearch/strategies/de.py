@@ -161,14 +161,17 @@ class DifferentialEvolution(Strategy):
         self.vectors: list[np.ndarray] = []  # the population, as points of the cube
         self.fitness: list[float] = []
         self.indices: list[int] = []  # journal index of each member's evaluation (for lineage)
-        self.trials: list[np.ndarray] = []  # the vectors of the batch last asked
+        # The vectors of the batches asked and not yet told, in order (an asynchronous run may ask the next
+        # batch before the last is told; each is then judged against the population as it is at its `tell`).
+        self.trials: list[np.ndarray] = []
 
     def ask(self) -> list[Proposal]:
         make = (lambda i: self._random_member) if not self.vectors else (lambda i: lambda: self._trial(i))
-        proposals, self.trials = [], []
+        proposals, trials = [], []
         for i in range(self.population_size):
             proposals.append(self.novel(make(i)))
-            self.trials.append(self._last_vector)  # `novel` returns the last proposal made
+            trials.append(self._last_vector)  # `novel` returns the last proposal made
+        self.trials += trials
         return proposals
 
     def _propose(self, vector: np.ndarray, parents: tuple[int, ...], operator: str) -> Proposal:
@@ -191,12 +194,13 @@ class DifferentialEvolution(Strategy):
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         for record in records:
             self.seen.add(record.genome.key)
+        trials, self.trials = self.trials[: len(records)], self.trials[len(records):]
         if not self.vectors:
-            self.vectors = list(self.trials)
+            self.vectors = list(trials)
             self.fitness = [r.result.fitness for r in records]
             self.indices = [r.index for r in records]
             return
-        for i, (trial, record) in enumerate(zip(self.trials, records)):
+        for i, (trial, record) in enumerate(zip(trials, records)):
             if record.result.fitness <= self.fitness[i]:  # greedy replacement
                 self.vectors[i], self.fitness[i], self.indices[i] = trial, record.result.fitness, record.index
 

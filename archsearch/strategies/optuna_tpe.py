@@ -64,11 +64,11 @@ class OptunaTPE(Strategy):
         return trial, genome
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
-        for trial, record in zip(self.pending, records):
+        told, self.pending = self.pending[: len(records)], self.pending[len(records):]  # batches may be asked ahead
+        for trial, record in zip(told, records):
             fitness = record.result.fitness if record.result.ok and math.isfinite(record.result.fitness) else None
             self.known[record.genome.key] = fitness
             self._tell(trial, fitness)
-        self.pending = []
 
     def _tell(self, trial: optuna.Trial, fitness: float | None) -> None:
         if fitness is None:

@@ -1,0 +1,260 @@
+"""The asynchronous multi-fidelity engine: steady-state ask -> train to a rung -> promote -> record.
+
+No generation barrier: whenever a worker is free it gets the next job at once. A job is either a
+promotion (a candidate in the top 1/eta of its rung continues, from its checkpoint, to the next rung's
+budget: `run.rungs`) or a new candidate from the strategy at the lowest rung. The strategy still asks
+and is told in batches (its "generations"): it may be asked for the next batch before the last one is
+told, and each batch is told, in order, once all its candidates have their lowest-rung results. The
+strategy thus compares candidates at one fidelity; promotion decides which of them earn more.
+
+Exact resume. Every job is journalled when it is issued (`Issued`) and every result when it comes back,
+so the journal holds the order of both. A resumed run replays that order: each issue is decided again
+(and checked against the journal) and each result is read back instead of trained, so the strategy and
+the ladder reach exactly the interrupted run's state, whatever the number of workers; jobs issued but
+unfinished are then run again. With one worker, the seed alone fixes the whole history.
+
+The engine knows no Keras: an evaluator takes (genome, seed[, parent keys], fidelity) and saves and
+reads its checkpoints at the paths the `Fidelity` names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archsearch.errors import ResumeError
+from archsearch.fidelity import Fidelity
+from archsearch.genome import Genome
+from archsearch.records import EvaluationRecord, EvaluationResult
+from archsearch.run.journal import Issued, Journal
+from archsearch.run.loop import Evaluator, Observer, candidate_seed, genome_key
+from archsearch.run.rungs import Ladder, Rungs
+from archsearch.strategies.base import Proposal, Strategy
+
+
+@dataclass(frozen=True)
+class Job:
+    """One evaluation to run: a candidate trained to its rung's budget."""
+
+    index: int
+    proposal: Proposal
+    generation: int  # the strategy batch the candidate came from
+    rung: int
+    candidate: int  # the index of the candidate's first evaluation
+    continued_from: int | None = None  # the evaluation whose checkpoint this one continues
+    cached_from: int | None = None  # a repeated genome: carries that evaluation's result, trains nothing
+
+
+class InlineExecutor:
+    """Runs each evaluation at once, in this process: `submit` returns a finished future."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self.evaluator = evaluator
+        self.workers = 1
+
+    def submit(self, *task) -> Future:
+        future: Future = Future()
+        future.set_result(self.evaluator.evaluate(*task))
+        return future
+
+
+def executor_for(evaluator: Evaluator):
+    """A pool of worker processes submits as it is (`submit`, `workers`); anything else runs inline."""
+    return evaluator if hasattr(evaluator, "submit") else InlineExecutor(evaluator)
+
+
+@dataclass
+class AsyncEngine:
+    strategy: Strategy
+    evaluator: Evaluator
+    seed: int
+    rungs: Rungs
+    checkpoints: Path | None = None  # where candidates' checkpoints live (None: no continuation possible)
+    journal: Journal | None = None
+    observer: Observer | None = None
+    candidate_key: Callable[[Genome], str] = genome_key
+    # State, rebuilt by replay.
+    ladder: Ladder = field(init=False)
+    records: dict[int, EvaluationRecord] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.rungs.top > 0 and self.checkpoints is None:
+            raise ValueError("a run with several rungs needs a directory for checkpoints")
+        self.ladder = Ladder(self.rungs)
+        self._jobs: dict[int, Job] = {}
+        self._in_flight: set[int] = set()
+        self._started = 0  # new candidates issued
+        self._generation = 0
+        self._buffer: deque[Proposal] = deque()
+        self._batches: deque[tuple[int, list[int]]] = deque()  # (generation, job indices) awaiting `tell`
+        self._first_by_key: dict[str, int] = {}  # candidate key -> index of its first evaluation
+        self._waiting: dict[int, list[Job]] = {}  # original's index -> repeats awaiting its result
+        self._latest: dict[int, int] = {}  # candidate -> index of its latest finished evaluation
+        self._journalled: dict[int, EvaluationRecord] = {}  # while replaying: the journal's records
+
+    # ----- running -----
+
+    def run(self, candidates: int, replay: Sequence[EvaluationRecord | Issued] = ()) -> list[EvaluationRecord]:
+        """Starts `candidates` new candidates, promotes by the ASHA rule, and ends when every job has
+        finished and none qualifies any more (the run then holds a candidate at the top rung, unless
+        every candidate failed). Returns every evaluation in index order."""
+        self._candidates = candidates
+        self._replay(replay)
+        executor = executor_for(self.evaluator)
+        running: dict[Future, Job] = {}
+        for index in sorted(self._in_flight):  # issued before the interruption, never finished
+            job = self._jobs[index]
+            if job.cached_from is None:
+                running[self._submit(executor, job)] = job
+        while True:
+            while len(running) < executor.workers:
+                job = self._next_job()
+                if job is None:
+                    break
+                self._issue(job, live=True)
+                if job.cached_from is None:
+                    running[self._submit(executor, job)] = job
+                else:
+                    self._cached(job, live=True)
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f].index):
+                self._complete(running.pop(future), future.result(), live=True)
+        return [self.records[i] for i in sorted(self.records)]
+
+    def _replay(self, events: Sequence[EvaluationRecord | Issued]) -> None:
+        self._journalled = {e.index: e for e in events if isinstance(e, EvaluationRecord)}
+        if self._journalled and not any(isinstance(e, Issued) for e in events):
+            raise ResumeError("journal: written by a generational run (no issued jobs); resume it with the "
+                              "settings it was started with")
+        for event in events:
+            if isinstance(event, Issued):
+                job = self._next_job()
+                proposed = None if job is None else (self._jobs_key(job), self._budget(job))
+                if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):
+                    raise ResumeError(
+                        f"journal: job {event.index} trained {event.genome_key} to {event.budget}, but the run now "
+                        f"issues {proposed}: the run's settings or archsearch's version differ from the journal's")
+                self._issue(job, live=False)
+                if job.cached_from is not None:
+                    self._cached(job, live=False)
+            elif event.cached_from is None:
+                if event.index not in self._in_flight:
+                    raise ResumeError(f"journal: evaluation {event.index} finished before it was issued")
+                self._complete(self._jobs[event.index], event.result, live=False)
+        self._journalled = {}
+
+    def _submit(self, executor, job: Job) -> Future:
+        genome = job.proposal.genome
+        parents = (tuple(self.records[p].genome.key for p in job.proposal.parents)
+                   if getattr(self.evaluator, "inherits", False) else ())
+        return executor.submit(genome, candidate_seed(self.seed, genome), parents, self._fidelity(job))
+
+    def _fidelity(self, job: Job) -> Fidelity:
+        start = self.rungs.budgets[job.rung - 1] if job.rung else 0
+        return Fidelity(self._budget(job), self.rungs.budgets[-1], start,
+                        self._checkpoint(job.continued_from) if job.continued_from is not None else None,
+                        self._checkpoint(job.index) if self.checkpoints is not None else None)
+
+    def _checkpoint(self, index: int) -> str:
+        return str(self.checkpoints / f"{index}.npz")
+
+    def checkpoint_of(self, record: EvaluationRecord) -> Path | None:
+        """Where the training a record ended with is saved (a repeat's is its original's)."""
+        if self.checkpoints is None:
+            return None
+        path = Path(self._checkpoint(record.cached_from if record.cached_from is not None else record.index))
+        return path if path.is_file() else None
+
+    def _budget(self, job: Job) -> int:
+        return self.rungs.budgets[job.rung]
+
+    def _jobs_key(self, job: Job) -> str:
+        return job.proposal.genome.key
+
+    # ----- deciding the next job -----
+
+    def _next_job(self) -> Job | None:
+        """A promotion if one qualifies, else a new candidate while the budget lasts; once draining with
+        nothing running, the move that leaves a finished candidate at the top rung."""
+        promotion = self.ladder.promotion()
+        if promotion is None and self._started >= self._candidates and not self._in_flight:
+            promotion = self.ladder.final_promotion()
+        if promotion is not None:
+            candidate, rung = promotion
+            latest = self.records[self._latest[candidate]]
+            return Job(self._next_index(), Proposal(latest.genome, latest.parents, latest.operator), latest.generation,
+                       rung + 1, candidate, continued_from=latest.index)
+        if self._started >= self._candidates:
+            return None
+        if not self._buffer:
+            self._buffer.extend(self.strategy.ask()[: self._candidates - self._started])
+            self._batches.append((self._generation, []))
+            self._generation += 1
+        proposal = self._buffer.popleft()
+        index = self._next_index()
+        self._batches[-1][1].append(index)
+        original = self._first_by_key.get(self.candidate_key(proposal.genome))
+        return Job(index, proposal, self._batches[-1][0], 0, index if original is None else original,
+                   cached_from=original)
+
+    def _next_index(self) -> int:
+        return len(self._jobs)
+
+    def _issue(self, job: Job, live: bool) -> None:
+        self._jobs[job.index] = job
+        self._in_flight.add(job.index)
+        if job.rung == 0:
+            self._started += 1
+            self._first_by_key.setdefault(self.candidate_key(job.proposal.genome), job.index)
+        else:
+            self.ladder.mark_promoted(job.candidate, job.rung - 1)
+        if live and self.journal:
+            self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job)))
+
+    # ----- results -----
+
+    def _cached(self, job: Job, live: bool) -> None:
+        """A repeated genome carries its original's first result, now or when that arrives."""
+        original = self.records.get(job.cached_from)
+        if original is None:
+            self._waiting.setdefault(job.cached_from, []).append(job)
+        else:
+            self._complete(job, original.result, live)
+
+    def _complete(self, job: Job, result: EvaluationResult, live: bool) -> None:
+        record = None if live else self._journalled.get(job.index)
+        if record is None:  # a new result (or one the interruption kept from the journal)
+            record = EvaluationRecord(job.index, job.generation, job.proposal.genome, result, job.proposal.parents,
+                                      job.proposal.operator, job.cached_from, time.time(), self._budget(job),
+                                      job.rung, job.continued_from)
+            if self.journal:
+                self.journal.append(record)
+        self._in_flight.discard(job.index)
+        self.records[job.index] = record
+        if self.observer:
+            self.observer.on_record(record, replayed=not live)
+        if job.cached_from is None:
+            self.ladder.add(job.candidate, job.rung, result.fitness)
+            self._latest[job.candidate] = job.index
+            if job.continued_from is not None and live:
+                Path(self._checkpoint(job.continued_from)).unlink(missing_ok=True)  # superseded
+            for repeat in self._waiting.pop(job.index, []):
+                self._complete(repeat, result, live)
+        self._tell_finished_batches()
+
+    def _tell_finished_batches(self) -> None:
+        """Tells the strategy each batch whose candidates all have their first result, oldest first."""
+        while self._batches and all(i in self.records for i in self._batches[0][1]):
+            if self._buffer and len(self._batches) == 1:
+                return  # the batch is still being handed out
+            generation, indices = self._batches.popleft()
+            batch = [self.records[i] for i in indices]
+            self.strategy.tell(batch)
+            if self.observer:
+                self.observer.on_generation(generation, [self.records[i] for i in sorted(self.records)])

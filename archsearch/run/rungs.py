@@ -1,0 +1,109 @@
+"""Fidelity rungs and ASHA promotion: which candidate trains further, and to what budget.
+
+A candidate is judged cheaply first (the lowest rung's budget) and trained further only while it stays
+among the best of its rung: with reduction factor eta, the budgets are max_budget, max_budget / eta,
+max_budget / eta**2, ... down to min_budget, and a candidate moves up from rung k as soon as it is in the top 1/eta of
+all the results rung k has so far (ASHA, Li et al. 2018: no rung waits for stragglers, so no worker
+idles). A promoted candidate continues from its checkpoint: it trains only the difference of the
+budgets.
+
+When the run has started all its new candidates ("draining"), the rule relaxes so the run still ends
+with a finished model: if the top rung is empty once nothing else qualifies, the best waiting candidate
+of the highest occupied rung moves up.
+
+Pure bookkeeping (no ML): fitness is minimised; a failed evaluation (infinite fitness) never moves up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Rungs:
+    """The budgets of a run's rungs, in the task's unit (images seen, for the autoencoder task)."""
+
+    min_budget: int
+    max_budget: int
+    eta: int = 3
+    multiple: int = 1  # every budget is a multiple of this (e.g. batch sizes, so a continued run splits no batch)
+
+    def __post_init__(self) -> None:
+        if self.eta < 2:
+            raise ValueError(f"eta must be at least 2, got {self.eta}")
+        if not 0 < self.min_budget <= self.max_budget:
+            raise ValueError(f"budgets must satisfy 0 < min ({self.min_budget}) <= max ({self.max_budget})")
+
+    @property
+    def budgets(self) -> tuple[int, ...]:
+        """max_budget / eta**k for every k that stays at or above min_budget, smallest first (as
+        Hyperband counts down from the top), each rounded to `multiple`."""
+        budgets, budget = [], float(self.max_budget)
+        while budget >= self.min_budget * (1 - 1e-9):
+            rounded = max(self.multiple, int(round(budget / self.multiple)) * self.multiple)
+            if not budgets or rounded < budgets[-1]:
+                budgets.append(rounded)
+            budget /= self.eta
+        return tuple(reversed(budgets))
+
+    @property
+    def top(self) -> int:
+        return len(self.budgets) - 1
+
+    def describe(self, unit: str) -> str:
+        return f"{' -> '.join(f'{b:,}' for b in self.budgets)} {unit} (eta {self.eta})"
+
+
+@dataclass
+class Ladder:
+    """The results of every rung so far, and the ASHA rule over them.
+
+    A candidate is named by an id chosen by the caller (the journal index of its first evaluation);
+    `add` records its result at a rung, `promotion` says who moves up next."""
+
+    rungs: Rungs
+    results: list[dict[int, float]] = field(default_factory=list)  # per rung: candidate -> fitness
+    promoted: list[set[int]] = field(default_factory=list)  # per rung: candidates already moved up from it
+
+    def __post_init__(self) -> None:
+        self.results = self.results or [{} for _ in self.rungs.budgets]
+        self.promoted = self.promoted or [set() for _ in self.rungs.budgets]
+
+    def add(self, candidate: int, rung: int, fitness: float) -> None:
+        self.results[rung][candidate] = fitness
+
+    def mark_promoted(self, candidate: int, rung: int) -> None:
+        """`candidate` left `rung` for the next one (its job is issued; its result comes later)."""
+        self.promoted[rung].add(candidate)
+
+    def _waiting(self, rung: int) -> list[tuple[float, int]]:
+        """Unpromoted finite results of `rung`, best first (ties: the earlier candidate)."""
+        return sorted((fitness, candidate) for candidate, fitness in self.results[rung].items()
+                      if candidate not in self.promoted[rung] and math.isfinite(fitness))
+
+    def promotion(self) -> tuple[int, int] | None:
+        """(candidate, rung it leaves) by the ASHA rule, highest rung first, or None.
+
+        A candidate qualifies when it ranks among the top floor(n / eta) of the n results its rung has."""
+        for rung in range(self.rungs.top - 1, -1, -1):
+            ranked = sorted((fitness, candidate) for candidate, fitness in self.results[rung].items())
+            quota = len(ranked) // self.rungs.eta
+            for fitness, candidate in ranked[:quota]:
+                if candidate not in self.promoted[rung] and math.isfinite(fitness):
+                    return candidate, rung
+        return None
+
+    def final_promotion(self) -> tuple[int, int] | None:
+        """While draining and nothing else qualifies: the best waiting candidate of the highest occupied
+        rung moves up, until the top rung holds a finished candidate."""
+        if any(math.isfinite(f) for f in self.results[self.rungs.top].values()):
+            return None
+        for rung in range(self.rungs.top - 1, -1, -1):
+            waiting = self._waiting(rung)
+            if waiting:
+                return waiting[0][1], rung
+        return None
+
+    def rung_sizes(self) -> list[int]:
+        return [len(results) for results in self.results]

@@ -1,0 +1,264 @@
+"""The asynchronous multi-fidelity engine with toy fitnesses (no Keras): ASHA promotion arithmetic,
+continuation from checkpoints, repeats, determinism, and exact resume in the middle of a rung."""
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from archsearch.errors import ResumeError
+from archsearch.records import FAILED, OK, EvaluationResult
+from archsearch.run.engine import AsyncEngine
+from archsearch.run.journal import Issued, Journal
+from archsearch.run.rungs import Ladder, Rungs
+from archsearch.strategies import STRATEGIES, make_strategy
+from archsearch.strategies.base import Proposal, Strategy
+
+
+class ToyFidelityEvaluator:
+    """The toy fitness, improved by training: toy + 1 / budget. Checkpoints are small JSON files that
+    hold the budget trained so far, and a continuation checks it starts where its checkpoint ended."""
+
+    name = "toy-fidelity"
+
+    def __init__(self, toy, fitness_of=None, fail=(), check_resume=True):
+        self.toy, self.fitness_of, self.fail, self.check_resume = toy, fitness_of, set(fail), check_resume
+        self.calls = []
+
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
+        self.calls.append((genome.key, fidelity.start, fidelity.budget))
+        if fidelity.resume and self.check_resume:
+            with open(fidelity.resume) as handle:
+                assert json.load(handle)["budget"] == fidelity.start, "continued from the wrong checkpoint"
+        if genome.key in self.fail:
+            return EvaluationResult(FAILED, reason="toy failure")
+        if fidelity.checkpoint:
+            with open(fidelity.checkpoint, "w") as handle:
+                json.dump({"budget": fidelity.budget}, handle)
+        base = self.fitness_of[genome.key] if self.fitness_of else self.toy.evaluate(genome, seed).fitness
+        return EvaluationResult(OK, fitness=base + 1.0 / fidelity.budget, params=1, epochs=1)
+
+
+class FixedOrder(Strategy):
+    """Proposes the given genomes in order, three at a time (a stand-in whose choices are known)."""
+
+    name = "fixed-order"
+
+    def __init__(self, space, rng, genomes):
+        super().__init__(space, rng, population=3)
+        self.queue = list(genomes)
+        self.told = []
+
+    def ask(self):
+        batch, self.queue = self.queue[:3], self.queue[3:]
+        return [Proposal(g) for g in batch]
+
+    def tell(self, records):
+        self.told.append([r.index for r in records])
+
+
+def distinct_genomes(space, count, seed=0):
+    rng, genomes = np.random.default_rng(seed), {}
+    while len(genomes) < count:
+        genome = space.sample(rng)
+        genomes.setdefault(genome.key, genome)
+    return list(genomes.values())
+
+
+def engine(space, evaluator, tmp_path, strategy="ga", seed=0, rungs=Rungs(1, 9, 3), journal=True, population=6):
+    if isinstance(strategy, str):
+        strategy = make_strategy(strategy, space, np.random.default_rng(seed), population=population)
+    (tmp_path / "checkpoints").mkdir(parents=True, exist_ok=True)
+    return AsyncEngine(strategy, evaluator, seed, rungs, tmp_path / "checkpoints",
+                       Journal(tmp_path / "journal.jsonl") if journal else None)
+
+
+def history(records):
+    return [(r.index, r.generation, r.genome.key, r.rung, r.budget, r.continued_from, r.cached_from, r.result.fitness)
+            for r in records]
+
+
+def test_rung_budgets_count_down_from_the_top_by_eta():
+    assert Rungs(1, 9, 3).budgets == (1, 3, 9)
+    assert Rungs(2000, 81000, 3).budgets == (3000, 9000, 27000, 81000)
+    assert Rungs(100, 1000, 3, multiple=128).budgets == (128, 384, 1024)
+    assert Rungs(500, 500).budgets == (500,)
+    with pytest.raises(ValueError):
+        Rungs(10, 5)
+
+
+def test_ladder_promotes_the_top_third_as_soon_as_it_qualifies():
+    ladder = Ladder(Rungs(1, 9, 3))
+    for candidate, fitness in enumerate([5.0, 3.0]):
+        ladder.add(candidate, 0, fitness)
+    assert ladder.promotion() is None  # 2 results: floor(2 / 3) = 0 may move up
+    ladder.add(2, 0, 8.0)
+    assert ladder.promotion() == (1, 0)
+    ladder.mark_promoted(1, 0)
+    assert ladder.promotion() is None
+    ladder.add(3, 0, float("inf"))  # a failure counts in n but never moves up
+    ladder.add(4, 0, 9.0)
+    ladder.add(5, 0, 9.5)
+    assert ladder.promotion() == (0, 0)  # top 2 of 6: candidates 1 (promoted) and 0
+    ladder.mark_promoted(0, 0)
+    ladder.add(6, 0, 1.0)
+    assert ladder.promotion() == (6, 0)  # top 2 of 7: 6 and 1; 0 has already moved up
+    ladder.mark_promoted(6, 0)
+    assert ladder.promotion() is None
+
+
+def test_promotion_sequence_with_one_worker_is_the_known_asha_answer(conv_space, toy_evaluator, tmp_path):
+    genomes = distinct_genomes(conv_space, 9)
+    fitness = dict(zip((g.key for g in genomes), [5, 3, 8, 1, 7, 6, 2, 9, 4]))
+    evaluator = ToyFidelityEvaluator(toy_evaluator, fitness)
+    strategy = FixedOrder(conv_space, np.random.default_rng(0), genomes)
+    records = engine(conv_space, evaluator, tmp_path, strategy).run(candidates=9)
+    # (candidate number, rung) of each job, worked out by hand from the ASHA rule with eta 3
+    expected = [(0, 0), (1, 0), (2, 0), (1, 1), (3, 0), (3, 1), (4, 0), (5, 0), (6, 0), (6, 1), (3, 2),
+                (7, 0), (8, 0)]
+    number = {g.key: i for i, g in enumerate(genomes)}
+    assert [(number[r.genome.key], r.rung) for r in records] == expected
+    assert [r.budget for r in records] == [(1, 3, 9)[rung] for _, rung in expected]
+    # a promotion continues its candidate's latest evaluation and trains only the difference
+    assert records[3].continued_from == 1 and records[5].continued_from == 4 and records[10].continued_from == 5
+    assert evaluator.calls[10] == (genomes[3].key, 3, 9)
+    assert strategy.told == [[0, 1, 2], [4, 6, 7], [8, 11, 12]]  # whole batches, first results only
+    assert records[10].result.fitness == pytest.approx(1 + 1 / 9)
+
+
+def test_a_superseded_checkpoint_is_removed_and_the_winners_kept(conv_space, toy_evaluator, tmp_path):
+    run = engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path)
+    records = run.run(candidates=12)
+    kept = {int(p.stem) for p in (tmp_path / "checkpoints").glob("*.npz")}
+    continued = {r.continued_from for r in records if r.continued_from is not None}
+    assert kept == {r.index for r in records if r.result.ok} - continued
+    top = [r for r in records if r.rung == 2]
+    assert top and all(run.checkpoint_of(r) is not None for r in top)
+
+
+def test_draining_ends_with_a_finished_candidate_at_the_top_rung(conv_space, toy_evaluator, tmp_path):
+    # 2 candidates: the rule never qualifies one (floor(2 / 3) = 0), so draining moves the best up
+    records = engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path).run(candidates=2)
+    first = [r for r in records if r.rung == 0]
+    best = min(first, key=lambda r: r.result.fitness)
+    assert [(r.rung, r.genome.key) for r in records[2:]] == [(1, best.genome.key), (2, best.genome.key)]
+
+
+def test_failures_are_recorded_and_never_promoted(conv_space, toy_evaluator, tmp_path):
+    genomes = distinct_genomes(conv_space, 9)
+    fitness = {g.key: float(i) for i, g in enumerate(genomes)}
+    evaluator = ToyFidelityEvaluator(toy_evaluator, fitness, fail=[genomes[0].key, genomes[1].key])
+    records = engine(conv_space, evaluator, tmp_path, FixedOrder(conv_space, np.random.default_rng(0),
+                                                                 genomes)).run(candidates=9)
+    failed = [r for r in records if not r.result.ok]
+    assert {r.genome.key for r in failed} == {genomes[0].key, genomes[1].key}
+    assert all(r.rung == 0 for r in failed)
+    assert max(r.rung for r in records) == 2
+
+
+def test_a_repeated_genome_carries_its_first_result_and_is_trained_once(conv_space, toy_evaluator, tmp_path):
+    genomes = distinct_genomes(conv_space, 4)
+    order = [genomes[0], genomes[1], genomes[0], genomes[2], genomes[3], genomes[1]]
+    evaluator = ToyFidelityEvaluator(toy_evaluator)
+    records = engine(conv_space, evaluator, tmp_path, FixedOrder(conv_space, np.random.default_rng(0),
+                                                                 order)).run(candidates=6)
+    repeats = [r for r in records if r.cached_from is not None]
+    assert len(repeats) == 2
+    for r in repeats:
+        assert records[r.cached_from].genome == r.genome and records[r.cached_from].result == r.result
+    assert len([c for c in evaluator.calls if c[1] == 0]) == 4
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_strategy_runs_under_promotion_and_improves_with_budget(conv_space, toy_evaluator, tmp_path, strategy):
+    records = engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path, strategy).run(candidates=30)
+    assert len([r for r in records if r.rung == 0]) == 30
+    assert [r.index for r in records] == list(range(len(records)))
+    top = [r for r in records if r.rung == 2]
+    assert top, "the run ends with a candidate at the top rung"
+    assert min(r.result.fitness for r in top) < min(r.result.fitness for r in records if r.rung == 0)
+    for r in records:
+        if r.continued_from is not None:
+            previous = records[r.continued_from]
+            assert previous.genome == r.genome and previous.rung == r.rung - 1
+
+
+def test_same_seed_same_history_with_one_worker(conv_space, toy_evaluator, tmp_path):
+    runs = [history(engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path / str(i)).run(candidates=24))
+            for i in range(2)]
+    other = history(engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path / "2", seed=1).run(24))
+    assert runs[0] == runs[1] != other
+
+
+class Interrupt(Exception):
+    pass
+
+
+class InterruptAfter:
+    def __init__(self, inner, n):
+        self.inner, self.n = inner, n
+
+    def evaluate(self, *task):
+        if self.n == 0:
+            raise Interrupt
+        self.n -= 1
+        return self.inner.evaluate(*task)
+
+
+@pytest.mark.parametrize("stop_after", [0, 4, 13, 25])
+def test_resume_in_the_middle_of_a_rung_gives_the_same_history(conv_space, toy_evaluator, tmp_path, stop_after):
+    uninterrupted = engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path / "a", journal=False).run(30)
+    run_dir = tmp_path / "b"
+    with pytest.raises(Interrupt):
+        engine(conv_space, InterruptAfter(ToyFidelityEvaluator(toy_evaluator), stop_after), run_dir).run(30)
+    journal = Journal(run_dir / "journal.jsonl")
+    assert len(journal.read()) == stop_after
+    evaluator = ToyFidelityEvaluator(toy_evaluator)
+    resumed = engine(conv_space, evaluator, run_dir).run(30, journal.events())
+    assert history(resumed) == history(uninterrupted)
+    assert len(evaluator.calls) == len(uninterrupted) - stop_after  # nothing recorded is trained again
+    assert history(journal.read()) == history(uninterrupted)
+
+
+class ThreadedPool:
+    """Two threads with random delays: results come back in an order no seed fixes."""
+
+    workers = 2
+
+    def __init__(self, evaluator, seed):
+        self.evaluator, self.rng, self.lock = evaluator, np.random.default_rng(seed), threading.Lock()
+        self.executor = ThreadPoolExecutor(2)
+
+    def submit(self, *task):
+        with self.lock:
+            delay = float(self.rng.random()) * 0.004
+        return self.executor.submit(lambda: (time.sleep(delay), self.evaluator.evaluate(*task))[1])
+
+
+def test_resume_replays_the_journal_order_of_a_run_with_several_workers(conv_space, toy_evaluator, tmp_path):
+    run_dir = tmp_path / "parallel"
+    full = engine(conv_space, ThreadedPool(ToyFidelityEvaluator(toy_evaluator), 1), run_dir).run(30)
+    lines = (run_dir / "journal.jsonl").read_text().splitlines(keepends=True)
+    events = Journal(run_dir / "journal.jsonl").events()
+    # cut the journal in the middle, after some job was issued but before its result came back
+    cut = next(i for i, e in enumerate(events) if isinstance(e, Issued) and i > len(events) // 2) + 1
+    copy = tmp_path / "copy"
+    (copy / "checkpoints").mkdir(parents=True)
+    (copy / "journal.jsonl").write_text("".join(lines[:cut]))
+    kept = {e.index for e in events[:cut] if not isinstance(e, Issued)}
+    # (the toy's checkpoints are not copied: superseded ones are gone by the end of the full run)
+    evaluator = ToyFidelityEvaluator(toy_evaluator, check_resume=False)
+    resumed = engine(conv_space, evaluator, copy).run(30, Journal(copy / "journal.jsonl").events())
+    by_index = {r.index: r for r in full}
+    assert all(history([r]) == history([by_index[r.index]]) for r in resumed if r.index in kept)
+    assert len([r for r in resumed if r.rung == 0]) == 30
+
+
+def test_a_journal_from_other_settings_is_refused(conv_space, toy_evaluator, tmp_path):
+    engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path).run(6)
+    events = Journal(tmp_path / "journal.jsonl").events()
+    with pytest.raises(ResumeError, match="settings"):
+        engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path, seed=5).run(6, events)
