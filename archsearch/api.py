@@ -26,8 +26,9 @@ from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import RunSettings, SearchConfig, check_config, check_labels_for_objectives
-from archsearch.run.inner import FinalTrainer, candidate_key, make_evaluator
+from archsearch.run.config import RunSettings, SearchConfig, check_config, check_labels_for_objectives, fit_to_data
+from archsearch.run.engine import AsyncEngine
+from archsearch.run.inner import FinalTrainer, FromCheckpoint, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.run.loop import Evaluator, Observer, SearchLoop
 from archsearch.space import SearchSpace
@@ -36,7 +37,7 @@ from archsearch.strategies import STRATEGIES, make_strategy
 from archsearch.transfer_genome import TransferGenome
 from archsearch.transfer_space import TransferSpace
 
-CONFIG, SPACE, JOURNAL = "config.json", "space.toml", "journal.jsonl"
+CONFIG, SPACE, JOURNAL, CHECKPOINTS = "config.json", "space.toml", "journal.jsonl", "checkpoints"
 
 
 @dataclass
@@ -70,12 +71,13 @@ def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, obse
     run_dir = Path(run_dir)
     check_config(config)  # bad settings and data fail before the run directory is touched
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
+    config = fit_to_data(config, len(dataset.x_train))
     check_labels_for_objectives(config, dataset)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
     config = prepare_run_dir(config, run_dir, resume)
     with open_evaluator(config, splits, run_dir / "worker.log", weights_dir=run_dir / "weights") as evaluator:
         records = run_search(config, run_dir, evaluator, resume, observer)
-    return finish(config, run_dir, records, dataset, log)
+    return finish(config, run_dir, records, dataset, log, splits)
 
 
 @contextmanager
@@ -117,8 +119,15 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
                                 config.other_objectives if multi_objective else None)
         lineage.sync(replay)
         observer = LineageObserver(lineage, observer)
-    loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=key or candidate_key(config))
-    records = loop.run(config.generations, replay, config.budget)
+    key = key or candidate_key(config)
+    rungs = getattr(config, "rungs", None)
+    if rungs is not None:
+        (run_dir / CHECKPOINTS).mkdir(exist_ok=True)
+        engine = AsyncEngine(strategy, evaluator, config.seed, rungs, run_dir / CHECKPOINTS, journal, observer, key)
+        records = engine.run(config.evaluations, journal.events() if resume else ())
+    else:
+        loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=key)
+        records = loop.run(config.generations, replay, config.budget)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     if multi_objective:
         write_pareto(records, run_dir, title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}",
@@ -127,19 +136,36 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
 
 
 def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
-           log: Callable[[str], None] = lambda text: None) -> SearchReport:
-    """Derives the plots from the record, and retrains and exports the best genome."""
+           log: Callable[[str], None] = lambda text: None, splits: DataSplits | None = None) -> SearchReport:
+    """Derives the plots from the record, and exports the best genome: a multi-fidelity run's winner as
+    its top rung left it (from its checkpoint), otherwise retrained on more images for longer."""
     save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png",
                        title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}")
     best = best_records(records, config.top_k)
     final = None
-    if best:
+    checkpoint = run_dir / CHECKPOINTS / f"{best[0].index}.npz" if best else None
+    if best and config.rungs is not None and checkpoint.is_file():
+        splits = splits or split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
+        train = FromCheckpoint(checkpoint, best[0], training_seconds(records, best[0]))
+        log(f"the best candidate (#{best[0].index}, {best[0].budget:,} images seen) from its checkpoint, "
+            f"scored on {len(splits.x_test)} test images ...")
+        final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / "best", best[0].result.fitness)
+    elif best:
         splits = final_splits(config, dataset)
         train = FinalTrainer(config)
         log(f"retraining the best genome (#{best[0].index}) on {len(splits.x_train)} images with "
             f"{train.description}, then scoring it on {len(splits.x_test)} test images ...")
         final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / "best", best[0].result.fitness)
     return SearchReport(run_dir, records, best, final)
+
+
+def training_seconds(records: list[EvaluationRecord], record: EvaluationRecord) -> float:
+    """A candidate's training time over every rung it went through up to `record`."""
+    seconds = record.result.train_seconds
+    while record.continued_from is not None:
+        record = records[record.continued_from]
+        seconds += record.result.train_seconds
+    return seconds
 
 
 def final_splits(config: RunSettings, dataset: Dataset) -> DataSplits:
@@ -164,13 +190,17 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     if not best:
         raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
-    splits = final_splits(config, dataset)
+    multi_fidelity = config.rungs is not None
+    splits = (split(dataset, config.train_size, config.val_size, config.seed, config.test_size) if multi_fidelity
+              else final_splits(config, dataset))
     target = Path(to) if to else run_dir / "export"
-    train = FinalTrainer(config)
     written = []
     for rank, record in enumerate(best, start=1):
         directory = target / f"{'front' if pareto else 'rank'}{rank}_{record.genome.key}"
-        log(f"[{rank}/{len(best)}] retraining #{record.index} ({record.genome.describe()}) on "
+        checkpoint = run_dir / CHECKPOINTS / f"{record.index}.npz"
+        train = (FromCheckpoint(checkpoint, record, training_seconds(records, record))
+                 if multi_fidelity and checkpoint.is_file() else FinalTrainer(config))
+        log(f"[{rank}/{len(best)}] #{record.index} ({record.genome.describe()}) on "
             f"{len(splits.x_train)} images with {train.description} ...")
         written.append((directory, export_candidate(record.genome, splits, train, config.seed,
                                                     directory, record.result.fitness)))

@@ -15,6 +15,7 @@ from archsearch.cli_compare import add_compare_parser, run_compare
 from archsearch.cli_latent import add_latent_parser, run_latent
 from archsearch.cli_options import (
     DEFAULTS,
+    add_fidelity_options,
     add_inner_options,
     add_run_options,
     add_training_options,
@@ -28,7 +29,7 @@ from archsearch.errors import ArchsearchError
 from archsearch.evaluation.data import load_dataset
 from archsearch.objectives import LATENT_METRICS
 from archsearch.quiet import import_tensorflow_quietly
-from archsearch.run.config import SearchConfig, check_config, check_labels_for_objectives
+from archsearch.run.config import SearchConfig, check_config, check_labels_for_objectives, fit_to_data
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(s)
     s.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-SPACE-STRATEGY)")
     add_training_options(s)
+    add_fidelity_options(s)
     s.add_argument("--final-train-size", type=int,
                    help=f"training images for retraining the best (default: {DEFAULTS.final_train_size})")
     s.add_argument("--final-epochs", type=int,
@@ -99,7 +101,8 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
         "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
-        "workers", "optuna_storage", "inherit_weights", "objectives")}
+        "workers", "optuna_storage", "inherit_weights", "objectives", "fidelity", "min_budget", "max_budget",
+        "eta")}
     given.update(inner_overrides(args))
     return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
 
@@ -108,12 +111,13 @@ def _search(args: argparse.Namespace) -> int:
     config, out = _config_from(args)
     space = check_config(config)  # bad arguments and data fail before the slow imports
     dataset = load_dataset(config.data_dir, config.data_file)
+    config = fit_to_data(config, len(dataset.x_train))
     check_labels_for_objectives(config, dataset)
     import_tensorflow_quietly()
     from archsearch import api
     from archsearch.progress import SearchProgress
 
-    progress = SearchProgress(config.evaluations)
+    progress = SearchProgress(expected_evaluations(config))
     console = progress.console
     console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
                   f"{_budget_words(config)}, seed {config.seed}\n"
@@ -134,35 +138,56 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _budget_words(config: SearchConfig) -> str:
+    noun = "new candidates" if config.rungs is not None else "evaluations"
     if config.budget is not None:
-        return f"a budget of {config.budget} evaluations"
-    return f"{config.generations} generations = {config.evaluations} evaluations"
+        return f"a budget of {config.budget} {noun}"
+    return f"{config.generations} generations = {config.evaluations} {noun}"
+
+
+def expected_evaluations(config: SearchConfig) -> int:
+    """Evaluations the run will make: with fidelities, about 1/eta of each rung's candidates move up."""
+    rungs = config.rungs
+    if rungs is None:
+        return config.evaluations
+    return round(config.evaluations * sum(rungs.eta ** -k for k in range(len(rungs.budgets))))
 
 
 def _print_report(report, config: SearchConfig, console, seconds: float) -> None:
     from rich.table import Table
 
+    from archsearch.progress import rung_summary
+
+    multi_fidelity = config.rungs is not None
     table = Table(title="best candidates (validation MSE during the search)")
-    for column in ("rank", "#", "gen", "val MSE", "params", "latent", "architecture", "training"):
+    for column in ("rank", "#", "gen", *(["images seen"] if multi_fidelity else []), "val MSE", "params", "latent",
+                   "architecture", "training"):
         table.add_column(column)
     for rank, r in enumerate(report.best, start=1):
         t = r.genome.training
-        table.add_row(str(rank), str(r.index), str(r.generation), f"{r.result.fitness:.5f}",
+        table.add_row(str(rank), str(r.index), str(r.generation), *([f"{r.budget:,}"] if multi_fidelity else []),
+                      f"{r.result.fitness:.5f}",
                       f"{r.result.params:,}", str(r.genome.latent_size), r.genome.describe(),
                       f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}"
                       if config.inner == "backprop" else f"evolved ({config.weight_strategy})")
     console.print(table)
     failed = sum(not r.result.ok for r in report.records)
-    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
-                  f"search and final retraining took {seconds:.0f} s")
+    if multi_fidelity:
+        candidates = sum(r.candidate_first for r in report.records)
+        console.print(f"{candidates} candidates, {len(report.records)} evaluations ({failed} failed or invalid); "
+                      f"{rung_summary(report.records, 'val MSE')}; the whole run took {seconds:.0f} s")
+    else:
+        console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
+                      f"search and final retraining took {seconds:.0f} s")
     final = report.final
     if final is None:
         console.print("no candidate trained successfully: nothing to export")
         return
     change = 100 * (final.test_mse / final.pca_test_mse - 1)
     verdict = f"beats it by {-change:.0f}%" if final.beats_pca else f"does NOT beat it ({change:.0f}% higher)"
+    how = (f"after {final.trained_by}" if config.rungs is not None
+           else f"retrained on {final.train_images} images with {final.trained_by}")
     console.print(
-        f"best model, retrained on {final.train_images} images with {final.trained_by}: "
+        f"best model, {how}: "
         f"test MSE {final.test_mse:.5f}; PCA with {final.latent_size} components: {final.pca_test_mse:.5f}; "
         f"the model {verdict}")
     console.print(f"written: {report.run_dir}/best/model.keras (load with keras.models.load_model), "

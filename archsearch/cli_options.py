@@ -30,12 +30,25 @@ def add_run_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEF
 def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEFAULTS) -> None:
     """The data and training options `search`, `compare` and `transfer` share."""
     parser.add_argument("--train-size", type=int,
-                        help=f"training images per candidate (default: {defaults.train_size})")
-    parser.add_argument("--val-size", type=int, help=f"validation images for fitness (default: {defaults.val_size})")
+                        help="training images per candidate (default: fitted to the data)")
+    parser.add_argument("--val-size", type=int, help="validation images for fitness (default: fitted to the data)")
     parser.add_argument("--epochs", type=int, help=f"maximum epochs per candidate (default: {defaults.epochs})")
     parser.add_argument("--max-params", type=int,
                         help=f"candidates above this are invalid (default: {defaults.max_params})")
     add_data_options(parser)
+
+
+def add_fidelity_options(parser: argparse.ArgumentParser) -> None:
+    """Multi-fidelity search: rungs of images seen, ASHA promotion, continued training."""
+    group = parser.add_argument_group("multi-fidelity", "judge candidates cheaply, train the best further")
+    group.add_argument("--fidelity", choices=("off", "asha"),
+                       help="asha: train candidates in rungs of images seen and move the top 1/eta of each rung up, "
+                            f"continuing from its checkpoint; the top rung's model is the final one "
+                            f"(default: {DEFAULTS.fidelity})")
+    group.add_argument("--min-budget", type=int, help="images seen at the lowest rung (default: max budget / eta^3)")
+    group.add_argument("--max-budget", type=int,
+                       help="images seen at the top rung (default: 162,000, or 20 passes over a small data set)")
+    group.add_argument("--eta", type=int, help=f"reduction factor between rungs (default: {DEFAULTS.eta})")
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,7 @@ from archsearch.api import CONFIG, open_evaluator, prepare_run_dir, run_search
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import SearchConfig, check_comparison
+from archsearch.run.config import SearchConfig, check_comparison, fit_to_data
 from archsearch.run.loop import Evaluator, Observer, candidate_seed, evaluate_unordered
 
 DEFAULT_STRATEGIES = ("random", "tournament", "evolution", "de", "ga", "nsga2", "optuna-tpe")
@@ -59,6 +59,7 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
     out = Path(out)
     check_comparison(base, strategies, seeds, budget)
     dataset = dataset or load_dataset(base.data_dir, base.data_file)
+    base = fit_to_data(base, len(dataset.x_train))
     out.mkdir(parents=True, exist_ok=True)
     settings = {"command": f"`{command}`" if command else "(library call)", "strategies": ", ".join(strategies),
                 "seeds": seeds, "budget": f"{budget} evaluations per run",

@@ -47,19 +47,35 @@ class SearchProgress:
             self.best = min(self.best, record.result.fitness)
         left = ""
         if self.trained:
-            remaining = (self.total - self.done) * self.train_time / self.trained
+            remaining = max(0, self.total - self.done) * self.train_time / self.trained
             left = f"~{_duration(remaining)} left"
         self.progress.update(self.task, completed=self.done, generation=record.generation,
                              best=f"{self.best:.5f}" if math.isfinite(self.best) else "-", left=left)
 
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None:
-        batch = [r for r in records if r.generation == generation]
+        batch = [r for r in records if r.generation == generation and r.candidate_first]
         failed = sum(r.result.status != OK for r in batch)
         cached = sum(r.cached_from is not None for r in batch)
         best = min((r.result.fitness for r in batch if r.result.status == OK), default=math.inf)
-        self.progress.console.print(
-            f"generation {generation}: {len(batch)} evaluated ({failed} failed or invalid, {cached} cached), "
-            f"generation best {self.fitness_label} {best:.5f}, best so far {self.best:.5f}")
+        line = (f"generation {generation}: {len(batch)} evaluated ({failed} failed or invalid, {cached} cached), "
+                f"generation best {self.fitness_label} {best:.5f}, best so far {self.best:.5f}")
+        if any(r.budget is not None for r in records):
+            line += "; " + rung_summary(records, self.fitness_label)
+        self.progress.console.print(line)
+
+
+def rung_summary(records: Sequence[EvaluationRecord], fitness_label: str) -> str:
+    """How many candidates reached each budget so far, and the best at the highest one."""
+    counts: dict[int, int] = {}
+    for r in records:
+        if r.budget is not None and r.cached_from is None:
+            counts[r.budget] = counts.get(r.budget, 0) + 1
+    if not counts:
+        return ""
+    top = max(counts)
+    best = min((r.result.fitness for r in records if r.budget == top and r.result.status == OK), default=math.inf)
+    reached = ", ".join(f"{count} at {budget:,}" for budget, count in sorted(counts.items()))
+    return f"images seen: {reached}; best at {top:,}: {fitness_label} {best:.5f}"
 
 
 def _duration(seconds: float) -> str:

@@ -20,22 +20,25 @@ def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
             "parents": " ".join(map(str, r.parents)), "genome_key": g.key, "status": res.status,
             "fitness": res.fitness, "params": res.params, "epochs": res.epochs,
             "train_seconds": round(res.train_seconds, 4), "seconds": round(res.seconds, 4),
-            "cached_from": r.cached_from, "reason": res.reason, **g.table_columns(),
+            "cached_from": r.cached_from, "budget": r.budget, "rung": r.rung, "continued_from": r.continued_from,
+            "reason": res.reason, **g.table_columns(),
             "architecture": g.describe(), "genome": g.to_json(),
         }
         rows.append({**row, **{name: value for name, value in res.metrics.items() if name not in row}})
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["best_so_far"] = frame["fitness"].where(frame["status"] == OK).cummin()
-        frame["cached_from"] = frame["cached_from"].astype("Int64")
+        for column in ("cached_from", "budget", "continued_from"):
+            frame[column] = frame[column].astype("Int64")
         frame["params"] = frame["params"].astype("Int64")
     return frame
 
 
 def best_records(records: Sequence[EvaluationRecord], k: int) -> list[EvaluationRecord]:
-    """The k best successful evaluations, one per distinct genome (ties: the earlier evaluation)."""
+    """The k best successful evaluations, one per distinct genome (ties: the earlier evaluation). In a
+    multi-fidelity run, candidates of a higher rung come first: they were trained to the larger budget."""
     best: dict[str, EvaluationRecord] = {}
-    for r in sorted(records, key=lambda r: (r.result.fitness, r.index)):
+    for r in sorted(records, key=lambda r: (-r.rung, r.result.fitness, r.index)):
         if r.result.ok and r.genome.key not in best:
             best[r.genome.key] = r
     return list(best.values())[:k]

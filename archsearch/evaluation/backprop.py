@@ -22,6 +22,7 @@ from archsearch.builder import Autoencoder, build_autoencoder
 from archsearch.errors import InvalidGenome
 from archsearch.evaluation.inheritance import WeightStore, inherit
 from archsearch.evaluation.latent_metrics import Labels, latent_metrics
+from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome, TrainingGenes
 from archsearch.records import FAILED, INVALID, OK, EvaluationResult
 
@@ -86,9 +87,36 @@ class BackpropEvaluator:
         self.store = WeightStore(weights_dir) if weights_dir else None
         self.inherits = self.store is not None
 
-    def evaluate(self, genome: Genome, seed: int, parents: tuple[str, ...] = ()) -> EvaluationResult:
-        """`parents`: the genome keys of the candidate's parents (used with weight inheritance)."""
+    def evaluate(self, genome: Genome, seed: int, parents: tuple[str, ...] = (),
+                 fidelity: Fidelity | None = None) -> EvaluationResult:
+        """`parents`: the genome keys of the candidate's parents (used with weight inheritance). With a
+        `fidelity`, the candidate trains to its budget of images seen, continuing from its checkpoint
+        (multi-fidelity search), instead of for the settings' epochs with early stopping."""
+        if fidelity is not None:
+            return failure_as_data(lambda start: self._train_to_budget(genome, seed, start, fidelity), seed)
         return failure_as_data(lambda start: self._train_and_score(genome, seed, start, parents), seed)
+
+    def _train_to_budget(self, genome: Genome, seed: int, start: float, fidelity: Fidelity) -> EvaluationResult:
+        from archsearch.evaluation.budgeted import train_to_budget  # budgeted imports this module
+
+        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        trained = train_to_budget(built, genome.training, self.x_train, self.x_val, fidelity, seed)
+        common = dict(params=built.params, epochs=math.ceil(fidelity.budget / len(self.x_train)),
+                      train_seconds=trained.seconds)
+        if trained.diverged:
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
+                                    reason=f"loss became NaN/inf before {fidelity.budget} images", **common)
+        return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
+                                metrics={"train_loss": trained.train_loss, **self._reported(built, seed)}, **common)
+
+    def _reported(self, built: Autoencoder, seed: int) -> dict[str, float]:
+        """Test MSE (reports only) and latent metrics, where asked for."""
+        metrics = {}
+        if self.x_test is not None:
+            metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
+        if self.labels is not None:
+            metrics.update(latent_metrics(built.encoder, self.x_train, self.x_val, self.labels, seed))
+        return metrics
 
     def _train_and_score(self, genome: Genome, seed: int, start: float, parents: tuple[str, ...]) -> EvaluationResult:
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
@@ -103,10 +131,7 @@ class BackpropEvaluator:
         metrics = {"val_loss": trained.val_loss, "train_loss": trained.train_loss}
         if inherited is not None:
             metrics["inherited_layers"] = inherited
-        if self.x_test is not None:
-            metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
-        if self.labels is not None:
-            metrics.update(latent_metrics(built.encoder, self.x_train, self.x_val, self.labels, seed))
+        metrics.update(self._reported(built, seed))
         return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
                                 metrics=metrics, **common)
 

@@ -94,11 +94,17 @@ def save_checkpoint(model: keras.Model, path: str | Path) -> None:
     os.replace(partial, path)
 
 
-def load_checkpoint(model: keras.Model, path: str | Path) -> None:
-    """Restores what `save_checkpoint` saved into a model built from the same genome and compiled."""
+def load_model_variables(model: keras.Model, path: str | Path) -> None:
+    """The trained model from a checkpoint (weights and random-generator state; no optimizer needed)."""
     with np.load(path) as saved:
         for i, variable in enumerate(model.variables):
             variable.assign(saved[f"model_{i}"])
+
+
+def load_checkpoint(model: keras.Model, path: str | Path) -> None:
+    """Restores what `save_checkpoint` saved into a model built from the same genome and compiled."""
+    load_model_variables(model, path)
+    with np.load(path) as saved:
         model.optimizer.build(model.trainable_variables)
         model.optimizer.load_own_variables({k[len("optimizer_"):]: saved[k] for k in saved.files
                                             if k.startswith("optimizer_")})

@@ -18,6 +18,7 @@ import numpy as np
 from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.evaluation.data import Dataset, require_labels
 from archsearch.objectives import DEFAULT_OBJECTIVES, Objective, parse_objectives
+from archsearch.run.rungs import Rungs
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space
 from archsearch.strategies import STRATEGIES
@@ -89,8 +90,19 @@ class SearchConfig(RunSettings):
     # strategies whose batches differ (see `archsearch compare`).
     budget: int | None = None
     seed: int = 0
-    train_size: int = 2000
-    val_size: int = 500
+    # None: fitted to the data (`fit_to_data`): without fidelities 2,000 training and 500 validation
+    # images, fewer on a small data set; with them, every training image and 2,000 for validation.
+    train_size: int | None = None
+    val_size: int | None = None
+    # Multi-fidelity search. "asha": each candidate trains in rungs of images seen (max_budget,
+    # max_budget / eta, ... down to min_budget), each rung continuing from the last one's checkpoint; the
+    # top 1/eta of a rung moves up as soon as it qualifies (ASHA), and the top rung's model is the final
+    # model (no retraining). "off": every candidate trains `epochs` epochs on `train_size` images and the
+    # winner is retrained (`final_train_size`, `final_epochs`). Budgets None: fitted to the data.
+    fidelity: str = "off"
+    min_budget: int | None = None
+    max_budget: int | None = None
+    eta: int = 3
     epochs: int = 3
     patience: int = 1
     max_params: int = 1_000_000
@@ -129,8 +141,19 @@ class SearchConfig(RunSettings):
     # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
     optuna_storage: str | None = None
 
+    @property
+    def rungs(self) -> Rungs | None:
+        """The rungs of a multi-fidelity run (budgets in images seen), once fitted to the data."""
+        if self.fidelity != "asha" or self.max_budget is None:
+            return None
+        return Rungs(self.min_budget or max(1, self.max_budget // self.eta ** 3), self.max_budget, self.eta,
+                     multiple=BUDGET_MULTIPLE)
+
     def candidate_training(self) -> str:
         """How each candidate is trained, in words for progress output and reports."""
+        if self.rungs is not None:
+            return (f"each candidate trains by backprop on a stream of {self.train_size} images to budgets of "
+                    f"{self.rungs.describe('images seen')}, the top 1/{self.eta} of each rung moving up")
         if self.inner == "weights":
             batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
             return (f"each candidate's weights evolve without gradients on {self.train_size} images: "
@@ -140,8 +163,29 @@ class SearchConfig(RunSettings):
                 f"(patience {self.patience})")
 
 
+FIDELITIES = ("off", "asha")
+BUDGET_MULTIPLE = 128  # rung budgets split no batch of the spaces' batch sizes, so continuing is exact
+DEFAULT_MAX_BUDGET = 162_000  # images seen by a candidate at the top rung: about 2.7 passes over Fashion-MNIST
+MIN_PASSES_AT_TOP = 20  # on a small data set, the top rung sees each image up to this many times
+
+
+def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
+    """Fills the settings left to the data (None) for a training file of `images` images: the split
+    sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
+    multi = config.fidelity == "asha"
+    val_size = config.val_size or max(1, min(2000 if multi else 500, images // (6 if multi else 4)))
+    available = max(1, images - val_size)
+    train_size = config.train_size or (available if multi else min(2000, available))
+    changes: dict[str, Any] = {"val_size": val_size, "train_size": train_size}
+    if multi and config.max_budget is None:
+        top = min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size)
+        changes["max_budget"] = max(BUDGET_MULTIPLE, top)
+    return replace(config, **changes)
+
+
 # The smallest value each count may take; the message names the CLI flag the user typed.
-MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "epochs": 1, "patience": 1,
+MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "min_budget": 1, "max_budget": 1,
+            "eta": 2, "epochs": 1, "patience": 1,
             "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1,
             "weight_population": 2, "weight_generations": 1, "weight_batch": 0, "final_weight_generations": 1}
 
@@ -150,6 +194,7 @@ def check_config(config: SearchConfig) -> SearchSpace:
     """Raises a one-line `ArchsearchError` for a count out of range, an unknown strategy or a malformed
     space; returns the space. The CLI and `api.search` both call it, before anything slow happens."""
     check_counts_and_strategy(config, MINIMUMS)
+    check_fidelity(config)
     if config.inner not in INNER_LOOPS:
         raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
     if config.inherit_weights and config.inner != "backprop":
@@ -158,6 +203,21 @@ def check_config(config: SearchConfig) -> SearchSpace:
         check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
     check_objectives(config)
     return load_space(config.space)
+
+
+def check_fidelity(config: SearchConfig) -> None:
+    """One-line errors for fidelity settings that cannot work together."""
+    if config.fidelity not in FIDELITIES:
+        raise ArchsearchError(f"--fidelity {config.fidelity}: unknown (known: {', '.join(FIDELITIES)})")
+    if config.fidelity == "off":
+        return
+    if config.inner != "backprop":
+        raise ArchsearchError("--fidelity asha: only with --inner backprop (weight evolution trains in one go)")
+    if config.inherit_weights:
+        raise ArchsearchError("--inherit-weights: not with --fidelity asha (a promoted candidate already keeps "
+                              "its own weights)")
+    if config.min_budget and config.max_budget and config.min_budget > config.max_budget:
+        raise ArchsearchError(f"--min-budget {config.min_budget}: above --max-budget {config.max_budget}")
 
 
 def check_objectives(config: SearchConfig) -> None:
@@ -188,7 +248,7 @@ def check_counts_and_strategy(config: RunSettings, minimums: dict[str, int]) -> 
     strategy or a population too small for it."""
     for name, least in minimums.items():
         value = getattr(config, name)
-        if value < least:
+        if value is not None and value < least:
             raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
     if config.budget is not None and config.budget < 1:
         raise ArchsearchError(f"--budget {config.budget}: must be at least 1")
@@ -215,6 +275,9 @@ def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, 
     """One-line errors for bad arguments, before anything slow happens."""
     if base.inherit_weights:
         raise ArchsearchError("inherit_weights: not for comparisons (the strategies of a seed share one evaluator)")
+    if base.fidelity != "off":
+        raise ArchsearchError(f"fidelity {base.fidelity}: comparisons do not take fidelities yet (an equal budget "
+                              "of evaluations is not equal compute when evaluations differ in cost)")
     if not strategies:
         raise ArchsearchError("--strategies: name at least one strategy")
     if len(set(strategies)) != len(strategies):

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from archsearch.builder import Autoencoder
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
+from archsearch.evaluation.budgeted import load_model_variables
 from archsearch.evaluation.data import DataSplits
 from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator, evolve_and_validate
 from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
 from archsearch.genome import Genome
 from archsearch.objectives import needs_latent_metrics
+from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig
 from archsearch.run.loop import architecture_key, genome_key
 from archsearch.strategies.weights import make_weight_strategy
@@ -85,3 +87,21 @@ class FinalTrainer:
         outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,
                                     TrainingSettings(epochs=c.final_epochs, patience=2, max_params=None))
         return FinalTraining(outcome.epochs, outcome.seconds, outcome.val_mse)
+
+
+@dataclass(frozen=True)
+class FromCheckpoint:
+    """The winner of a multi-fidelity run as its top rung left it: its checkpoint is loaded, nothing is
+    trained again, so the model handed over is the one the search judged."""
+
+    path: Path
+    record: EvaluationRecord
+    seconds: float  # the training of every rung the candidate went through
+
+    @property
+    def description(self) -> str:
+        return f"its training in the search ({self.record.budget:,} images seen; no retraining)"
+
+    def __call__(self, built: Autoencoder, genome: Genome, splits: DataSplits, seed: int) -> FinalTraining:
+        load_model_variables(built.autoencoder, self.path)
+        return FinalTraining(self.record.result.epochs, self.seconds, self.record.result.fitness)
