@@ -30,7 +30,7 @@ from archsearch.run.config import RunSettings, SearchConfig, check_config, check
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.inner import FinalTrainer, FromCheckpoint, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
-from archsearch.run.loop import Evaluator, Observer, SearchLoop
+from archsearch.run.candidates import Evaluator, Observer
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
 from archsearch.strategies import STRATEGIES, make_strategy
@@ -103,13 +103,13 @@ def pooled(evaluator: Evaluator, config: RunSettings, log_path: Path | None = No
 def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume: bool = False,
                observer: Observer | None = None, space: SearchSpace | TransferSpace | None = None,
                key: Callable[[Genome | TransferGenome], str] | None = None) -> list[EvaluationRecord]:
-    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, loop, evaluations.csv.
+    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, engine, evaluations.csv.
 
     `space` defaults to the autoencoder space saved in the run directory (a resumed run searches the
     space it started with), `key` to what makes two genomes one candidate for the config's inner loop."""
     space = space or load_space(run_dir / SPACE)
     journal = Journal(run_dir / JOURNAL)
-    replay = journal.read() if resume else []
+    replay = journal.events() if resume else []
     multi_objective = STRATEGIES[config.strategy].multi_objective
     options = {"objectives": [o.name for o in config.other_objectives]} if multi_objective else {}
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population,
@@ -117,17 +117,15 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
     if config.optuna_storage:
         lineage = OptunaLineage(config.optuna_storage, str(run_dir), space,
                                 config.other_objectives if multi_objective else None)
-        lineage.sync(replay)
+        lineage.sync([event for event in replay if isinstance(event, EvaluationRecord)])
         observer = LineageObserver(lineage, observer)
-    key = key or candidate_key(config)
     rungs = getattr(config, "rungs", None)
-    if rungs is not None:
-        (run_dir / CHECKPOINTS).mkdir(exist_ok=True)
-        engine = AsyncEngine(strategy, evaluator, config.seed, rungs, run_dir / CHECKPOINTS, journal, observer, key)
-        records = engine.run(config.evaluations, journal.events() if resume else ())
-    else:
-        loop = SearchLoop(strategy, evaluator, config.seed, journal, observer, candidate_key=key)
-        records = loop.run(config.generations, replay, config.budget)
+    checkpoints = run_dir / CHECKPOINTS if rungs is not None else None
+    if checkpoints is not None:
+        checkpoints.mkdir(exist_ok=True)
+    engine = AsyncEngine(strategy, evaluator, config.seed, rungs, checkpoints, journal, observer,
+                         key or candidate_key(config))
+    records = engine.run(config.evaluations, replay)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     if multi_objective:
         write_pareto(records, run_dir, title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}",

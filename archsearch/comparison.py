@@ -31,7 +31,8 @@ from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig, check_comparison, fit_to_data
-from archsearch.run.loop import Evaluator, Observer, candidate_seed, evaluate_unordered
+from archsearch.run.candidates import Evaluator, Observer, candidate_seed
+from archsearch.run.engine import executor_for
 
 DEFAULT_STRATEGIES = ("random", "tournament", "evolution", "de", "ga", "nsga2", "optuna-tpe")
 VANILLA = "vanilla.csv"
@@ -107,10 +108,11 @@ def _add_vanilla(vanilla: pd.DataFrame, evaluator: Evaluator, seed: int, latents
     """Trains the vanilla autoencoder of each latent size this seed's runs used (once; kept in vanilla.csv)."""
     done = set(vanilla.loc[vanilla["seed"] == seed, "latent_size"])
     genomes = [vanilla_genome(latent) for latent in latents if latent not in done]
-    tasks = [(g, candidate_seed(seed, g)) for g in genomes]
+    futures = [executor_for(evaluator).submit(g, candidate_seed(seed, g)) for g in genomes]
     rows = []
-    for number, result in evaluate_unordered(evaluator, tasks):
-        rows.append({"seed": seed, "latent_size": genomes[number].latent_size, "val_mse": result.fitness,
+    for genome, future in zip(genomes, futures):
+        result = future.result()
+        rows.append({"seed": seed, "latent_size": genome.latent_size, "val_mse": result.fitness,
                      "test_mse": result.metrics.get("test_mse", float("nan")), "params": result.params})
     if not rows:
         return vanilla

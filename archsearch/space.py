@@ -72,6 +72,9 @@ class SearchSpace:
     source: str = "<memory>"
     description: str = ""
     document: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The space's default genes (`[default]` in its file): every strategy's first candidate, so a search
+    # never ends worse than this known-good start (as Keras Tuner's first trial takes every default).
+    default: Genome | None = None
 
     # ---- sampling -------------------------------------------------------------------------------
     def sample_gene(self, kind: str, rng: np.random.Generator) -> LayerGene:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from archsearch.errors import SpaceError
-from archsearch.genome import LAYER_KINDS
+from archsearch.errors import GenomeError, SpaceError
+from archsearch.genome import LAYER_KINDS, Genome
 from archsearch.params import Choice, Range, Spec
 from archsearch.space import LAYER_FIELDS, TRAINING_FIELDS, SearchSpace, SequenceRules
 
@@ -29,7 +30,7 @@ FIELD_TYPES: dict[str, tuple[type, tuple[Any, ...] | None]] = {
     "batch_size": (int, None), "loss": (str, ("mse", "bce")), "head_units": (int, None),
 }
 POSITIVE = {"filters", "kernel", "stride", "units", "size", "learning_rate", "batch_size"}
-TOP_KEYS = {"name", "description", "decoder", "encoder", "decoder_layers", "layers", "latent", "training"}
+TOP_KEYS = {"name", "description", "decoder", "encoder", "decoder_layers", "layers", "latent", "training", "default"}
 SEQUENCE_KEYS = {"min_layers", "max_layers", "kinds", "max_downsampling", "max_upsampling"}
 
 
@@ -87,7 +88,7 @@ def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpa
     name = document["name"]
     if not isinstance(name, str) or not name:
         raise SpaceError(source, "name", "must be a non-empty string")
-    return SearchSpace(
+    space = SearchSpace(
         name=name,
         decoder_mode=mode,
         encoder=encoder,
@@ -99,6 +100,7 @@ def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpa
         description=str(document.get("description", "")),
         document=document,
     )
+    return replace(space, default=reader.default_genome(document["default"], space)) if "default" in document else space
 
 
 class SpaceReader:
@@ -123,6 +125,17 @@ class SpaceReader:
         for key in sorted(required):
             if key not in table:
                 raise self.fail(prefix + key, "missing")
+
+    def default_genome(self, value: Any, space: SearchSpace) -> Genome:
+        """The `[default]` table: a genome (as in genome.json) that the space itself allows."""
+        try:
+            genome = Genome.from_dict(self.table(value, "default"))
+        except GenomeError as exc:
+            raise self.fail("default", str(exc)) from None
+        problems = space.problems(genome)
+        if problems:
+            raise self.fail("default", f"outside the space: {problems[0]}")
+        return genome
 
     def integer(self, value: Any, key: str, minimum: int) -> int:
         if not isinstance(value, int) or isinstance(value, bool):

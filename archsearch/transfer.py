@@ -22,7 +22,7 @@ from archsearch.builder.transfer import BackboneSource, cut_points
 from archsearch.evaluation.data import Dataset, load_dataset, require_labels, split
 from archsearch.evaluation.transfer import FineTuneSettings, TransferEvaluator
 from archsearch.records import EvaluationRecord
-from archsearch.run.loop import Observer, genome_key
+from archsearch.run.candidates import Observer, genome_key
 from archsearch.run.transfer_config import TransferConfig, check_transfer_config
 from archsearch.transfer_space_file import load_transfer_space
 

@@ -49,6 +49,13 @@ class TransferSpace:
         low, high = self.frozen_range(included)
         return low + int(round(min(max(share, 0.0), 1.0) * (high - low)))
 
+    @property
+    def default(self) -> TransferGenome | None:
+        """What a person tries first, where the space allows it: the whole backbone fine-tuned, nothing
+        frozen, Keras's defaults (every strategy's first candidate)."""
+        genome = TransferGenome(included=self.depth, frozen=0)
+        return genome if not self.problems(genome) else None
+
     # ---- sampling, validation, repair --------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> TransferGenome:
         included = self.included.sample(rng)

@@ -29,16 +29,16 @@ from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings  
 from archsearch.evaluation.data import load_fashion_mnist, split  # noqa: E402
 from archsearch.evaluation.pool import WorkerPool, default_workers  # noqa: E402
 from archsearch.run.journal import Journal  # noqa: E402
-from archsearch.run.loop import SearchLoop  # noqa: E402
+from archsearch.run.engine import AsyncEngine  # noqa: E402
 from archsearch.space_file import load_space  # noqa: E402
 from archsearch.strategies import make_strategy  # noqa: E402
 
 
 def measure(evaluator, args, space, directory: Path, workers: int = 1) -> dict[str, float]:
     strategy = make_strategy("ga", space, np.random.default_rng(args.seed), population=args.population)
-    loop = SearchLoop(strategy, evaluator, args.seed, Journal(directory / "journal.jsonl"))
+    engine = AsyncEngine(strategy, evaluator, args.seed, journal=Journal(directory / "journal.jsonl"))
     start = time.perf_counter()
-    records = loop.run(args.generations)
+    records = engine.run(args.population * (args.generations + 1))
     wall = time.perf_counter() - start
     trained = [r for r in records if r.cached_from is None]
     training = sum(r.result.train_seconds for r in trained)

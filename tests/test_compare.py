@@ -16,7 +16,7 @@ from archsearch.evaluation.data import Dataset
 from archsearch.genome import Genome, LayerGene
 from archsearch.records import FAILED, OK, EvaluationRecord, EvaluationResult
 from archsearch.run.config import SearchConfig
-from archsearch.run.loop import SearchLoop
+from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, make_strategy
 
 FILES = ["results.csv", "evaluations.csv", "summary.md", "best_vs_evaluations.png", "best_vs_seconds.png",
@@ -39,7 +39,7 @@ def run_toy_comparison(out, dataset, toy, seeds=2, budget=10):
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_a_budget_is_exactly_that_many_evaluations(name, conv_space, toy_evaluator):
     strategy = make_strategy(name, conv_space, np.random.default_rng(0), population=4)
-    records = SearchLoop(strategy, toy_evaluator, seed=0).run(generations=99, budget=13)  # 13: not a multiple of 4
+    records = AsyncEngine(strategy, toy_evaluator, seed=0).run(13)  # 13: not a multiple of 4
     assert [r.index for r in records] == list(range(13))
 
 

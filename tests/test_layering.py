@@ -18,7 +18,7 @@ def modules_loaded_by(module: str) -> set[str]:
 
 @pytest.mark.parametrize("module", ["archsearch.genome", "archsearch.space_file", "archsearch.operators",
                                     "archsearch.records", "archsearch.strategies", "archsearch.strategies.weights",
-                                    "archsearch.run.loop", "archsearch.cli"])
+                                    "archsearch.run.candidates", "archsearch.cli"])
 def test_core_and_strategies_do_not_import_keras(module):
     """(The CLI imports TensorFlow only after silencing it, so bad arguments fail in one clean line.)"""
     loaded = modules_loaded_by(module)

@@ -1,4 +1,5 @@
-"""The search loop with a toy fitness (no Keras): determinism, caching, journal and exact resume."""
+"""The engine with one rung (each candidate trained once) and a toy fitness (no Keras): generations,
+determinism, caching, journal and exact resume."""
 
 import json
 
@@ -8,13 +9,14 @@ import pytest
 from archsearch.errors import ResumeError
 from archsearch.records import EvaluationRecord
 from archsearch.run.journal import Journal
-from archsearch.run.loop import SearchLoop, architecture_key
+from archsearch.run.candidates import architecture_key
+from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import make_strategy
 
 
 def run(space, evaluator, seed=0, generations=6, journal=None, replay=(), strategy="ga"):
     strategy = make_strategy(strategy, space, np.random.default_rng(seed), population=6)
-    return SearchLoop(strategy, evaluator, seed, journal).run(generations, replay)
+    return AsyncEngine(strategy, evaluator, seed, journal=journal).run(6 * (generations + 1), replay)
 
 
 def history(records):
@@ -32,7 +34,7 @@ def test_every_generation_has_the_population_and_lineage(conv_space, toy_evaluat
     records = run(conv_space, toy_evaluator, generations=4)
     assert [r.index for r in records] == list(range(30))
     assert all(r.generation == r.index // 6 for r in records)
-    assert all(r.operator == "random" and r.parents == () for r in records[:6])
+    assert all(r.operator in ("default", "random") and r.parents == () for r in records[:6])
     for r in records[6:]:
         assert r.parents and all(p < 6 * r.generation for p in r.parents)
         assert r.operator.split("+")[-1] in ("crossover", "add_layer", "remove_layer", "modify_layer",
@@ -83,7 +85,7 @@ def test_resume_replays_the_journal_and_ends_like_an_uninterrupted_run(conv_spac
     recorded = journal.read()
     assert len(recorded) >= stop_after
     toy_evaluator.calls = 0
-    resumed = run(conv_space, toy_evaluator, journal=journal, replay=recorded)
+    resumed = run(conv_space, toy_evaluator, journal=journal, replay=journal.events())
     assert history(resumed) == history(uninterrupted)
     assert toy_evaluator.calls == len({r.genome.key for r in uninterrupted}) - len({r.genome.key for r in recorded})
     assert history(journal.read()) == history(resumed)
@@ -92,8 +94,8 @@ def test_resume_replays_the_journal_and_ends_like_an_uninterrupted_run(conv_spac
 def test_resume_refuses_a_journal_from_other_settings(conv_space, toy_evaluator, tmp_path):
     journal = Journal(tmp_path / "journal.jsonl")
     run(conv_space, toy_evaluator, journal=journal, generations=1)
-    with pytest.raises(ResumeError, match="journal entry 0 holds genome"):
-        run(conv_space, toy_evaluator, seed=99, replay=journal.read())
+    with pytest.raises(ResumeError, match="journal: job 1 trained genome"):  # job 0: the default, any seed
+        run(conv_space, toy_evaluator, seed=99, replay=journal.events())
 
 
 def test_journal_drops_a_torn_last_line_and_keeps_appending(conv_space, toy_evaluator, tmp_path):
@@ -122,8 +124,7 @@ def test_records_round_trip_through_the_journal(conv_space, toy_evaluator, tmp_p
 
 def test_an_inner_loop_that_ignores_training_genes_trains_each_architecture_once(conv_space, toy_evaluator):
     strategy = make_strategy("ga", conv_space, np.random.default_rng(0), population=6)
-    loop = SearchLoop(strategy, toy_evaluator, 0, candidate_key=architecture_key)
-    records = loop.run(generations=8)
+    records = AsyncEngine(strategy, toy_evaluator, 0, candidate_key=architecture_key).run(6 * 9)
     architectures = {r.genome.architecture_key for r in records}
     assert toy_evaluator.calls == len(architectures) < len({r.genome.key for r in records})
     for r in records:

@@ -21,7 +21,7 @@ from archsearch.genome import Genome, LayerGene, TrainingGenes
 from archsearch.objectives import LATENT_METRICS, objective_values, parse_objectives
 from archsearch.records import FAILED, OK, EvaluationRecord, EvaluationResult
 from archsearch.run.journal import Journal
-from archsearch.run.loop import SearchLoop
+from archsearch.run.engine import AsyncEngine
 from archsearch.space_file import load_space
 from archsearch.strategies.nsga2 import NSGA2
 from archsearch.strategies.weights import make_weight_strategy
@@ -93,7 +93,7 @@ class ToyWithCodes:
 def test_an_nsga2_run_on_a_latent_objective_resumes_exactly_and_differs_from_one_on_size(toy_evaluator, tmp_path):
     def search(objectives, generations, journal=None, replay=()):
         strategy = NSGA2(load_space("conv_autoencoder"), np.random.default_rng(3), population=6, objectives=objectives)
-        return SearchLoop(strategy, ToyWithCodes(toy_evaluator), 3, journal).run(generations, replay)
+        return AsyncEngine(strategy, ToyWithCodes(toy_evaluator), 3, journal=journal).run(6 * (generations + 1), replay)
 
     def history(records):
         return [(r.genome.key, r.parents, r.operator, r.result.fitness) for r in records]
@@ -101,7 +101,7 @@ def test_an_nsga2_run_on_a_latent_objective_resumes_exactly_and_differs_from_one
     uninterrupted = search(["nmi"], 5)
     journal = Journal(tmp_path / "journal.jsonl")
     search(["nmi"], 2, journal)
-    assert history(search(["nmi"], 5, journal, journal.read())) == history(uninterrupted)
+    assert history(search(["nmi"], 5, journal, journal.events())) == history(uninterrupted)
     assert history(search(["params"], 5)) != history(uninterrupted)
 
 

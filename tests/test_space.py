@@ -96,6 +96,10 @@ _DELETE = object()
     ("training.batch_size", _DELETE, "training.batch_size", "missing"),
     ("decoder", "sideways", "decoder", "mirror"),
     ("decoder", "evolve", "decoder_layers", "required"),
+    ("default", {"encoder": [], "latent_size": 4}, "default", "outside the space"),
+    ("default", {"encoder": [{"kind": "conv", "filters": 8, "kernel": 3, "stride": 2, "activation": "relu"}],
+                 "latent_size": 5}, "default", "outside the space"),
+    ("default", {"latent_size": 4}, "default", "missing"),
 ])
 def test_malformed_spaces_name_the_file_and_key(path, value, key, message):
     with pytest.raises(SpaceError) as caught:
@@ -117,3 +121,12 @@ def test_toml_syntax_errors_name_the_file(tmp_path):
     path.write_text("name = \n")
     with pytest.raises(SpaceError, match="broken.toml: syntax"):
         load_space(path)
+
+
+def test_the_default_genes_are_read_from_the_file():
+    default = {"encoder": [{"kind": "conv", "filters": 8, "kernel": 3, "stride": 2, "activation": "relu"}],
+               "latent_size": 8, "training": {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 32,
+                                              "loss": "mse"}}
+    space = parse_space(_with("default", default))
+    assert space.default.latent_size == 8 and space.default.encoder[0].stride == 2
+    assert parse_space(VALID).default is None

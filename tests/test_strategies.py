@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from archsearch.records import EvaluationRecord
-from archsearch.run.loop import SearchLoop, candidate_seed
+from archsearch.run.candidates import candidate_seed
+from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, Proposal, make_strategy
 
 NAMES = sorted(STRATEGIES)
@@ -63,7 +64,7 @@ def test_saved_state_continues_exactly(name, conv_space, toy_evaluator):
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
 def test_learning_strategies_build_on_their_evaluations(name, conv_space, toy_evaluator):
     strategy = make_strategy(name, conv_space, np.random.default_rng(1), population=6)
-    records = SearchLoop(strategy, toy_evaluator, seed=1).run(generations=6)
+    records = AsyncEngine(strategy, toy_evaluator, seed=1).run(7 * strategy.population_size)
     later = [r for r in records if r.generation > 0]
     assert later and all(set(r.parents) <= {p.index for p in records if p.index < r.index} for r in later)
     assert any(r.parents for r in later) or name == "optuna-tpe"  # TPE learns from all, names no parents
@@ -97,8 +98,20 @@ def test_beats_random_by_a_clear_margin_over_several_seeds(name, conv_space, toy
         bests = []
         for seed in range(5):
             strategy = make_strategy(strategy_name, conv_space, np.random.default_rng(seed), population=8)
-            records = SearchLoop(strategy, toy_evaluator, seed).run(generations=24)  # 200 evaluations
+            records = AsyncEngine(strategy, toy_evaluator, seed).run(25 * strategy.population_size)  # 200
             bests.append(min(r.result.fitness for r in records))
         return float(np.median(bests))
 
     assert median_best(name) < 0.5 * median_best("random")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_first_candidate_is_the_spaces_default_and_it_is_proposed_once(name, every_space, toy_evaluator):
+    strategy = make_strategy(name, every_space, np.random.default_rng(0), population=6)
+    proposals, _ = drive(strategy, toy_evaluator, generations=4)
+    default = every_space.default
+    if default is None:
+        assert all(p.operator != "default" for p in proposals)
+        return
+    assert proposals[0].genome == default and proposals[0].operator == "default"
+    assert [p.genome for p in proposals].count(default) == 1

@@ -18,7 +18,7 @@ from archsearch.evaluation.backprop import fresh_keras_state
 from archsearch.evaluation.data import DataSplits
 from archsearch.genome import Genome
 from archsearch.run.inner import FinalTrainer
-from archsearch.run.loop import candidate_seed
+from archsearch.run.candidates import candidate_seed
 
 
 @dataclass(frozen=True)

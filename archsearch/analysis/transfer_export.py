@@ -18,7 +18,7 @@ from archsearch.builder.transfer import describe_classifier
 from archsearch.evaluation.backprop import fresh_keras_state
 from archsearch.evaluation.data import DataSplits
 from archsearch.evaluation.transfer import FineTuneSettings, TransferEvaluator, accuracy, fine_tune
-from archsearch.run.loop import candidate_seed
+from archsearch.run.candidates import candidate_seed
 from archsearch.transfer_genome import TransferGenome
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +56,6 @@ class WorkerPool:
     def submit(self, genome: Genome, seed: int, *context: Any) -> Future:
         """Starts an evaluation on the next free worker (queued while all are busy)."""
         return self._executor.submit(self.evaluate, genome, seed, *context)
-
-    def evaluate_unordered(self, tasks: Sequence[tuple]) -> Iterator[tuple[int, EvaluationResult]]:
-        """Yields (task number, result) as each evaluation finishes; a task is (genome, seed, *context)."""
-        futures = {self._executor.submit(self.evaluate, *task): i for i, task in enumerate(tasks)}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        finally:
-            for future in futures:
-                future.cancel()
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

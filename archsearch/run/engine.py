@@ -1,4 +1,6 @@
-"""The asynchronous multi-fidelity engine: steady-state ask -> train to a rung -> promote -> record.
+"""The one search engine: steady-state ask -> train (to a rung) -> promote -> record, for every kind of
+search (autoencoders, transfer learning, weight evolution as the inner loop; a toy fitness in tests).
+Without rungs, each candidate is trained once by its evaluator's own settings; with them, multi-fidelity.
 
 No generation barrier: whenever a worker is free it gets the next job at once. A job is either a
 promotion (a candidate in the top 1/eta of its rung continues, from its checkpoint, to the next rung's
@@ -31,7 +33,7 @@ from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord, EvaluationResult
 from archsearch.run.journal import Issued, Journal
-from archsearch.run.loop import Evaluator, Observer, candidate_seed, genome_key
+from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies.base import Proposal, Strategy
 
@@ -72,7 +74,9 @@ class AsyncEngine:
     strategy: Strategy
     evaluator: Evaluator
     seed: int
-    rungs: Rungs
+    # None: one rung, each candidate trained once by the evaluator's own settings (no `Fidelity` passed:
+    # any evaluator fits, e.g. transfer fine-tuning or weight evolution).
+    rungs: Rungs | None = None
     checkpoints: Path | None = None  # where candidates' checkpoints live (None: no continuation possible)
     journal: Journal | None = None
     observer: Observer | None = None
@@ -82,9 +86,9 @@ class AsyncEngine:
     records: dict[int, EvaluationRecord] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.rungs.top > 0 and self.checkpoints is None:
+        if self.rungs is not None and self.rungs.top > 0 and self.checkpoints is None:
             raise ValueError("a run with several rungs needs a directory for checkpoints")
-        self.ladder = Ladder(self.rungs)
+        self.ladder = Ladder(self.rungs or Rungs(1, 1))
         self._jobs: dict[int, Job] = {}
         self._in_flight: set[int] = set()
         self._started = 0  # new candidates issued
@@ -130,16 +134,17 @@ class AsyncEngine:
     def _replay(self, events: Sequence[EvaluationRecord | Issued]) -> None:
         self._journalled = {e.index: e for e in events if isinstance(e, EvaluationRecord)}
         if self._journalled and not any(isinstance(e, Issued) for e in events):
-            raise ResumeError("journal: written by a generational run (no issued jobs); resume it with the "
-                              "settings it was started with")
+            raise ResumeError("journal: written by an archsearch older than its asynchronous engine (no issued "
+                              "jobs); this version cannot resume it")
         for event in events:
             if isinstance(event, Issued):
                 job = self._next_job()
-                proposed = None if job is None else (self._jobs_key(job), self._budget(job))
+                proposed = None if job is None else (job.proposal.genome.key, self._budget(job))
                 if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):
                     raise ResumeError(
-                        f"journal: job {event.index} trained {event.genome_key} to {event.budget}, but the run now "
-                        f"issues {proposed}: the run's settings or archsearch's version differ from the journal's")
+                        f"journal: job {event.index} trained {_job_words(event.genome_key, event.budget)}, but the "
+                        f"run now issues {_job_words(*proposed) if proposed else 'nothing'}: the run's settings or "
+                        "archsearch's version differ from the journal's")
                 self._issue(job, live=False)
                 if job.cached_from is not None:
                     self._cached(job, live=False)
@@ -151,9 +156,13 @@ class AsyncEngine:
 
     def _submit(self, executor, job: Job) -> Future:
         genome = job.proposal.genome
-        parents = (tuple(self.records[p].genome.key for p in job.proposal.parents)
-                   if getattr(self.evaluator, "inherits", False) else ())
-        return executor.submit(genome, candidate_seed(self.seed, genome), parents, self._fidelity(job))
+        task: tuple = (genome, candidate_seed(self.seed, genome))
+        inherits = getattr(self.evaluator, "inherits", False)
+        if inherits or self.rungs is not None:
+            task += (tuple(self.records[p].genome.key for p in job.proposal.parents) if inherits else (),)
+        if self.rungs is not None:
+            task += (self._fidelity(job),)
+        return executor.submit(*task)
 
     def _fidelity(self, job: Job) -> Fidelity:
         start = self.rungs.budgets[job.rung - 1] if job.rung else 0
@@ -171,11 +180,8 @@ class AsyncEngine:
         path = Path(self._checkpoint(record.cached_from if record.cached_from is not None else record.index))
         return path if path.is_file() else None
 
-    def _budget(self, job: Job) -> int:
-        return self.rungs.budgets[job.rung]
-
-    def _jobs_key(self, job: Job) -> str:
-        return job.proposal.genome.key
+    def _budget(self, job: Job) -> int | None:
+        return None if self.rungs is None else self.rungs.budgets[job.rung]
 
     # ----- deciding the next job -----
 
@@ -258,3 +264,7 @@ class AsyncEngine:
             self.strategy.tell(batch)
             if self.observer:
                 self.observer.on_generation(generation, [self.records[i] for i in sorted(self.records)])
+
+
+def _job_words(genome_key: str, budget: int | None) -> str:
+    return f"genome {genome_key}" + (f" to budget {budget}" if budget is not None else "")

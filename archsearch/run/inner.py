@@ -20,7 +20,7 @@ from archsearch.genome import Genome
 from archsearch.objectives import needs_latent_metrics
 from archsearch.records import EvaluationRecord
 from archsearch.run.config import SearchConfig
-from archsearch.run.loop import architecture_key, genome_key
+from archsearch.run.candidates import architecture_key, genome_key
 from archsearch.strategies.weights import make_weight_strategy
 
 

@@ -62,8 +62,17 @@ class Strategy(ABC):
         return proposal
 
     def fresh_sample(self) -> Proposal:
-        """A random genome not proposed before (when the space allows)."""
+        """The space's default genes first, then random genomes not proposed before (when the space allows)."""
+        default = self.unseen_default()
+        if default is not None:
+            self.seen.add(default.key)
+            return Proposal(default, (), "default")
         return self.novel(lambda: Proposal(self.space.sample(self.rng)), tries=50)
+
+    def unseen_default(self) -> Any:
+        """The space's default genome while it has not been proposed yet (None once it has, or without one)."""
+        default = getattr(self.space, "default", None)
+        return default if default is not None and default.key not in self.seen else None
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: plain data (JSON-friendly)."""

@@ -179,6 +179,10 @@ class DifferentialEvolution(Strategy):
         return Proposal(self.space.repair(self.encoding.decode(vector), self.rng), parents, operator)
 
     def _random_member(self) -> Proposal:
+        """The space's default genes first, then random points of the cube."""
+        default = self.unseen_default()
+        if default is not None:
+            return self._propose(self.encoding.encode(default, self.rng), (), "default")
         return self._propose(self.rng.random(self.encoding.length), (), "random")
 
     def _trial(self, target: int) -> Proposal:

@@ -24,7 +24,7 @@ from optuna.trial import TrialState
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, Strategy, register
-from archsearch.strategies.optuna_space import suggest_genome
+from archsearch.strategies.optuna_space import genome_params, suggest_genome
 
 
 @register
@@ -44,12 +44,15 @@ class OptunaTPE(Strategy):
     def ask(self) -> list[Proposal]:
         self.study.sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31)),
                                                         n_startup_trials=self.startup_trials)
+        default = self.unseen_default()
+        if default is not None:  # the first trial takes the space's default genes
+            self.study.enqueue_trial(genome_params(default, self.space)[0], skip_if_exists=True)
         proposals = []
         for _ in range(self.population_size):
             trial, genome = self._ask_new()
             self.pending.append(trial)
             self.seen.add(genome.key)
-            proposals.append(Proposal(genome, (), "tpe"))
+            proposals.append(Proposal(genome, (), "default" if genome == default else "tpe"))
         return proposals
 
     def _ask_new(self):

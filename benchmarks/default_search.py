@@ -1,0 +1,92 @@
+"""The default search as a new user runs it: wall time, the final model against PCA, and where the
+core-seconds went (issue 14's goals: at most 5 minutes on 2 cores, test MSE at most 0.52x PCA's at the
+same latent size, under 5% of core-seconds not spent training, fixed cost kept from dominating the
+cheapest rung).
+
+Runs `archsearch search [ARGS]` in a fresh run directory per seed (a subprocess: imports, data loading,
+worker start-up and the final model's scoring all count) and reads its `evaluations.csv` and
+`best/metrics.json`:
+- wall: the whole command;
+- training share: the sum of every evaluation's `model.fit` time over (search span x workers), where the
+  span runs from the first evaluation's start to the last one's end; the rest is building, checkpoints,
+  validation, worker start-up, transfers and idle workers;
+- fixed cost per rung: the median `first_step_seconds` (graph tracing plus one batch) against the
+  median training time of that rung's evaluations.
+
+    python benchmarks/default_search.py [--seeds 1] [-- extra search arguments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from archsearch.analysis.tables import markdown_table
+
+
+def run_once(seed: int, extra: list[str], directory: Path) -> tuple[dict, pd.DataFrame]:
+    run_dir = directory / f"seed{seed}"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "archsearch", "search", "--seed", str(seed), "--out", str(run_dir),
+                           *extra], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"seed {seed} failed:\n{done.stderr[-3000:]}")
+    frame = pd.read_csv(run_dir / "evaluations.csv")
+    metrics = json.loads((run_dir / "best" / "metrics.json").read_text())
+    config = json.loads((run_dir / "config.json").read_text())
+    workers = config["workers"] or 2
+    trained = frame[frame["cached_from"].isna()]
+    started = (trained["finished_at"] - trained["seconds"]).min()
+    span = trained["finished_at"].max() - started
+    row = {
+        "seed": seed, "wall s": round(wall, 1), "search span s": round(span, 1),
+        "candidates": int((frame["continued_from"].isna()).sum()) if "continued_from" in frame else len(frame),
+        "evaluations": len(frame), "latent": metrics["latent_size"],
+        "test MSE": round(metrics["test_mse"], 5), "PCA": round(metrics["pca_test_mse"], 5),
+        "ratio": round(metrics["test_mse"] / metrics["pca_test_mse"], 3),
+        "training share": round(trained["train_seconds"].sum() / (span * workers), 3),
+        "architecture": (run_dir / "best" / "summary.txt").read_text().splitlines()[0].removeprefix("architecture: "),
+    }
+    return row, trained.assign(seed=seed)
+
+
+def fixed_costs(trained: pd.DataFrame) -> pd.DataFrame:
+    """Per budget: evaluations, median seconds in all, in `fit`, and in the first step (tracing)."""
+    if "first_step_seconds" not in trained:
+        return pd.DataFrame()
+    grouped = trained.groupby("budget")
+    table = pd.DataFrame({
+        "evaluations": grouped.size(),
+        "median s": grouped["seconds"].median().round(2),
+        "median fit s": grouped["train_seconds"].median().round(2),
+        "median first step s": grouped["first_step_seconds"].median().round(2),
+    })
+    table["first step / evaluation"] = (table["median first step s"] / table["median s"]).round(2)
+    return table.reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("extra", nargs="*", help="more `archsearch search` arguments (after --)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        results = [run_once(seed, args.extra, Path(directory)) for seed in range(args.seeds)]
+    rows = pd.DataFrame([row for row, _ in results])
+    print(markdown_table(rows, digits=5))
+    costs = fixed_costs(pd.concat([trained for _, trained in results]))
+    if not costs.empty:
+        print("\nfixed cost per rung (all seeds):")
+        print(markdown_table(costs))
+
+
+if __name__ == "__main__":
+    main()
