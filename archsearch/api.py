@@ -114,18 +114,21 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
     options = {"objectives": [o.name for o in config.other_objectives]} if multi_objective else {}
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population,
                              **options)
+    rungs = getattr(config, "rungs", None)
+    lineage = None
     if config.optuna_storage:
         lineage = OptunaLineage(config.optuna_storage, str(run_dir), space,
-                                config.other_objectives if multi_objective else None)
-        lineage.sync([event for event in replay if isinstance(event, EvaluationRecord)])
+                                config.other_objectives if multi_objective else None, config.fitness_label,
+                                config.to_dict(), rungs.budgets[-1] if rungs is not None else None)
         observer = LineageObserver(lineage, observer)
-    rungs = getattr(config, "rungs", None)
     checkpoints = run_dir / CHECKPOINTS if rungs is not None else None
     if checkpoints is not None:
         checkpoints.mkdir(exist_ok=True)
     engine = AsyncEngine(strategy, evaluator, config.seed, rungs, checkpoints, journal, observer,
                          key or candidate_key(config))
     records = engine.run(config.evaluations, replay)
+    if lineage is not None:
+        lineage.close(records)
     evaluations_frame(records).to_csv(run_dir / "evaluations.csv", index=False)
     if multi_objective:
         write_pareto(records, run_dir, title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}",
@@ -145,7 +148,7 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
     if best and config.rungs is not None and checkpoint.is_file():
         splits = splits or split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
         train = FromCheckpoint(checkpoint, best[0], training_seconds(records, best[0]))
-        log(f"the best candidate (#{best[0].index}, {best[0].budget:,} images seen) from its checkpoint, "
+        log(f"the best candidate (candidate {best[0].candidate}, {best[0].budget:,} images seen) from its checkpoint, "
             f"scored on {len(splits.x_test)} test images ...")
         final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / "best", best[0].result.fitness)
     elif best:

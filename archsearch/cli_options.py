@@ -43,8 +43,9 @@ def add_fidelity_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("multi-fidelity", "judge candidates cheaply, train the best further")
     group.add_argument("--fidelity", choices=("off", "asha"),
                        help="asha: train candidates in rungs of images seen and move the top 1/eta of each rung up, "
-                            f"continuing from its checkpoint; the top rung's model is the final one "
-                            f"(default: {DEFAULTS.fidelity})")
+                            "continuing from its checkpoint; the top rung's model is the final one. off: every "
+                            "candidate trains --epochs on --train-size images, the winner is retrained (default: "
+                            "asha; off with --inner weights or --inherit-weights)")
     group.add_argument("--min-budget", type=int, help="images seen at the lowest rung (default: max budget / eta^3)")
     group.add_argument("--max-budget", type=int,
                        help="images seen at the top rung (default: 162,000, or 20 passes over a small data set)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -60,7 +60,7 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
     out = Path(out)
     check_comparison(base, strategies, seeds, budget)
     dataset = dataset or load_dataset(base.data_dir, base.data_file)
-    base = fit_to_data(base, len(dataset.x_train))
+    base = fit_to_data(replace(base, fidelity="off"), len(dataset.x_train))  # compare takes no fidelities yet
     out.mkdir(parents=True, exist_ok=True)
     settings = {"command": f"`{command}`" if command else "(library call)", "strategies": ", ".join(strategies),
                 "seeds": seeds, "budget": f"{budget} evaluations per run",

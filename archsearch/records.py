@@ -71,6 +71,7 @@ class EvaluationRecord:
     budget: int | None = None
     rung: int = 0
     continued_from: int | None = None
+    candidate: int | None = None  # the candidate's number: candidates counted in the order they started
 
     @property
     def candidate_first(self) -> bool:
@@ -91,6 +92,7 @@ class EvaluationRecord:
             "budget": self.budget,
             "rung": self.rung,
             "continued_from": self.continued_from,
+            "candidate": self.candidate,
         }
 
     @classmethod
@@ -107,6 +109,7 @@ class EvaluationRecord:
             budget=data.get("budget"),
             rung=data.get("rung", 0),
             continued_from=data.get("continued_from"),
+            candidate=data.get("candidate"),
         )
 
 

@@ -43,12 +43,36 @@ def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):
     run_dir = tmp_path / "run"
     records = run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, toy_evaluator)
     run_search(prepare_run_dir(config, run_dir, resume=True), run_dir, toy_evaluator)  # a resume adds nothing
-    trials = optuna.load_study(study_name=str(run_dir), storage=storage).get_trials()
+    study = optuna.load_study(study_name=str(run_dir), storage=storage)
+    trials = study.get_trials()
     assert len(trials) == len(records) == 12
-    by_index = {t.user_attrs["index"]: t for t in trials}
-    for record in records:
-        trial = by_index[record.index]
-        assert trial.value == record.result.fitness
+    assert study.metric_names == ["val MSE"] and study.user_attrs["population"] == 4
+    for record, trial in zip(records, trials):  # one trial per candidate, numbered as archsearch numbers them
+        assert trial.number == record.candidate == trial.user_attrs["candidate"]
+        assert trial.value == record.result.fitness and trial.state == optuna.trial.TrialState.COMPLETE
         assert trial.user_attrs["generation"] == record.generation
-        assert trial.user_attrs["parents"] == list(record.parents)
+        assert trial.user_attrs["parents"] == [records[p].candidate for p in record.parents]
         assert trial.user_attrs["operator"] == record.operator
+        assert trial.datetime_start <= trial.datetime_complete
+
+
+def test_optuna_lineage_of_a_multi_fidelity_run_has_a_trial_per_candidate_and_its_rungs(tmp_path, toy_evaluator):
+    from archsearch.api import prepare_run_dir, run_search
+    from archsearch.run.config import SearchConfig
+    from test_engine import ToyFidelityEvaluator
+
+    storage = f"sqlite:///{tmp_path / 'lineage.db'}"
+    config = SearchConfig(strategy="ga", population=4, generations=2, optuna_storage=storage, fidelity="asha",
+                          min_budget=128, max_budget=1152, train_size=100, val_size=10)
+    run_dir = tmp_path / "run"
+    records = run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, ToyFidelityEvaluator(toy_evaluator))
+    trials = optuna.load_study(study_name=str(run_dir), storage=storage).get_trials()
+    candidates = sorted({r.candidate for r in records})
+    assert [t.number for t in trials] == candidates == list(range(12))
+    for trial in trials:
+        evaluations = [r for r in records if r.candidate == trial.number]
+        assert trial.intermediate_values == {r.budget: r.result.fitness for r in evaluations}
+        top = max(evaluations, key=lambda r: r.rung)
+        expected = optuna.trial.TrialState.COMPLETE if top.budget == 1152 else optuna.trial.TrialState.PRUNED
+        assert trial.state == expected and trial.value == top.result.fitness
+    assert any(t.state == optuna.trial.TrialState.COMPLETE for t in trials)

@@ -105,7 +105,10 @@ def test_ladder_promotes_the_top_third_as_soon_as_it_qualifies():
     assert ladder.promotion() == (0, 0)  # top 2 of 6: candidates 1 (promoted) and 0
     ladder.mark_promoted(0, 0)
     ladder.add(6, 0, 1.0)
-    assert ladder.promotion() == (6, 0)  # top 2 of 7: 6 and 1; 0 has already moved up
+    assert ladder.promotion() is None  # 6 is best of 7, but floor(7 / 3) = 2 have moved up already
+    ladder.add(7, 0, 9.9)
+    ladder.add(8, 0, 9.8)
+    assert ladder.promotion() == (6, 0)  # 9 results: a third place opens
     ladder.mark_promoted(6, 0)
     assert ladder.promotion() is None
 
@@ -116,17 +119,19 @@ def test_promotion_sequence_with_one_worker_is_the_known_asha_answer(conv_space,
     evaluator = ToyFidelityEvaluator(toy_evaluator, fitness)
     strategy = FixedOrder(conv_space, np.random.default_rng(0), genomes)
     records = engine(conv_space, evaluator, tmp_path, strategy).run(candidates=9)
-    # (candidate number, rung) of each job, worked out by hand from the ASHA rule with eta 3
-    expected = [(0, 0), (1, 0), (2, 0), (1, 1), (3, 0), (3, 1), (4, 0), (5, 0), (6, 0), (6, 1), (3, 2),
-                (7, 0), (8, 0)]
+    # (candidate number, rung) of each job, worked out by hand from the ASHA rule with eta 3 and the cap
+    # of floor(n / 3) promotions from a rung of n results
+    expected = [(0, 0), (1, 0), (2, 0), (1, 1), (3, 0), (4, 0), (5, 0), (3, 1), (6, 0), (7, 0), (8, 0),
+                (6, 1), (3, 2)]
     number = {g.key: i for i, g in enumerate(genomes)}
     assert [(number[r.genome.key], r.rung) for r in records] == expected
+    assert [r.candidate for r in records] == [n for n, _ in expected]
     assert [r.budget for r in records] == [(1, 3, 9)[rung] for _, rung in expected]
     # a promotion continues its candidate's latest evaluation and trains only the difference
-    assert records[3].continued_from == 1 and records[5].continued_from == 4 and records[10].continued_from == 5
-    assert evaluator.calls[10] == (genomes[3].key, 3, 9)
-    assert strategy.told == [[0, 1, 2], [4, 6, 7], [8, 11, 12]]  # whole batches, first results only
-    assert records[10].result.fitness == pytest.approx(1 + 1 / 9)
+    assert records[3].continued_from == 1 and records[7].continued_from == 4 and records[12].continued_from == 7
+    assert evaluator.calls[12] == (genomes[3].key, 3, 9)
+    assert strategy.told == [[0, 1, 2], [4, 5, 6], [8, 9, 10]]  # whole batches, first results only
+    assert records[12].result.fitness == pytest.approx(1 + 1 / 9)
 
 
 def test_a_superseded_checkpoint_is_removed_and_the_winners_kept(conv_space, toy_evaluator, tmp_path):

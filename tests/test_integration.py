@@ -14,10 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from archsearch.run.journal import Journal
+
 pytestmark = pytest.mark.integration
 
-TINY = ["--population", "4", "--generations", "2", "--train-size", "300", "--val-size", "100", "--epochs", "1",
-        "--final-train-size", "600", "--final-epochs", "1", "--seed", "3"]
+# The default (multi-fidelity) search, made tiny: 12 candidates, rungs of 128, 384 and 1,152 images seen;
+# one worker, so the seed fixes the whole history.
+TINY = ["--population", "4", "--generations", "2", "--min-budget", "128", "--max-budget", "1152", "--val-size", "100",
+        "--workers", "1", "--seed", "3"]
 
 
 def archsearch(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
@@ -38,12 +42,19 @@ def test_tiny_search_writes_a_loadable_best_model(tiny_run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "best candidates" in done.stdout + done.stderr
     frame = pd.read_csv(run_dir / "evaluations.csv")
-    assert len(frame) == 12 and list(frame["index"]) == list(range(12))
+    assert list(frame["index"]) == list(range(len(frame))) and frame["continued_from"].isna().sum() == 12
+    assert set(frame["budget"]) == {128, 384, 1152} and (frame["rung"] == 2).any()
+    for _, row in frame[frame["continued_from"].notna()].iterrows():  # a promotion continues its candidate
+        previous = frame.loc[int(row["continued_from"])]
+        assert previous["genome_key"] == row["genome_key"] and previous["budget"] < row["budget"]
     assert frame["status"].isin(["ok", "invalid", "failed"]).all()
     for name in ("genome.json", "model.keras", "encoder.keras", "summary.txt", "reconstructions.png", "metrics.json"):
         assert (run_dir / "best" / name).is_file(), name
     metrics = json.loads((run_dir / "best" / "metrics.json").read_text())
     assert 0 < metrics["test_mse"] < 0.2 and 0 < metrics["pca_test_mse"] < 0.2
+    # the final model is the top rung's, not retrained: it scores what the search measured
+    best = frame[(frame["budget"] == 1152) & (frame["status"] == "ok")].sort_values("fitness").iloc[0]
+    assert metrics["genome_key"] == best["genome_key"] and metrics["val_mse"] == pytest.approx(best["fitness"])
     # The model loads with plain Keras, without importing archsearch.
     code = ("import keras, numpy as np, sys; m = keras.models.load_model(sys.argv[1]); "
             "print(m.predict(np.zeros((2, 28, 28, 1), 'float32'), verbose=0).shape); "
@@ -69,18 +80,19 @@ def test_interrupted_search_resumes_to_the_same_result(tiny_run, tmp_path):
                                start_new_session=True)
     journal = interrupted / "journal.jsonl"
     deadline = time.time() + 300
-    while time.time() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 5):
+    while time.time() < deadline and (not journal.exists() or len(Journal(journal).read()) < 7):
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
     assert "--resume" in output
-    recorded = len(journal.read_text().splitlines())
-    assert 5 <= recorded < 12
+    recorded = len(Journal(journal).read())
+    assert 7 <= recorded < len(pd.read_csv(straight / "evaluations.csv"))  # stopped in the middle of a rung
 
     resumed = archsearch("search", "--out", str(interrupted), "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    columns = ["index", "generation", "genome_key", "parents", "operator", "status", "fitness"]
+    columns = ["index", "candidate", "generation", "genome_key", "parents", "operator", "status", "fitness", "budget",
+               "continued_from"]
     a = pd.read_csv(straight / "evaluations.csv")[columns]
     b = pd.read_csv(interrupted / "evaluations.csv")[columns]
     pd.testing.assert_frame_equal(a, b)
@@ -110,10 +122,32 @@ def test_own_non_square_colour_images(tmp_path):
     path = tmp_path / "mine.npz"
     np.savez(path, x_train=rng.integers(0, 256, size=(240, 18, 30, 3), dtype=np.uint8))
     config = SearchConfig(population=2, generations=1, train_size=100, val_size=40, epochs=1, data_file=str(path),
-                          final_train_size=150, final_epochs=1, isolate=False)
+                          final_train_size=150, final_epochs=1, isolate=False, fidelity="off")
     report = search(config, tmp_path / "run")
     assert report.final is not None
     assert report.final.train_images == 150
+    assert (tmp_path / "run" / "best" / "model.keras").is_file()
+
+
+def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
+    """1,500 images of 16x16: the split and the rungs are fitted to the data, and the banner says so."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    grid = np.linspace(-1, 1, 16)
+    centres = rng.uniform(-0.6, 0.6, size=(1500, 2))
+    images = np.exp(-((grid[None, :, None] - centres[:, 0, None, None]) ** 2
+                      + (grid[None, None, :] - centres[:, 1, None, None]) ** 2) / 0.08)
+    np.savez(tmp_path / "small.npz", x_train=(255 * images).astype(np.uint8))
+    done = archsearch("search", "--data", "small.npz", "--population", "2", "--generations", "1", "--workers", "1",
+                      "--out", "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    # a sixth of the file is kept for testing (no x_test), 1,250 remain: a sixth of them validates
+    assert config["fidelity"] == "asha" and config["val_size"] == 208 and config["train_size"] == 1042
+    assert config["max_budget"] == 20 * 1042  # 20 passes over the training images (top rung: 20,864, whole batches)
+    output = " ".join((done.stdout + done.stderr).split())
+    assert "stream of 1042 images" in output and "20,864 images seen" in output
     assert (tmp_path / "run" / "best" / "model.keras").is_file()
 
 

@@ -23,10 +23,10 @@ DEFAULT = parse_objectives(DEFAULT_OBJECTIVES)
 
 def pareto_front(records: Sequence[EvaluationRecord],
                  objectives: Sequence[Objective] = DEFAULT) -> list[EvaluationRecord]:
-    """The non-dominated successful evaluations (one per genome; of equal scores, the earliest), ordered
-    by the first other objective (smallest first), then loss."""
+    """The non-dominated successful evaluations (one per genome: its most trained, in a multi-fidelity
+    run; of equal scores, the earliest), ordered by the first other objective (smallest first), then loss."""
     candidates: dict[str, EvaluationRecord] = {}
-    for r in sorted(records, key=lambda r: r.index):
+    for r in sorted(records, key=lambda r: (-r.rung, r.index)):
         if r.result.ok:
             candidates.setdefault(r.genome.key, r)
     ordered = list(candidates.values())

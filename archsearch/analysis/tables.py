@@ -16,10 +16,11 @@ def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
     for r in records:
         g, res = r.genome, r.result
         row = {
-            "index": r.index, "generation": r.generation, "operator": r.operator,
+            "index": r.index, "candidate": r.candidate, "generation": r.generation, "operator": r.operator,
             "parents": " ".join(map(str, r.parents)), "genome_key": g.key, "status": res.status,
             "fitness": res.fitness, "params": res.params, "epochs": res.epochs,
             "train_seconds": round(res.train_seconds, 4), "seconds": round(res.seconds, 4),
+            "finished_at": round(r.finished_at, 3),
             "cached_from": r.cached_from, "budget": r.budget, "rung": r.rung, "continued_from": r.continued_from,
             "reason": res.reason, **g.table_columns(),
             "architecture": g.describe(), "genome": g.to_json(),
@@ -28,7 +29,7 @@ def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["best_so_far"] = frame["fitness"].where(frame["status"] == OK).cummin()
-        for column in ("cached_from", "budget", "continued_from"):
+        for column in ("candidate", "cached_from", "budget", "continued_from"):
             frame[column] = frame[column].astype("Int64")
         frame["params"] = frame["params"].astype("Int64")
     return frame

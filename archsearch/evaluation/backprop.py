@@ -107,7 +107,9 @@ class BackpropEvaluator:
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"loss became NaN/inf before {fidelity.budget} images", **common)
         return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
-                                metrics={"train_loss": trained.train_loss, **self._reported(built, seed)}, **common)
+                                metrics={"train_loss": trained.train_loss,
+                                         "first_step_seconds": round(trained.first_step_seconds, 4),
+                                         **self._reported(built, seed)}, **common)
 
     def _reported(self, built: Autoencoder, seed: int) -> dict[str, float]:
         """Test MSE (reports only) and latent metrics, where asked for."""

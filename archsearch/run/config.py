@@ -39,6 +39,7 @@ class RunSettings:
 
     resumable_changes: ClassVar[frozenset[str]] = frozenset()
     fitness_name: ClassVar[str] = "val_mse"  # what the run's fitness is, for tables and plots
+    fitness_label: ClassVar[str] = "val MSE"  # the same in words (Optuna's metric name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,8 +99,9 @@ class SearchConfig(RunSettings):
     # max_budget / eta, ... down to min_budget), each rung continuing from the last one's checkpoint; the
     # top 1/eta of a rung moves up as soon as it qualifies (ASHA), and the top rung's model is the final
     # model (no retraining). "off": every candidate trains `epochs` epochs on `train_size` images and the
-    # winner is retrained (`final_train_size`, `final_epochs`). Budgets None: fitted to the data.
-    fidelity: str = "off"
+    # winner is retrained (`final_train_size`, `final_epochs`). None: "asha" for a backprop search,
+    # "off" for weight evolution or weight inheritance. Budgets None: fitted to the data.
+    fidelity: str | None = None
     min_budget: int | None = None
     max_budget: int | None = None
     eta: int = 3
@@ -172,11 +174,12 @@ MIN_PASSES_AT_TOP = 20  # on a small data set, the top rung sees each image up t
 def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     """Fills the settings left to the data (None) for a training file of `images` images: the split
     sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
-    multi = config.fidelity == "asha"
+    fidelity = config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
+    multi = fidelity == "asha"
     val_size = config.val_size or max(1, min(2000 if multi else 500, images // (6 if multi else 4)))
     available = max(1, images - val_size)
     train_size = config.train_size or (available if multi else min(2000, available))
-    changes: dict[str, Any] = {"val_size": val_size, "train_size": train_size}
+    changes: dict[str, Any] = {"fidelity": fidelity, "val_size": val_size, "train_size": train_size}
     if multi and config.max_budget is None:
         top = min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size)
         changes["max_budget"] = max(BUDGET_MULTIPLE, top)
@@ -207,9 +210,9 @@ def check_config(config: SearchConfig) -> SearchSpace:
 
 def check_fidelity(config: SearchConfig) -> None:
     """One-line errors for fidelity settings that cannot work together."""
-    if config.fidelity not in FIDELITIES:
+    if config.fidelity is not None and config.fidelity not in FIDELITIES:
         raise ArchsearchError(f"--fidelity {config.fidelity}: unknown (known: {', '.join(FIDELITIES)})")
-    if config.fidelity == "off":
+    if config.fidelity != "asha":
         return
     if config.inner != "backprop":
         raise ArchsearchError("--fidelity asha: only with --inner backprop (weight evolution trains in one go)")
@@ -275,7 +278,7 @@ def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, 
     """One-line errors for bad arguments, before anything slow happens."""
     if base.inherit_weights:
         raise ArchsearchError("inherit_weights: not for comparisons (the strategies of a seed share one evaluator)")
-    if base.fidelity != "off":
+    if base.fidelity == "asha":
         raise ArchsearchError(f"fidelity {base.fidelity}: comparisons do not take fidelities yet (an equal budget "
                               "of evaluations is not equal compute when evaluations differ in cost)")
     if not strategies:

@@ -47,6 +47,7 @@ class Job:
     generation: int  # the strategy batch the candidate came from
     rung: int
     candidate: int  # the index of the candidate's first evaluation
+    number: int  # the candidate's number: candidates counted in the order they started (Optuna's trial number)
     continued_from: int | None = None  # the evaluation whose checkpoint this one continues
     cached_from: int | None = None  # a repeated genome: carries that evaluation's result, trains nothing
 
@@ -195,7 +196,7 @@ class AsyncEngine:
             candidate, rung = promotion
             latest = self.records[self._latest[candidate]]
             return Job(self._next_index(), Proposal(latest.genome, latest.parents, latest.operator), latest.generation,
-                       rung + 1, candidate, continued_from=latest.index)
+                       rung + 1, candidate, latest.candidate, continued_from=latest.index)
         if self._started >= self._candidates:
             return None
         if not self._buffer:
@@ -206,7 +207,7 @@ class AsyncEngine:
         index = self._next_index()
         self._batches[-1][1].append(index)
         original = self._first_by_key.get(self.candidate_key(proposal.genome))
-        return Job(index, proposal, self._batches[-1][0], 0, index if original is None else original,
+        return Job(index, proposal, self._batches[-1][0], 0, index if original is None else original, self._started,
                    cached_from=original)
 
     def _next_index(self) -> int:
@@ -216,12 +217,16 @@ class AsyncEngine:
         self._jobs[job.index] = job
         self._in_flight.add(job.index)
         if job.rung == 0:
-            self._started += 1
+            self._started += 1  # after `number` was taken from it
             self._first_by_key.setdefault(self.candidate_key(job.proposal.genome), job.index)
         else:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:
             self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job)))
+        if job.rung == 0 and hasattr(self.observer, "on_candidate"):
+            parents = tuple(self.records[p].candidate for p in job.proposal.parents)
+            self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,
+                                       job.generation)
 
     # ----- results -----
 
@@ -238,7 +243,7 @@ class AsyncEngine:
         if record is None:  # a new result (or one the interruption kept from the journal)
             record = EvaluationRecord(job.index, job.generation, job.proposal.genome, result, job.proposal.parents,
                                       job.proposal.operator, job.cached_from, time.time(), self._budget(job),
-                                      job.rung, job.continued_from)
+                                      job.rung, job.continued_from, job.number)
             if self.journal:
                 self.journal.append(record)
         self._in_flight.discard(job.index)

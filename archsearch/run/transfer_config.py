@@ -19,6 +19,7 @@ class TransferConfig(RunSettings):
         "generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size", "recycle_after",
         "workers", "optuna_storage", "baselines"})
     fitness_name: ClassVar[str] = "val_error"  # 1 - validation accuracy
+    fitness_label: ClassVar[str] = "val error (1 - accuracy)"
 
     # A path (an exported model directory, a .keras file) or a keras.applications name such as DenseNet121,
     # whose weights come from `backbone_weights` (a local file) or are random when it is None.
