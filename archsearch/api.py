@@ -26,11 +26,11 @@ from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
+from archsearch.run.candidates import Evaluator, Observer
 from archsearch.run.config import RunSettings, SearchConfig, check_config, check_labels_for_objectives, fit_to_data
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.inner import FinalTrainer, FromCheckpoint, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
-from archsearch.run.candidates import Evaluator, Observer
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
 from archsearch.strategies import STRATEGIES, make_strategy

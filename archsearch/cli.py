@@ -159,12 +159,14 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
 
     multi_fidelity = config.rungs is not None
     table = Table(title="best candidates (validation MSE during the search)")
-    for column in ("rank", "candidate", "gen", *(["images seen"] if multi_fidelity else []), "val MSE", "params", "latent",
-                   "architecture", "training"):
+    budget_column = ["images seen"] if multi_fidelity else []
+    for column in ("rank", "candidate", "gen", *budget_column, "val MSE", "params", "latent", "architecture",
+                   "training"):
         table.add_column(column)
     for rank, r in enumerate(report.best, start=1):
         t = r.genome.training
-        table.add_row(str(rank), str(r.candidate if r.candidate is not None else r.index), str(r.generation), *([f"{r.budget:,}"] if multi_fidelity else []),
+        number = r.candidate if r.candidate is not None else r.index
+        table.add_row(str(rank), str(number), str(r.generation), *([f"{r.budget:,}"] if multi_fidelity else []),
                       f"{r.result.fitness:.5f}",
                       f"{r.result.params:,}", str(r.genome.latent_size), r.genome.describe(),
                       f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}"

@@ -30,8 +30,8 @@ from archsearch.api import CONFIG, open_evaluator, prepare_run_dir, run_search
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import SearchConfig, check_comparison, fit_to_data
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed
+from archsearch.run.config import SearchConfig, check_comparison, fit_to_data
 from archsearch.run.engine import executor_for
 
 DEFAULT_STRATEGIES = ("random", "tournament", "evolution", "de", "ga", "nsga2", "optuna-tpe")

@@ -13,7 +13,7 @@ worker start-up and the final model's scoring all count) and reads its `evaluati
 - fixed cost per rung: the median `first_step_seconds` (graph tracing plus one batch) against the
   median training time of that rung's evaluations.
 
-    python benchmarks/default_search.py [--seeds 1] [-- extra search arguments]
+    python benchmarks/default_search.py [--seeds 1] [--keep DIR] [-- extra search arguments]
 """
 
 from __future__ import annotations
@@ -76,10 +76,11 @@ def fixed_costs(trained: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="keep the run directories here (default: a temporary folder)")
     parser.add_argument("extra", nargs="*", help="more `archsearch search` arguments (after --)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        results = [run_once(seed, args.extra, Path(directory)) for seed in range(args.seeds)]
+        results = [run_once(seed, args.extra, args.keep or Path(directory)) for seed in range(args.seeds)]
     rows = pd.DataFrame([row for row, _ in results])
     print(markdown_table(rows, digits=5))
     costs = fixed_costs(pd.concat([trained for _, trained in results]))

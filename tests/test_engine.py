@@ -1,6 +1,7 @@
 """The asynchronous multi-fidelity engine with toy fitnesses (no Keras): ASHA promotion arithmetic,
 continuation from checkpoints, repeats, determinism, and exact resume in the middle of a rung."""
 
+import dataclasses
 import json
 import threading
 import time
@@ -267,3 +268,39 @@ def test_a_journal_from_other_settings_is_refused(conv_space, toy_evaluator, tmp
     events = Journal(tmp_path / "journal.jsonl").events()
     with pytest.raises(ResumeError, match="settings"):
         engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path, seed=5).run(6, events)
+
+
+class TimedToy(ToyFidelityEvaluator):
+    """Takes 4 ms per image it trains, and says so in `train_seconds` (the engine's estimate of a job)."""
+
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
+        seconds = 0.004 * (fidelity.budget - fidelity.start)
+        time.sleep(seconds)
+        return dataclasses.replace(super().evaluate(genome, seed, parents, fidelity), train_seconds=seconds,
+                                   seconds=seconds)
+
+
+def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_replays_it(conv_space, toy_evaluator,
+                                                                                    tmp_path):
+    class TwoThreads(ThreadedPool):
+        def submit(self, *task):
+            return self.executor.submit(self.evaluator.evaluate, *task)
+
+    run_dir = tmp_path / "run"
+    rungs = Rungs(8, 72, 3)  # 8 -> 24 -> 72 images: a top-rung job takes 192 ms, a first promotion 64 ms
+    full = engine(conv_space, TwoThreads(TimedToy(toy_evaluator, check_resume=False), 0), run_dir,
+                  rungs=rungs).run(9)
+    events = Journal(run_dir / "journal.jsonl").events()
+    backfills = [e for e in events if isinstance(e, Issued) and e.backfill]
+    assert backfills, "the worker left idle by the last top-rung job took a waiting candidate"
+    assert all(full[e.index].continued_from is not None for e in backfills)  # a backfill continues a candidate
+    # a resume replays the backfill from the journal, though no timing decides it then
+    cut = events.index(backfills[0]) + 1
+    (tmp_path / "copy" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "copy" / "journal.jsonl").write_text(
+        "".join((run_dir / "journal.jsonl").read_text().splitlines(keepends=True)[:cut]))
+    resumed = engine(conv_space, ToyFidelityEvaluator(toy_evaluator, check_resume=False), tmp_path / "copy",
+                     rungs=rungs).run(9, Journal(tmp_path / "copy" / "journal.jsonl").events())
+    by_index = {r.index: r for r in resumed}
+    assert by_index[backfills[0].index].genome.key == backfills[0].genome_key
+    assert by_index[backfills[0].index].budget == backfills[0].budget

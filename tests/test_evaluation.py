@@ -90,6 +90,20 @@ def test_evaluators_pickle_for_worker_processes(tiny_images):
     assert np.array_equal(clone.x_train, evaluator.x_train)
 
 
+def test_images_that_were_bytes_cross_to_workers_as_bytes_and_come_back_identical():
+    raw = np.random.default_rng(0).integers(0, 256, size=(200, 28, 28, 1), dtype=np.uint8)
+    images = raw.astype(np.float32) / 255.0  # as the data loader scales bytes
+    evaluator = BackpropEvaluator(images, images[:20], x_test=images[:30])
+    pickled = pickle.dumps(evaluator)
+    assert len(pickled) < 0.3 * (200 + 20 + 30) * images[0].nbytes  # a quarter of the float32 bytes, and a little
+    clone = pickle.loads(pickled)
+    for name in ("x_train", "x_val", "x_test"):
+        copy, original = getattr(clone, name), getattr(evaluator, name)
+        assert copy.dtype == np.float32 and np.array_equal(copy, original)
+    smooth = images * 0.999  # not bytes any more: sent as they are, unchanged
+    assert np.array_equal(pickle.loads(pickle.dumps(BackpropEvaluator(smooth, smooth[:20]))).x_train, smooth)
+
+
 def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, conv_space):
     """Workers are single-threaded whatever the pool size, so a candidate's fitness does not depend on it
     (the order results come back in does: an asynchronous run's journal keeps that order)."""

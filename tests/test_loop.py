@@ -8,9 +8,9 @@ import pytest
 
 from archsearch.errors import ResumeError
 from archsearch.records import EvaluationRecord
-from archsearch.run.journal import Journal
 from archsearch.run.candidates import architecture_key
 from archsearch.run.engine import AsyncEngine
+from archsearch.run.journal import Journal
 from archsearch.strategies import make_strategy
 
 

@@ -20,8 +20,8 @@ from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
 from archsearch.genome import Genome, LayerGene, TrainingGenes
 from archsearch.objectives import LATENT_METRICS, objective_values, parse_objectives
 from archsearch.records import FAILED, OK, EvaluationRecord, EvaluationResult
-from archsearch.run.journal import Journal
 from archsearch.run.engine import AsyncEngine
+from archsearch.run.journal import Journal
 from archsearch.space_file import load_space
 from archsearch.strategies.nsga2 import NSGA2
 from archsearch.strategies.weights import make_weight_strategy

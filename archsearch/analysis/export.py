@@ -17,8 +17,8 @@ from archsearch.builder import build_autoencoder, describe
 from archsearch.evaluation.backprop import fresh_keras_state
 from archsearch.evaluation.data import DataSplits
 from archsearch.genome import Genome
-from archsearch.run.inner import FinalTrainer
 from archsearch.run.candidates import candidate_seed
+from archsearch.run.inner import FinalTrainer
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import numpy as np
 
 from archsearch.builder import Autoencoder, build_autoencoder
 from archsearch.errors import InvalidGenome
+from archsearch.evaluation.data import pack_images, unpack_images
 from archsearch.evaluation.inheritance import WeightStore, inherit
 from archsearch.evaluation.latent_metrics import Labels, latent_metrics
 from archsearch.fidelity import Fidelity
@@ -86,6 +87,15 @@ class BackpropEvaluator:
         self.settings = settings
         self.store = WeightStore(weights_dir) if weights_dir else None
         self.inherits = self.store is not None
+
+    IMAGES = ("x_train", "x_val", "x_test")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for each worker process: images that were bytes travel as bytes."""
+        return {**self.__dict__, **{name: pack_images(self.__dict__[name]) for name in self.IMAGES}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, **{name: unpack_images(state[name]) for name in self.IMAGES}})
 
     def evaluate(self, genome: Genome, seed: int, parents: tuple[str, ...] = (),
                  fidelity: Fidelity | None = None) -> EvaluationResult:

@@ -48,7 +48,7 @@ def make_scheduled_optimizer(training: TrainingGenes, schedule_budget: int) -> k
 class BudgetOutcome:
     val_mse: float
     train_loss: float
-    seconds: float  # fitting only
+    seconds: float  # fitting, and scoring the validation images
     first_step_seconds: float  # the first batch: graph tracing plus one step
     diverged: bool
 
@@ -72,8 +72,8 @@ def train_to_budget(built: Autoencoder, training: TrainingGenes, x_train: np.nda
         losses += history.get("loss", [])
         if not losses or not all(math.isfinite(v) for v in losses):
             return BudgetOutcome(math.inf, math.inf, time.perf_counter() - started, first_step, diverged=True)
-    seconds = time.perf_counter() - started
     val_mse = reconstruction_mse(model, x_val)
+    seconds = time.perf_counter() - started  # fitting and scoring, as `EvaluationResult.train_seconds`
     if not math.isfinite(val_mse):
         return BudgetOutcome(math.inf, losses[-1], seconds, first_step, diverged=True)
     if fidelity.checkpoint:

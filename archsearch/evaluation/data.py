@@ -186,3 +186,29 @@ def _as_images(array: np.ndarray, what: str = "images") -> np.ndarray:
     if low < 0.0 or high > 1.0:  # scale other ranges to [0, 1] so the sigmoid output can match
         array = (array - low) / max(high - low, 1e-12)
     return array
+
+
+@dataclass(frozen=True)
+class PackedImages:
+    """Images that were bytes (each value k / 255), kept as those bytes while pickled: a quarter of the size
+    crossing to every worker process (182 MB -> 45 MB for Fashion-MNIST), unpacked to the identical array."""
+
+    data: np.ndarray
+
+    def unpack(self) -> np.ndarray:
+        return self.data.astype(np.float32) / 255.0
+
+
+def pack_images(images: np.ndarray | None) -> np.ndarray | PackedImages | None:
+    """`images` as `PackedImages` when that loses nothing, else unchanged."""
+    if images is None or images.dtype != np.float32 or not len(images):
+        return images
+    scaled = np.round(images * 255.0)
+    if scaled.min() < 0 or scaled.max() > 255:
+        return images
+    packed = PackedImages(scaled.astype(np.uint8))
+    return packed if np.array_equal(packed.unpack(), images) else images
+
+
+def unpack_images(images: np.ndarray | PackedImages | None) -> np.ndarray | None:
+    return images.unpack() if isinstance(images, PackedImages) else images

@@ -4,7 +4,9 @@ Without rungs, each candidate is trained once by its evaluator's own settings; w
 
 No generation barrier: whenever a worker is free it gets the next job at once. A job is either a
 promotion (a candidate in the top 1/eta of its rung continues, from its checkpoint, to the next rung's
-budget: `run.rungs`) or a new candidate from the strategy at the lowest rung. The strategy still asks
+budget: `run.rungs`) or a new candidate from the strategy at the lowest rung; once every new candidate
+has started, a worker that would idle while the last jobs run takes a waiting candidate one rung up
+if that should end no later (backfill). The strategy still asks
 and is told in batches (its "generations"): it may be asked for the next batch before the last one is
 told, and each batch is told, in order, once all its candidates have their lowest-rung results. The
 strategy thus compares candidates at one fidelity; promotion decides which of them earn more.
@@ -25,15 +27,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archsearch.errors import ResumeError
 from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord, EvaluationResult
-from archsearch.run.journal import Issued, Journal
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
+from archsearch.run.journal import Issued, Journal
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies.base import Proposal, Strategy
 
@@ -50,6 +52,7 @@ class Job:
     number: int  # the candidate's number: candidates counted in the order they started (Optuna's trial number)
     continued_from: int | None = None  # the evaluation whose checkpoint this one continues
     cached_from: int | None = None  # a repeated genome: carries that evaluation's result, trains nothing
+    backfill: bool = False  # a promotion beyond the rule, into an idle worker at the end of the run
 
 
 class InlineExecutor:
@@ -100,6 +103,7 @@ class AsyncEngine:
         self._waiting: dict[int, list[Job]] = {}  # original's index -> repeats awaiting its result
         self._latest: dict[int, int] = {}  # candidate -> index of its latest finished evaluation
         self._journalled: dict[int, EvaluationRecord] = {}  # while replaying: the journal's records
+        self._expected_end: dict[int, float] = {}  # running promotions: when they should end (time.monotonic)
 
     # ----- running -----
 
@@ -117,7 +121,7 @@ class AsyncEngine:
                 running[self._submit(executor, job)] = job
         while True:
             while len(running) < executor.workers:
-                job = self._next_job()
+                job = self._next_job() or self._backfill(running)
                 if job is None:
                     break
                 self._issue(job, live=True)
@@ -139,7 +143,7 @@ class AsyncEngine:
                               "jobs); this version cannot resume it")
         for event in events:
             if isinstance(event, Issued):
-                job = self._next_job()
+                job = self._backfilled(event) if event.backfill else self._next_job()
                 proposed = None if job is None else (job.proposal.genome.key, self._budget(job))
                 if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):
                     raise ResumeError(
@@ -155,7 +159,47 @@ class AsyncEngine:
                 self._complete(self._jobs[event.index], event.result, live=False)
         self._journalled = {}
 
+    # ----- backfilling the end of a run -----
+
+    def _backfill(self, running: dict[Future, Job]) -> Job | None:
+        """Once every new candidate has started, a worker that would idle while others finish takes the best
+        waiting candidate's next rung (highest rung first), if that is expected to end before the longest
+        running job does: the run's end comes no later, and the idle core trains another contender. The
+        decision depends on timing, so the journal marks it (`Issued.backfill`) and a resume replays it."""
+        if self._started < self._candidates or not running or self.rungs is None:
+            return None
+        now = time.monotonic()
+        horizon = max(self._expected_end.get(job.index, now) for job in running.values())
+        for rung in range(self.rungs.top - 1, -1, -1):
+            for candidate in self.ladder.waiting(rung):
+                needed = self._estimate(candidate, rung + 1)
+                if needed is not None and now + needed <= horizon:
+                    return replace(self._promotion_job(candidate, rung), backfill=True)
+        return None
+
+    def _backfilled(self, event: Issued) -> Job | None:
+        """The backfill a journal recorded: the same candidate's next rung."""
+        rung = self.rungs.budgets.index(event.budget) - 1 if self.rungs and event.budget in self.rungs.budgets else -1
+        for candidate in self.ladder.waiting(rung) if rung >= 0 else ():
+            if self.records[self._latest[candidate]].genome.key == event.genome_key:
+                return replace(self._promotion_job(candidate, rung), backfill=True)
+        return None
+
+    def _estimate(self, candidate: int, rung: int) -> float | None:
+        """Seconds to train `candidate` on to `rung`, from its own pace so far (None: no pace known)."""
+        latest = self.records[self._latest[candidate]]
+        trained = latest.budget - (self.rungs.budgets[latest.rung - 1] if latest.rung else 0)
+        if not latest.result.ok or trained <= 0 or latest.result.train_seconds <= 0:
+            return None
+        per_image = latest.result.train_seconds / trained
+        fixed = latest.result.seconds - latest.result.train_seconds
+        return per_image * (self.rungs.budgets[rung] - latest.budget) + fixed
+
     def _submit(self, executor, job: Job) -> Future:
+        if job.continued_from is not None:
+            estimate = self._estimate(job.candidate, job.rung)
+            if estimate is not None:
+                self._expected_end[job.index] = time.monotonic() + estimate
         genome = job.proposal.genome
         task: tuple = (genome, candidate_seed(self.seed, genome))
         inherits = getattr(self.evaluator, "inherits", False)
@@ -193,10 +237,7 @@ class AsyncEngine:
         if promotion is None and self._started >= self._candidates and not self._in_flight:
             promotion = self.ladder.final_promotion()
         if promotion is not None:
-            candidate, rung = promotion
-            latest = self.records[self._latest[candidate]]
-            return Job(self._next_index(), Proposal(latest.genome, latest.parents, latest.operator), latest.generation,
-                       rung + 1, candidate, latest.candidate, continued_from=latest.index)
+            return self._promotion_job(*promotion)
         if self._started >= self._candidates:
             return None
         if not self._buffer:
@@ -210,6 +251,12 @@ class AsyncEngine:
         return Job(index, proposal, self._batches[-1][0], 0, index if original is None else original, self._started,
                    cached_from=original)
 
+    def _promotion_job(self, candidate: int, rung: int) -> Job:
+        """`candidate` continues from its latest evaluation (at `rung`) to the next rung."""
+        latest = self.records[self._latest[candidate]]
+        return Job(self._next_index(), Proposal(latest.genome, latest.parents, latest.operator), latest.generation,
+                   rung + 1, candidate, latest.candidate, continued_from=latest.index)
+
     def _next_index(self) -> int:
         return len(self._jobs)
 
@@ -222,7 +269,7 @@ class AsyncEngine:
         else:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:
-            self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job)))
+            self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill))
         if job.rung == 0 and hasattr(self.observer, "on_candidate"):
             parents = tuple(self.records[p].candidate for p in job.proposal.parents)
             self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,

@@ -19,8 +19,8 @@ from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
 from archsearch.genome import Genome
 from archsearch.objectives import needs_latent_metrics
 from archsearch.records import EvaluationRecord
-from archsearch.run.config import SearchConfig
 from archsearch.run.candidates import architecture_key, genome_key
+from archsearch.run.config import SearchConfig
 from archsearch.strategies.weights import make_weight_strategy
 
 

@@ -21,11 +21,13 @@ from archsearch.records import EvaluationRecord
 
 @dataclass(frozen=True)
 class Issued:
-    """A job handed to a worker: its index, the candidate's genome key and the budget it trains to."""
+    """A job handed to a worker: its index, the candidate's genome key, the budget it trains to, and whether
+    it was a backfill (a promotion decided by timing at the end of a run, which a resume cannot recompute)."""
 
     index: int
     genome_key: str
     budget: int | None = None
+    backfill: bool = False
 
 
 class Journal:

@@ -77,10 +77,11 @@ class Ladder:
         """`candidate` left `rung` for the next one (its job is issued; its result comes later)."""
         self.promoted[rung].add(candidate)
 
-    def _waiting(self, rung: int) -> list[tuple[float, int]]:
-        """Unpromoted finite results of `rung`, best first (ties: the earlier candidate)."""
-        return sorted((fitness, candidate) for candidate, fitness in self.results[rung].items()
-                      if candidate not in self.promoted[rung] and math.isfinite(fitness))
+    def waiting(self, rung: int) -> list[int]:
+        """Candidates with a finite result at `rung` that have not moved up, best first (ties: the earlier)."""
+        return [candidate for _, candidate in sorted(
+            (fitness, candidate) for candidate, fitness in self.results[rung].items()
+            if candidate not in self.promoted[rung] and math.isfinite(fitness))]
 
     def promotion(self) -> tuple[int, int] | None:
         """(candidate, rung it leaves) by the ASHA rule, highest rung first, or None.
@@ -106,9 +107,9 @@ class Ladder:
         if any(math.isfinite(f) for f in self.results[self.rungs.top].values()):
             return None
         for rung in range(self.rungs.top - 1, -1, -1):
-            waiting = self._waiting(rung)
+            waiting = self.waiting(rung)
             if waiting:
-                return waiting[0][1], rung
+                return waiting[0], rung
         return None
 
     def rung_sizes(self) -> list[int]:
