@@ -28,7 +28,7 @@ from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
 from archsearch.run.candidates import Evaluator, Observer
 from archsearch.run.config import RunSettings, SearchConfig, check_config, check_labels_for_objectives, fit_to_data
-from archsearch.run.engine import AsyncEngine
+from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.inner import FinalTrainer, FromCheckpoint, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
 from archsearch.space import SearchSpace
@@ -114,7 +114,7 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
     options = {"objectives": [o.name for o in config.other_objectives]} if multi_objective else {}
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population,
                              **options)
-    rungs = getattr(config, "rungs", None)
+    rungs = config.rungs
     lineage = None
     if config.optuna_storage:
         lineage = OptunaLineage(config.optuna_storage, str(run_dir), space,
@@ -144,20 +144,30 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
                        title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}")
     best = best_records(records, config.top_k)
     final = None
-    checkpoint = run_dir / CHECKPOINTS / f"{best[0].index}.npz" if best else None
-    if best and config.rungs is not None and checkpoint.is_file():
-        splits = splits or split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
-        train = FromCheckpoint(checkpoint, best[0], training_seconds(records, best[0]))
-        log(f"the best candidate (candidate {best[0].candidate}, {best[0].budget:,} images seen) from its checkpoint, "
-            f"scored on {len(splits.x_test)} test images ...")
-        final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / "best", best[0].result.fitness)
-    elif best:
-        splits = final_splits(config, dataset)
-        train = FinalTrainer(config)
-        log(f"retraining the best genome (#{best[0].index}) on {len(splits.x_train)} images with "
-            f"{train.description}, then scoring it on {len(splits.x_test)} test images ...")
+    if best:
+        train, splits = handover(config, run_dir, records, best[0]), handover_splits(config, dataset, splits)
+        log(f"the best candidate ({best[0].genome.describe()}) on {len(splits.x_train)} images with "
+            f"{train.description}, then scored on {len(splits.x_test)} test images ...")
         final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / "best", best[0].result.fitness)
     return SearchReport(run_dir, records, best, final)
+
+
+def handover(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
+             record: EvaluationRecord) -> FromCheckpoint | FinalTrainer:
+    """How a chosen candidate becomes the model handed over: a multi-fidelity run's from its checkpoint (the
+    model the search judged), otherwise retrained on more images for longer."""
+    path = checkpoint_path(run_dir / CHECKPOINTS, record.index)
+    if config.rungs is not None and path.is_file():
+        return FromCheckpoint(path, record, training_seconds(records, record))
+    return FinalTrainer(config)
+
+
+def handover_splits(config: SearchConfig, dataset: Dataset, search_splits: DataSplits | None = None) -> DataSplits:
+    """The images the handed-over model is trained (or was trained) and scored on: the search's own split
+    in a multi-fidelity run, more training images than the search had otherwise."""
+    if config.rungs is None:
+        return final_splits(config, dataset)
+    return search_splits or split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
 
 
 def training_seconds(records: list[EvaluationRecord], record: EvaluationRecord) -> float:
@@ -191,16 +201,12 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     if not best:
         raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
-    multi_fidelity = config.rungs is not None
-    splits = (split(dataset, config.train_size, config.val_size, config.seed, config.test_size) if multi_fidelity
-              else final_splits(config, dataset))
+    splits = handover_splits(config, dataset)
     target = Path(to) if to else run_dir / "export"
     written = []
     for rank, record in enumerate(best, start=1):
         directory = target / f"{'front' if pareto else 'rank'}{rank}_{record.genome.key}"
-        checkpoint = run_dir / CHECKPOINTS / f"{record.index}.npz"
-        train = (FromCheckpoint(checkpoint, record, training_seconds(records, record))
-                 if multi_fidelity and checkpoint.is_file() else FinalTrainer(config))
+        train = handover(config, run_dir, records, record)
         log(f"[{rank}/{len(best)}] #{record.index} ({record.genome.describe()}) on "
             f"{len(splits.x_train)} images with {train.description} ...")
         written.append((directory, export_candidate(record.genome, splits, train, config.seed,

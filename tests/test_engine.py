@@ -12,7 +12,7 @@ import pytest
 
 from archsearch.errors import ResumeError
 from archsearch.records import FAILED, OK, EvaluationResult
-from archsearch.run.engine import AsyncEngine
+from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.journal import Issued, Journal
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies import STRATEGIES, make_strategy
@@ -142,7 +142,7 @@ def test_a_superseded_checkpoint_is_removed_and_the_winners_kept(conv_space, toy
     continued = {r.continued_from for r in records if r.continued_from is not None}
     assert kept == {r.index for r in records if r.result.ok} - continued
     top = [r for r in records if r.rung == 2]
-    assert top and all(run.checkpoint_of(r) is not None for r in top)
+    assert top and all(checkpoint_path(tmp_path / "checkpoints", r.index).is_file() for r in top)
 
 
 def test_draining_ends_with_a_finished_candidate_at_the_top_rung(conv_space, toy_evaluator, tmp_path):

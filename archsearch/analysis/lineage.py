@@ -52,6 +52,8 @@ class OptunaLineage:
         if len(self.study.directions) != len(directions):
             raise ArchsearchError(f"--optuna-storage {storage}: study {study_name!r} exists with "
                                   f"{len(self.study.directions)} objective(s), this run has {len(directions)}")
+        # Optuna's public API adds only finished trials; a candidate's trial is created running (real start)
+        # and given its rungs as they come, through the study's storage.
         self.storage = self.study._storage
         with warnings.catch_warnings():  # experimental since Optuna 3.2; the dashboard shows the names
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -71,7 +73,7 @@ class OptunaLineage:
         """A candidate starts: its trial is created now (so trial numbers follow candidate numbers)."""
         if number in self.trials:
             return
-        if len(self.trials) != self.study._storage.get_n_trials(self.study._study_id):
+        if len(self.trials) != self.storage.get_n_trials(self.study._study_id):
             raise ArchsearchError(f"optuna study {self.study.study_name!r} holds trials archsearch did not write")
         params, distributions = genome_params(genome, self.space)
         template = FrozenTrial(

@@ -20,8 +20,10 @@ import numpy as np
 
 from archsearch.builder import Autoencoder, build_autoencoder
 from archsearch.errors import InvalidGenome
+from archsearch.evaluation.budgeted import train_to_budget
 from archsearch.evaluation.data import pack_images, unpack_images
 from archsearch.evaluation.inheritance import WeightStore, inherit
+from archsearch.evaluation.keras_parts import make_loss, make_optimizer, mean_squared_error
 from archsearch.evaluation.latent_metrics import Labels, latent_metrics
 from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome, TrainingGenes
@@ -45,24 +47,6 @@ def fresh_keras_state(seed: int) -> None:
     graphs (see `IsolatedEvaluator`)."""
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
-
-
-def make_optimizer(training: TrainingGenes, learning_rate: Any = None) -> keras.optimizers.Optimizer:
-    """The genome's optimizer at its learning rate, or at `learning_rate` (a number or a schedule)."""
-    lr = training.learning_rate if learning_rate is None else learning_rate
-    if training.optimizer == "adam":
-        return keras.optimizers.Adam(lr)
-    if training.optimizer == "adamw":
-        return keras.optimizers.AdamW(lr)
-    if training.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    if training.optimizer == "sgd":
-        return keras.optimizers.SGD(lr, momentum=0.9)
-    raise ValueError(f"unknown optimizer {training.optimizer!r}")
-
-
-def make_loss(training: TrainingGenes) -> keras.losses.Loss:
-    return keras.losses.BinaryCrossentropy() if training.loss == "bce" else keras.losses.MeanSquaredError()
 
 
 def compile_autoencoder(model: keras.Model, training: TrainingGenes) -> None:
@@ -107,8 +91,6 @@ class BackpropEvaluator:
         return failure_as_data(lambda start: self._train_and_score(genome, seed, start, parents), seed)
 
     def _train_to_budget(self, genome: Genome, seed: int, start: float, fidelity: Fidelity) -> EvaluationResult:
-        from archsearch.evaluation.budgeted import train_to_budget  # budgeted imports this module
-
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
         trained = train_to_budget(built, genome.training, self.x_train, self.x_val, fidelity, seed)
         common = dict(params=built.params, epochs=math.ceil(fidelity.budget / len(self.x_train)),
@@ -166,11 +148,6 @@ def failure_as_data(score: Callable[[float], EvaluationResult], seed: int) -> Ev
         return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
     except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
         return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
-
-
-def mean_squared_error(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> float:
-    reconstructions = model.predict(images, batch_size=batch_size, verbose=0)
-    return float(np.mean((reconstructions - images) ** 2))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from archsearch.builder import Autoencoder
-from archsearch.evaluation.backprop import make_loss, make_optimizer
+from archsearch.evaluation.keras_parts import make_loss, make_optimizer, mean_squared_error
 from archsearch.fidelity import Fidelity
 from archsearch.genome import TrainingGenes
 
@@ -72,7 +72,7 @@ def train_to_budget(built: Autoencoder, training: TrainingGenes, x_train: np.nda
         losses += history.get("loss", [])
         if not losses or not all(math.isfinite(v) for v in losses):
             return BudgetOutcome(math.inf, math.inf, time.perf_counter() - started, first_step, diverged=True)
-    val_mse = reconstruction_mse(model, x_val)
+    val_mse = mean_squared_error(model, x_val)
     seconds = time.perf_counter() - started  # fitting and scoring, as `EvaluationResult.train_seconds`
     if not math.isfinite(val_mse):
         return BudgetOutcome(math.inf, losses[-1], seconds, first_step, diverged=True)
@@ -86,16 +86,6 @@ def chunks(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
     graph tracing plus one step), then chunks of whole batches, so no batch is split."""
     size = batch_size * max(1, CHUNK_IMAGES // batch_size)
     return [order[:batch_size]] + [order[i: i + size] for i in range(batch_size, len(order), size)]
-
-
-def reconstruction_mse(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> float:
-    """Per-pixel MSE of the model's reconstructions, called eagerly: unlike `predict`, no graph is traced
-    for a few batches (a fixed cost of every evaluation)."""
-    total = 0.0
-    for first in range(0, len(images), batch_size):
-        batch = images[first: first + batch_size]
-        total += float(np.sum((keras.ops.convert_to_numpy(model(batch, training=False)) - batch) ** 2))
-    return total / images.size
 
 
 def save_checkpoint(model: keras.Model, path: str | Path) -> None:

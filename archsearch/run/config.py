@@ -69,6 +69,11 @@ class RunSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property
+    def rungs(self) -> Rungs | None:
+        """The rungs of a multi-fidelity run; None: each candidate is trained once."""
+        return None
+
+    @property
     def evaluations(self) -> int:
         return self.budget if self.budget is not None else self.population * (self.generations + 1)
 

@@ -68,6 +68,11 @@ class InlineExecutor:
         return future
 
 
+def checkpoint_path(checkpoints: Path, index: int) -> Path:
+    """Where evaluation `index` saved the training it ended with (kept until a promotion continues it)."""
+    return Path(checkpoints) / f"{index}.npz"
+
+
 def executor_for(evaluator: Evaluator):
     """A pool of worker processes submits as it is (`submit`, `workers`); anything else runs inline."""
     return evaluator if hasattr(evaluator, "submit") else InlineExecutor(evaluator)
@@ -216,14 +221,7 @@ class AsyncEngine:
                         self._checkpoint(job.index) if self.checkpoints is not None else None)
 
     def _checkpoint(self, index: int) -> str:
-        return str(self.checkpoints / f"{index}.npz")
-
-    def checkpoint_of(self, record: EvaluationRecord) -> Path | None:
-        """Where the training a record ended with is saved (a repeat's is its original's)."""
-        if self.checkpoints is None:
-            return None
-        path = Path(self._checkpoint(record.cached_from if record.cached_from is not None else record.index))
-        return path if path.is_file() else None
+        return str(checkpoint_path(self.checkpoints, index))
 
     def _budget(self, job: Job) -> int | None:
         return None if self.rungs is None else self.rungs.budgets[job.rung]

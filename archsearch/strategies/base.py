@@ -71,7 +71,7 @@ class Strategy(ABC):
 
     def unseen_default(self) -> Any:
         """The space's default genome while it has not been proposed yet (None once it has, or without one)."""
-        default = getattr(self.space, "default", None)
+        default = self.space.default
         return default if default is not None and default.key not in self.seen else None
 
     def state_dict(self) -> dict[str, Any]:
