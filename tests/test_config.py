@@ -1,7 +1,7 @@
 import pytest
 
 from archsearch.errors import ArchsearchError, ResumeError
-from archsearch.run.config import SearchConfig, check_config
+from archsearch.run.config import SearchConfig, check_config, fit_to_data
 
 
 @pytest.mark.parametrize("change, message", [
@@ -9,6 +9,9 @@ from archsearch.run.config import SearchConfig, check_config
     ({"epochs": 0}, "--epochs 0: must be at least 1"),
     ({"generations": -1}, "--generations -1: must be at least 0"),
     ({"strategy": "nope"}, "--strategy nope: unknown"),
+    ({"min_budget": 9000, "max_budget": 3000}, "--min-budget 9000: above --max-budget 3000"),
+    ({"fidelity": "asha", "inner": "weights"}, "--fidelity asha: only with --inner backprop"),
+    ({"eta": 1}, "--eta 1: must be at least 2"),
 ])
 def test_bad_settings_fail_in_the_library_too_before_the_run_directory_exists(tmp_path, change, message):
     from archsearch.api import search
@@ -24,3 +27,10 @@ def test_defaults_are_valid_and_resume_allows_only_harmless_changes(tmp_path):
     SearchConfig(generations=9, workers=3).check_resumable(recorded, tmp_path)
     with pytest.raises(ResumeError, match="isolate was True"):
         SearchConfig(isolate=False).check_resumable(recorded, tmp_path)
+
+
+def test_a_lowest_rung_above_the_fitted_top_one_is_one_line():
+    with pytest.raises(ArchsearchError, match="--min-budget 30000: above the top budget fitted to the data, 20,840"):
+        fit_to_data(SearchConfig(min_budget=30000), 1250)  # 1,042 training images: 20 passes
+    # counted down from the top by eta, at or above the minimum: 20,840 -> 6,947 (2,315 is below 3,000)
+    assert fit_to_data(SearchConfig(min_budget=3000), 1250).rungs.budgets == (6912, 20864)

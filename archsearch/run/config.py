@@ -188,6 +188,7 @@ def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     if multi and config.max_budget is None:
         top = min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size)
         changes["max_budget"] = max(BUDGET_MULTIPLE, top)
+        check_budgets(config.min_budget, changes["max_budget"], fitted=True)
     return replace(config, **changes)
 
 
@@ -217,6 +218,7 @@ def check_fidelity(config: SearchConfig) -> None:
     """One-line errors for fidelity settings that cannot work together."""
     if config.fidelity is not None and config.fidelity not in FIDELITIES:
         raise ArchsearchError(f"--fidelity {config.fidelity}: unknown (known: {', '.join(FIDELITIES)})")
+    check_budgets(config.min_budget, config.max_budget)
     if config.fidelity != "asha":
         return
     if config.inner != "backprop":
@@ -224,8 +226,13 @@ def check_fidelity(config: SearchConfig) -> None:
     if config.inherit_weights:
         raise ArchsearchError("--inherit-weights: not with --fidelity asha (a promoted candidate already keeps "
                               "its own weights)")
-    if config.min_budget and config.max_budget and config.min_budget > config.max_budget:
-        raise ArchsearchError(f"--min-budget {config.min_budget}: above --max-budget {config.max_budget}")
+
+
+def check_budgets(min_budget: int | None, max_budget: int | None, fitted: bool = False) -> None:
+    """One-line error for a lowest rung above the top one (`fitted`: the top was fitted to the data)."""
+    if min_budget and max_budget and min_budget > max_budget:
+        top = f"the top budget fitted to the data, {max_budget:,}" if fitted else f"--max-budget {max_budget}"
+        raise ArchsearchError(f"--min-budget {min_budget}: above {top}")
 
 
 def check_objectives(config: SearchConfig) -> None:
