@@ -10,6 +10,7 @@ from pathlib import Path
 
 from archsearch.cli_options import (
     DEFAULTS,
+    add_fidelity_options,
     add_inner_options,
     add_training_options,
     add_worker_options,
@@ -26,14 +27,20 @@ def add_compare_parser(commands) -> None:
     c = commands.add_parser("compare", help="compare search strategies on equal budgets over several seeds")
     c.add_argument("space", nargs="?", help=f"search space name or .toml path (default: {DEFAULTS.space})")
     c.add_argument("--strategies", default=STRATEGIES_DEFAULT,
-                   help=f"comma-separated strategy names (default: {STRATEGIES_DEFAULT})")
+                   help=f"comma-separated strategy names, each optionally STRATEGY:FIDELITY under --seconds "
+                        f"(default: {STRATEGIES_DEFAULT})")
     c.add_argument("--seeds", type=int, default=SEEDS_DEFAULT, help=f"seeds per strategy (default: {SEEDS_DEFAULT})")
     c.add_argument("--budget", type=int, default=BUDGET_DEFAULT,
                    help=f"evaluations per strategy and seed (default: {BUDGET_DEFAULT})")
+    c.add_argument("--seconds", type=float,
+                   help="equal wall time instead: each strategy x seed searches this long (no job starts later). "
+                        "Fidelities then default to asha, and a strategy may name its own: ga:full trains every "
+                        "candidate to the top budget")
     c.add_argument("--population", type=int, help=f"batch size of every strategy (default: {DEFAULTS.population})")
     c.add_argument("--out", type=Path, help="comparison directory (default: results/compare/TIMESTAMP-SPACE)")
     add_training_options(c)
     add_inner_options(c)
+    add_fidelity_options(c)
     c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
                    help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")
     c.add_argument("--resume", action="store_true", help="continue the comparison in --out where it stopped")
@@ -45,7 +52,7 @@ def _base_config(args: argparse.Namespace):
 
     given = {name: getattr(args, name) for name in (
         "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
-        "workers", "test_size", "optuna_storage")}
+        "workers", "test_size", "optuna_storage", "fidelity", "min_budget", "max_budget", "eta")}
     given.update(inner_overrides(args))
     if args.in_process:
         given["isolate"] = False
@@ -57,7 +64,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
     base = _base_config(args)
     strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
-    check_comparison(base, strategies, args.seeds, args.budget)  # bad arguments fail before slow imports
+    check_comparison(base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports
     out = args.out or Path("results") / "compare" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(base.space).stem}"
     if (out / "compare.json").is_file() and not args.resume:
         raise ArchsearchError(f"{out} already holds a comparison: pass --resume to continue it, "
@@ -70,19 +77,22 @@ def run_compare(args: argparse.Namespace) -> int:
     from archsearch.progress import ComparisonProgress
 
     dataset = load_dataset(base.data_dir, base.data_file)
-    total = len(strategies) * args.seeds * args.budget
+    runs = len(strategies) * args.seeds
+    total = None if args.seconds is not None else runs * args.budget
     progress = ComparisonProgress(total)
     console = progress.console
+    each = (f"{args.seconds:g} s each = {runs * args.seconds / 60:.0f} min" if args.seconds is not None
+            else f"{args.budget} evaluations each = {total} evaluations")
     console.print(f"archsearch compare: {', '.join(strategies)} on {Path(base.space).stem}, {args.seeds} seeds x "
-                  f"{args.budget} evaluations each = {total} evaluations\n"
-                  f"{base.candidate_training()}; "
+                  f"{each}\n"
                   f"directory: {out}")
     command = "archsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
     resume = f"{command} --resume" if args.out is not None else f"{command} --out {out} --resume"
     started = time.perf_counter()
     try:
         with progress:
-            report = compare(base, out, strategies, args.seeds, args.budget, dataset, progress, command)
+            report = compare(base, out, strategies, args.seeds, args.budget, dataset, progress, command,
+                             seconds=args.seconds)
     except KeyboardInterrupt:
         console.print(f"\ninterrupted: every finished evaluation is in {out}/runs/*/journal.jsonl.\n"
                       f"resume with: {resume}")

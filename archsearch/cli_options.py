@@ -41,9 +41,10 @@ def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings 
 def add_fidelity_options(parser: argparse.ArgumentParser) -> None:
     """Multi-fidelity search: rungs of images seen, ASHA promotion, continued training."""
     group = parser.add_argument_group("multi-fidelity", "judge candidates cheaply, train the best further")
-    group.add_argument("--fidelity", choices=("off", "asha"),
+    group.add_argument("--fidelity", choices=("off", "asha", "full"),
                        help="asha: train candidates in rungs of images seen and move the top 1/eta of each rung up, "
-                            "continuing from its checkpoint; the top rung's model is the final one. off: every "
+                            "continuing from its checkpoint; the top rung's model is the final one. full: every "
+                            "candidate trains to the top budget in one go. off: every "
                             "candidate trains --epochs on --train-size images, the winner is retrained (default: "
                             "asha; off with --inner weights or --inherit-weights)")
     group.add_argument("--min-budget", type=int, help="images seen at the lowest rung (default: max budget / eta^3)")

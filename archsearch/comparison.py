@@ -1,10 +1,13 @@
 """`archsearch compare`: every strategy on every seed with the same budget, then tables, words and plots.
 
-Equal terms: on seed k every strategy gets exactly `budget` evaluations (repeats count), each trained
-with the same settings (images, epochs, patience, parameter limit) on the same data split and with the
-same per-genome training seed, so a genome two strategies both find scores the same for both. Seeds
-are the pairs of the paired tests. Each strategy x seed is an ordinary run directory under `runs/`,
-so rerunning the same command resumes where it stopped. One worker pool serves all runs of a seed.
+Equal terms: on seed k every strategy gets exactly `budget` evaluations (repeats count), or with
+`seconds` the same wall time (multi-fidelity searches spend unequal compute per evaluation: no job
+starts after the time box, those running finish). Every candidate is trained with the same settings on
+the same data split and with the same per-genome training seed, so a genome two strategies both find
+scores the same for both. A cell is a strategy, or STRATEGY:FIDELITY (`ga:full`: every candidate trained
+to the top budget, no cheaper rungs) under a time box. Seeds are the pairs of the paired tests. Each
+strategy x seed is an ordinary run directory under `runs/`, so rerunning the same command resumes where
+it stopped. One worker pool serves all runs of a seed.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from archsearch.analysis.pareto import pareto_front
 from archsearch.analysis.tables import best_records
 from archsearch.api import CONFIG, open_evaluator, prepare_run_dir, run_search
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
+from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed
-from archsearch.run.config import SearchConfig, check_comparison, fit_to_data
+from archsearch.run.config import SearchConfig, check_comparison, comparison_cell, fit_to_data
 from archsearch.run.engine import executor_for
+from archsearch.run.rungs import Rungs
 
 DEFAULT_STRATEGIES = ("random", "tournament", "evolution", "de", "ga", "nsga2", "optuna-tpe")
 VANILLA = "vanilla.csv"
@@ -54,44 +59,56 @@ def vanilla_genome(latent_size: int) -> Genome:
 
 def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEFAULT_STRATEGIES, seeds: int = 3,
             budget: int = 40, dataset: Dataset | None = None, observer: Observer | None = None,
-            command: str = "", evaluators: EvaluatorFactory | None = None) -> ComparisonReport:
-    """Runs (or resumes) every strategy x seed, then writes results.csv, evaluations.csv, summary.md and
-    the plots into `out`. `evaluators` replaces the backprop worker pool (tests use a toy fitness)."""
+            command: str = "", evaluators: EvaluatorFactory | None = None,
+            seconds: float | None = None) -> ComparisonReport:
+    """Runs (or resumes) every cell (strategy[:fidelity]) x seed, then writes results.csv, evaluations.csv,
+    summary.md and the plots into `out`. With `seconds`, each run gets that wall time instead of `budget`
+    evaluations. `evaluators` replaces the backprop worker pool (tests use a toy fitness)."""
     out = Path(out)
-    check_comparison(base, strategies, seeds, budget)
+    check_comparison(base, strategies, seeds, budget, seconds)
     dataset = dataset or load_dataset(base.data_dir, base.data_file)
-    base = fit_to_data(replace(base, fidelity="off"), len(dataset.x_train))  # compare takes no fidelities yet
+    if seconds is None:
+        base = replace(base, fidelity="off")  # equal evaluations are equal terms only when they cost the same
+    base = fit_to_data(base, len(dataset.x_train))
     out.mkdir(parents=True, exist_ok=True)
+    full = [c for c in strategies if comparison_cell(c)[1] == "full"]
     settings = {"command": f"`{command}`" if command else "(library call)", "strategies": ", ".join(strategies),
-                "seeds": seeds, "budget": f"{budget} evaluations per run",
-                "training": f"{base.candidate_training()}, "
-                            f"at most {base.max_params:,} parameters",
+                "seeds": seeds,
+                "budget": (f"{seconds:g} s of wall time per run (no job starts later; those running then finish)"
+                           if seconds is not None else f"{budget} evaluations per run"),
+                "training": f"{base.candidate_training()}"
+                            + (f" ({', '.join(full)}: {replace(base, fidelity='full').candidate_training()})"
+                               if full else "") + f", at most {base.max_params:,} parameters",
                 "validation / test images": f"{base.val_size} / {base.test_size or len(dataset.x_test)}",
                 "space": base.space, "data": dataset.source}
     (out / "compare.json").write_text(json.dumps({"base": base.to_dict(), "strategies": list(strategies),
-                                                  "seeds": seeds, "budget": budget}, indent=2) + "\n")
+                                                  "seeds": seeds, "budget": budget, "seconds": seconds},
+                                                 indent=2) + "\n")
     runs: dict[tuple[str, int], list[EvaluationRecord]] = {}
     vanilla = _read_vanilla(out)
     open_one = evaluators or (lambda config, splits, log: open_evaluator(config, splits, log, score_test=True))
     for seed in range(seeds):
-        seed_config = base.with_overrides(seed=seed, budget=budget)
+        seed_config = replace(base, seed=seed, budget=None if seconds is not None else budget, seconds=seconds)
         splits = split(dataset, base.train_size, base.val_size, seed, base.test_size)
         with open_one(seed_config, splits, out / "worker.log") as evaluator:
-            for strategy in strategies:
-                runs[(strategy, seed)] = _run_cell(seed_config.with_overrides(strategy=strategy),
-                                                   out / "runs" / f"{strategy}-seed{seed}", evaluator, observer)
+            for cell in strategies:
+                strategy, fidelity = comparison_cell(cell)
+                config = seed_config.with_overrides(strategy=strategy, fidelity=fidelity)
+                runs[(cell, seed)] = _run_cell(config, out / "runs" / f"{cell.replace(':', '-')}-seed{seed}",
+                                               evaluator, observer, cell)
             bests = [best_records(records, 1) for (_, s), records in runs.items() if s == seed]
-            vanilla = _add_vanilla(vanilla, evaluator, seed, sorted({b[0].genome.latent_size for b in bests if b}))
+            vanilla = _add_vanilla(vanilla, evaluator, seed, sorted({b[0].genome.latent_size for b in bests if b}),
+                                   base.rungs)
     vanilla.to_csv(out / VANILLA, index=False)
     return write_comparison(out, runs, vanilla, settings)
 
 
 def _run_cell(config: SearchConfig, run_dir: Path, evaluator: Evaluator,
-              observer: Observer | None) -> list[EvaluationRecord]:
+              observer: Observer | None, label: str) -> list[EvaluationRecord]:
     resume = (run_dir / CONFIG).is_file()
     config = prepare_run_dir(config, run_dir, resume)
     if observer is not None and hasattr(observer, "start_run"):
-        observer.start_run(config.strategy, config.seed)
+        observer.start_run(label, config.seed)
     records = run_search(config, run_dir, evaluator, resume, observer)
     if observer is not None and hasattr(observer, "end_run"):
         observer.end_run(records)
@@ -104,11 +121,14 @@ def _read_vanilla(out: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=["seed", "latent_size", "val_mse", "test_mse", "params"])
 
 
-def _add_vanilla(vanilla: pd.DataFrame, evaluator: Evaluator, seed: int, latents: list[int]) -> pd.DataFrame:
-    """Trains the vanilla autoencoder of each latent size this seed's runs used (once; kept in vanilla.csv)."""
+def _add_vanilla(vanilla: pd.DataFrame, evaluator: Evaluator, seed: int, latents: list[int],
+                 rungs: Rungs | None) -> pd.DataFrame:
+    """Trains the vanilla autoencoder of each latent size this seed's runs used (once; kept in vanilla.csv),
+    with fidelities to the top budget in one go, as the runs' best were trained."""
     done = set(vanilla.loc[vanilla["seed"] == seed, "latent_size"])
     genomes = [vanilla_genome(latent) for latent in latents if latent not in done]
-    futures = [executor_for(evaluator).submit(g, candidate_seed(seed, g)) for g in genomes]
+    top = () if rungs is None else ((), Fidelity(rungs.budgets[-1], rungs.budgets[-1]))
+    futures = [executor_for(evaluator).submit(g, candidate_seed(seed, g), *top) for g in genomes]
     rows = []
     for genome, future in zip(genomes, futures):
         result = future.result()

@@ -17,7 +17,7 @@ class SearchProgress:
 
     label = "[bold]gen {task.fields[generation]}"
 
-    def __init__(self, total: int, console: Console | None = None, fitness_label: str = "val MSE") -> None:
+    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE") -> None:
         self.console = console or Console(stderr=True)
         self.total, self.fitness_label = total, fitness_label
         self.best = math.inf
@@ -46,7 +46,7 @@ class SearchProgress:
         if record.result.status == OK:
             self.best = min(self.best, record.result.fitness)
         left = ""
-        if self.trained:
+        if self.trained and self.total is not None:
             remaining = max(0, self.total - self.done) * self.train_time / self.trained
             left = f"~{_duration(remaining)} left"
         self.progress.update(self.task, completed=self.done, generation=record.generation,
@@ -88,7 +88,8 @@ class ComparisonProgress(SearchProgress):
 
     label = "[bold]{task.fields[generation]}"
 
-    def __init__(self, total: int, console: Console | None = None) -> None:
+    def __init__(self, total: int | None, console: Console | None = None) -> None:
+        """`total` evaluations over all runs (None: the runs are time-boxed, the count is open)."""
         super().__init__(total, console)
         self.run_label, self.run_started = "", time.perf_counter()
 

@@ -3,14 +3,17 @@ Fashion-MNIST subset for the integration tests."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from archsearch.genome import Genome
-from archsearch.records import OK, EvaluationResult
+from archsearch.records import FAILED, OK, EvaluationResult
 from archsearch.space_file import SPACES_DIR, load_space
 from archsearch.transfer_genome import TransferGenome
 from archsearch.transfer_space_file import load_transfer_space
@@ -45,6 +48,43 @@ class ToyEvaluator:
         score += abs(np.log10(genome.training.learning_rate / 3e-3))
         return EvaluationResult(OK, fitness=float(score), params=10 * len(genome.encoder) + genome.latent_size,
                                 epochs=1)
+
+
+class ToyFidelityEvaluator:
+    """The toy fitness, improved by training: toy + 1 / budget. Checkpoints are small JSON files that
+    hold the budget trained so far, and a continuation checks it starts where its checkpoint ended."""
+
+    name = "toy-fidelity"
+
+    def __init__(self, toy, fitness_of=None, fail=(), check_resume=True):
+        self.toy, self.fitness_of, self.fail, self.check_resume = toy, fitness_of, set(fail), check_resume
+        self.calls = []
+
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
+        self.calls.append((genome.key, fidelity.start, fidelity.budget))
+        if fidelity.resume and self.check_resume:
+            with open(fidelity.resume) as handle:
+                assert json.load(handle)["budget"] == fidelity.start, "continued from the wrong checkpoint"
+        if genome.key in self.fail:
+            return EvaluationResult(FAILED, reason="toy failure")
+        if fidelity.checkpoint:
+            with open(fidelity.checkpoint, "w") as handle:
+                json.dump({"budget": fidelity.budget}, handle)
+        base = self.fitness_of[genome.key] if self.fitness_of else self.toy.evaluate(genome, seed).fitness
+        return EvaluationResult(OK, fitness=base + 1.0 / fidelity.budget, params=1, epochs=1)
+
+
+class TimedToy(ToyFidelityEvaluator):
+    """Takes `per_image` seconds (4 ms) per image it trains, and says so in `train_seconds` (the engine's
+    estimate of a job)."""
+
+    per_image = 0.004
+
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
+        seconds = self.per_image * (fidelity.budget - fidelity.start)
+        time.sleep(seconds)
+        return dataclasses.replace(super().evaluate(genome, seed, parents, fidelity), train_seconds=seconds,
+                                   seconds=seconds)
 
 
 @pytest.fixture

@@ -89,3 +89,43 @@ def test_pareto_front_keeps_only_undominated_successes():
     records = [record(0, 0.05, 100), record(1, 0.04, 300), record(2, 0.06, 200), record(3, 0.03, 900),
                record(4, 0.01, 50, FAILED)]
     assert [r.index for r in pareto_front(records)] == [0, 1, 3]
+
+
+def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, small_dataset, toy_evaluator):
+    from conftest import TimedToy
+
+    class FastToy(TimedToy):
+        per_image = 0.0004  # rungs of 128 -> 384 -> 1152 images: 51, 102 and 307 ms; the whole top budget 461 ms
+
+    config = SearchConfig(population=4, train_size=60, val_size=20, min_budget=128, max_budget=1152)
+    cells = ("ga", "ga:full", "random", "optuna-hyperband")
+
+    def run():
+        return compare(config, tmp_path, cells, 1, 10, small_dataset, seconds=1.2,
+                       evaluators=lambda config, splits, log: nullcontext(FastToy(toy_evaluator, check_resume=False)))
+
+    report = run()
+    results = pd.read_csv(tmp_path / "results.csv").set_index("strategy")
+    assert set(results.index) == set(cells)
+    # no job starts after 1.2 s, and the longest job takes 0.46 s
+    assert (results["wall_seconds"] <= 1.2 + 0.46 + 0.2).all() and (results["wall_seconds"] >= 1.0).all()
+    evaluations = pd.read_csv(tmp_path / "evaluations.csv")
+    budgets = evaluations.groupby("strategy")["budget"].unique()
+    assert list(budgets["ga:full"]) == [1152]  # every candidate trained to the top budget in one go
+    assert 128 in set(budgets["ga"]) and 128 in set(budgets["optuna-hyperband"])
+    assert results.loc["ga", "evaluations"] > results.loc["ga:full", "evaluations"]  # cheap rungs: more candidates
+    assert json.loads((tmp_path / "runs" / "ga-full-seed0" / "config.json").read_text())["fidelity"] == "full"
+    summary = (tmp_path / "summary.md").read_text()
+    assert "1.2 s of wall time per run" in summary and "Test MSE of each run's best" not in summary
+    first = (tmp_path / "evaluations.csv").read_text()
+    run()  # resuming a finished time-boxed comparison trains nothing more: its time is spent
+    assert (tmp_path / "evaluations.csv").read_text() == first and len(report.results) == len(cells)
+
+
+def test_fidelities_in_a_comparison_need_a_time_box(small_dataset, tmp_path):
+    from archsearch.errors import ArchsearchError
+
+    with pytest.raises(ArchsearchError, match="need --seconds"):
+        compare(SearchConfig(), tmp_path, ("ga", "ga:full"), 1, 10, small_dataset)
+    with pytest.raises(ArchsearchError, match="ga:off"):
+        compare(SearchConfig(), tmp_path, ("ga", "ga:off"), 1, 10, small_dataset, seconds=5)

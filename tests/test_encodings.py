@@ -57,7 +57,7 @@ def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):
 
 
 def test_optuna_lineage_of_a_multi_fidelity_run_has_a_trial_per_candidate_and_its_rungs(tmp_path, toy_evaluator):
-    from test_engine import ToyFidelityEvaluator
+    from conftest import ToyFidelityEvaluator
 
     from archsearch.api import prepare_run_dir, run_search
     from archsearch.run.config import SearchConfig

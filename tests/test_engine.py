@@ -1,46 +1,20 @@
 """The asynchronous multi-fidelity engine with toy fitnesses (no Keras): ASHA promotion arithmetic,
 continuation from checkpoints, repeats, determinism, and exact resume in the middle of a rung."""
 
-import dataclasses
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import TimedToy, ToyFidelityEvaluator
 
 from archsearch.errors import ResumeError
-from archsearch.records import FAILED, OK, EvaluationResult
 from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.journal import Issued, Journal
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies import STRATEGIES, make_strategy
 from archsearch.strategies.base import Proposal, Strategy
-
-
-class ToyFidelityEvaluator:
-    """The toy fitness, improved by training: toy + 1 / budget. Checkpoints are small JSON files that
-    hold the budget trained so far, and a continuation checks it starts where its checkpoint ended."""
-
-    name = "toy-fidelity"
-
-    def __init__(self, toy, fitness_of=None, fail=(), check_resume=True):
-        self.toy, self.fitness_of, self.fail, self.check_resume = toy, fitness_of, set(fail), check_resume
-        self.calls = []
-
-    def evaluate(self, genome, seed, parents=(), fidelity=None):
-        self.calls.append((genome.key, fidelity.start, fidelity.budget))
-        if fidelity.resume and self.check_resume:
-            with open(fidelity.resume) as handle:
-                assert json.load(handle)["budget"] == fidelity.start, "continued from the wrong checkpoint"
-        if genome.key in self.fail:
-            return EvaluationResult(FAILED, reason="toy failure")
-        if fidelity.checkpoint:
-            with open(fidelity.checkpoint, "w") as handle:
-                json.dump({"budget": fidelity.budget}, handle)
-        base = self.fitness_of[genome.key] if self.fitness_of else self.toy.evaluate(genome, seed).fitness
-        return EvaluationResult(OK, fitness=base + 1.0 / fidelity.budget, params=1, epochs=1)
 
 
 class FixedOrder(Strategy):
@@ -270,16 +244,6 @@ def test_a_journal_from_other_settings_is_refused(conv_space, toy_evaluator, tmp
         engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path, seed=5).run(6, events)
 
 
-class TimedToy(ToyFidelityEvaluator):
-    """Takes 4 ms per image it trains, and says so in `train_seconds` (the engine's estimate of a job)."""
-
-    def evaluate(self, genome, seed, parents=(), fidelity=None):
-        seconds = 0.004 * (fidelity.budget - fidelity.start)
-        time.sleep(seconds)
-        return dataclasses.replace(super().evaluate(genome, seed, parents, fidelity), train_seconds=seconds,
-                                   seconds=seconds)
-
-
 def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_replays_it(conv_space, toy_evaluator,
                                                                                     tmp_path):
     class TwoThreads(ThreadedPool):
@@ -304,3 +268,38 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
     by_index = {r.index: r for r in resumed}
     assert by_index[backfills[0].index].genome.key == backfills[0].genome_key
     assert by_index[backfills[0].index].budget == backfills[0].budget
+
+
+def test_a_time_box_stops_issuing_jobs_and_a_resume_keeps_the_time_spent(conv_space, toy_evaluator, tmp_path):
+    run = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    run.seconds = 0.5  # a first-rung job takes 32 ms: about 15 jobs fit, far fewer than the candidates allowed
+    records = run.run(candidates=10**9)
+    issued = [e for e in Journal(tmp_path / "run" / "journal.jsonl").events() if isinstance(e, Issued)]
+    assert 5 < len(records) < 40 and len(issued) == len(records)
+    assert all(e.seconds < 0.5 for e in issued)  # no job starts after the time box
+    assert [e.seconds for e in issued] == sorted(e.seconds for e in issued)
+    events = Journal(tmp_path / "run" / "journal.jsonl").events()
+    again = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    again.seconds = 0.5
+    assert history(again.run(10**9, events)) == history(records)  # the time was spent: nothing more runs
+    longer = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    longer.seconds = 1.0
+    more = longer.run(10**9, Journal(tmp_path / "run" / "journal.jsonl").events())
+    assert history(more[: len(records)]) == history(records) and len(more) > len(records)
+
+
+def test_optuna_hyperband_decides_promotions_with_optunas_pruner(conv_space, toy_evaluator, tmp_path):
+    def run(path):
+        strategy = make_strategy("optuna-hyperband", conv_space, np.random.default_rng(0), population=6)
+        return strategy, engine(conv_space, ToyFidelityEvaluator(toy_evaluator), path, strategy).run(30)
+
+    strategy, records = run(tmp_path / "a")
+    assert type(engine(conv_space, toy_evaluator, tmp_path / "c", strategy).ladder).__name__ == "PrunerLadder"
+    states = [t.state.name for t in strategy.study.trials]
+    assert states.count("COMPLETE") == len([r for r in records if r.rung == 2])
+    assert "PRUNED" in states and states.count("COMPLETE") >= 1
+    first = records[0]  # the first trial is alone at every rung, so Optuna's pruner lets it go on
+    assert [r.rung for r in records if r.candidate == first.candidate] == [0, 1, 2]
+    reported = [t.intermediate_values for t in strategy.study.trials if t.state.name == "COMPLETE"]
+    assert all(set(values) == {1, 3, 9} for values in reported)  # steps eta**rung: Optuna's rungs are ours
+    assert history(run(tmp_path / "b")[1]) == history(records)

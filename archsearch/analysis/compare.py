@@ -18,7 +18,7 @@ from scipy import stats
 from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.records import EvaluationRecord
 
-BASELINES = ("random", "optuna-tpe")
+BASELINES = ("random", "optuna-tpe", "optuna-hyperband")
 
 
 def wall_seconds(records: Sequence[EvaluationRecord]) -> np.ndarray:
@@ -79,10 +79,10 @@ def strategy_summary(results: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["mean_rank", "median_best_val_mse"]).reset_index()
 
 
-def paired_test(results: pd.DataFrame, strategy: str, baseline: str) -> str:
+def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str = "best_val_mse") -> str:
     """In plain words: how often `strategy` beat `baseline` on the same seed, and whether that is
-    significant (one-sided Wilcoxon signed-rank test of 'strategy's best loss is lower')."""
-    pivot = results.pivot(index="seed", columns="strategy", values="best_val_mse")[[strategy, baseline]].dropna()
+    significant (one-sided Wilcoxon signed-rank test of 'strategy's `column` is lower')."""
+    pivot = results.pivot(index="seed", columns="strategy", values=column)[[strategy, baseline]].dropna()
     differences = (pivot[strategy] - pivot[baseline]).to_numpy()
     n = len(differences)
     if n == 0:
@@ -102,8 +102,9 @@ def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFram
     table = strategy_summary(results)
     lines = ["# Strategy comparison", ""]
     lines += [f"- {name}: {value}" for name, value in settings.items()]
-    lines += ["", "Every strategy had the same budget on each seed; within a seed, the same data split and "
-              "training seeds. Lower is better; rank 1 is the best of a seed (mean over seeds).", "",
+    lines += ["", f"Every strategy had the same budget on each seed ({settings.get('budget', 'as above')}); "
+              "within a seed, the same data split and training seeds. Lower is better; rank 1 is the best of a "
+              "seed (mean over seeds).", "",
               "| rank | strategy | median best val MSE | IQR | min - max | median test MSE | mean rank "
               "| evaluations | epochs | wall s |",
               "| ---: | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
@@ -120,11 +121,17 @@ def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFram
               + (", so none can be significant at 5%: use more seeds for a verdict." if 0.5 ** n >= 0.05 else "."),
               ""]
     strategies = list(table["strategy"])
-    for baseline in BASELINES:
-        if baseline not in strategies:
-            lines.append(f"- `{baseline}` was not in this comparison.")
-            continue
-        lines += [f"- {paired_test(results, s, baseline)}" for s in strategies if s != baseline]
+    tested = [("best_val_mse", "Best validation loss (what each search selects by)")]
+    if results["test_mse"].notna().all():
+        tested.append(("test_mse", "Test MSE of each run's best candidate (held-out images: the final measure)"))
+    for column, heading in tested:
+        lines += [f"### {heading}", ""]
+        for baseline in BASELINES:
+            if baseline not in strategies:
+                lines.append(f"- `{baseline}` was not in this comparison.")
+                continue
+            lines += [f"- {paired_test(results, s, baseline, column)}" for s in strategies if s != baseline]
+        lines.append("")
     if not vanilla.empty:
         lines += ["", "## Vanilla autoencoder (input, one dense bottleneck layer, output), same training", "",
                   "| seed | latent | val MSE | test MSE | params |", "| ---: | ---: | ---: | ---: | ---: |"]

@@ -25,11 +25,12 @@ from archsearch.strategies import STRATEGIES
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
 
 INNER_LOOPS = ("backprop", "weights")
+UNBOUNDED = 10**9  # candidates of a time-boxed run without a budget: the clock ends it
 
 # Settings that a resumed run may change without changing what was already recorded.
 # Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
 # history) differ from the single-threaded workers'. The number of workers changes nothing.
-RESUMABLE_CHANGES = {"generations", "budget", "final_train_size", "final_epochs", "final_weight_generations",
+RESUMABLE_CHANGES = {"generations", "budget", "seconds", "final_train_size", "final_epochs", "final_weight_generations",
                      "top_k", "test_size", "recycle_after", "workers", "optuna_storage"}
 
 
@@ -74,8 +75,17 @@ class RunSettings:
         return None
 
     @property
+    def seconds(self) -> float | None:
+        """The run's time box (seconds of searching), or None: it ends when its candidates are done."""
+        return None
+
+    @property
     def evaluations(self) -> int:
-        return self.budget if self.budget is not None else self.population * (self.generations + 1)
+        """How many candidates the run starts: the budget, else unbounded under a time box, else
+        population x (generations + 1)."""
+        if self.budget is not None:
+            return self.budget
+        return UNBOUNDED if self.seconds is not None else self.population * (self.generations + 1)
 
     @property
     def other_objectives(self) -> tuple[Objective, ...]:
@@ -95,6 +105,9 @@ class SearchConfig(RunSettings):
     # Exactly this many evaluations instead of population x (generations + 1): equal budgets for
     # strategies whose batches differ (see `archsearch compare`).
     budget: int | None = None
+    # A time box: no evaluation starts after this many seconds of searching (those running finish), and
+    # without a `budget` the run starts candidates until then. Equal wall time for `archsearch compare`.
+    seconds: float | None = None
     seed: int = 0
     # None: fitted to the data (`fit_to_data`): without fidelities 2,000 training and 500 validation
     # images, fewer on a small data set; with them, every training image and 2,000 for validation.
@@ -103,9 +116,11 @@ class SearchConfig(RunSettings):
     # Multi-fidelity search. "asha": each candidate trains in rungs of images seen (max_budget,
     # max_budget / eta, ... down to min_budget), each rung continuing from the last one's checkpoint; the
     # top 1/eta of a rung moves up as soon as it qualifies (ASHA), and the top rung's model is the final
-    # model (no retraining). "off": every candidate trains `epochs` epochs on `train_size` images and the
-    # winner is retrained (`final_train_size`, `final_epochs`). None: "asha" for a backprop search,
-    # "off" for weight evolution or weight inheritance. Budgets None: fitted to the data.
+    # model (no retraining). "full": every candidate trains to max_budget in one go (asha's top regime
+    # without its cheaper rungs: the single-fidelity baseline at equal terms). "off": every candidate
+    # trains `epochs` epochs on `train_size` images and the winner is retrained (`final_train_size`,
+    # `final_epochs`). None: "asha" for a backprop search, "off" for weight evolution or weight
+    # inheritance. Budgets None: fitted to the data.
     fidelity: str | None = None
     min_budget: int | None = None
     max_budget: int | None = None
@@ -151,13 +166,18 @@ class SearchConfig(RunSettings):
     @property
     def rungs(self) -> Rungs | None:
         """The rungs of a multi-fidelity run (budgets in images seen), once fitted to the data."""
-        if self.fidelity != "asha" or self.max_budget is None:
+        if self.fidelity not in MULTI_FIDELITY or self.max_budget is None:
             return None
-        return Rungs(self.min_budget or max(1, self.max_budget // self.eta ** 3), self.max_budget, self.eta,
-                     multiple=BUDGET_MULTIPLE)
+        lowest = self.min_budget or max(1, self.max_budget // self.eta ** 3)
+        if self.fidelity == "full":
+            lowest = self.max_budget
+        return Rungs(lowest, self.max_budget, self.eta, multiple=BUDGET_MULTIPLE)
 
     def candidate_training(self) -> str:
         """How each candidate is trained, in words for progress output and reports."""
+        if self.rungs is not None and self.rungs.top == 0:
+            return (f"each candidate trains by backprop on a stream of {self.train_size} images to the full budget "
+                    f"of {self.rungs.budgets[0]:,} images seen")
         if self.rungs is not None:
             return (f"each candidate trains by backprop on a stream of {self.train_size} images to budgets of "
                     f"{self.rungs.describe('images seen')}, the top 1/{self.eta} of each rung moving up")
@@ -170,17 +190,25 @@ class SearchConfig(RunSettings):
                 f"(patience {self.patience})")
 
 
-FIDELITIES = ("off", "asha")
+# off: each candidate trains `epochs` epochs, the winner is retrained; asha: rungs and promotion; full: every
+# candidate trains to the top budget in one go (the regime of asha's top rung, without its cheaper rungs).
+FIDELITIES = ("off", "asha", "full")
+MULTI_FIDELITY = ("asha", "full")  # budgets of images seen on a stream, checkpoints, the winner handed over as is
 BUDGET_MULTIPLE = 128  # rung budgets split no batch of the spaces' batch sizes, so continuing is exact
 DEFAULT_MAX_BUDGET = 162_000  # images seen by a candidate at the top rung: about 2.7 passes over Fashion-MNIST
 MIN_PASSES_AT_TOP = 20  # on a small data set, the top rung sees each image up to this many times
 
 
+def resolved_fidelity(config: SearchConfig) -> str:
+    """The fidelity a run uses: as set, else asha for a backprop search, off for weight evolution or inheritance."""
+    return config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
+
+
 def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     """Fills the settings left to the data (None) for a training file of `images` images: the split
     sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
-    fidelity = config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
-    multi = fidelity == "asha"
+    fidelity = resolved_fidelity(config)
+    multi = fidelity in MULTI_FIDELITY
     val_size = config.val_size or max(1, min(2000 if multi else 500, images // (6 if multi else 4)))
     available = max(1, images - val_size)
     train_size = config.train_size or (available if multi else min(2000, available))
@@ -219,13 +247,14 @@ def check_fidelity(config: SearchConfig) -> None:
     if config.fidelity is not None and config.fidelity not in FIDELITIES:
         raise ArchsearchError(f"--fidelity {config.fidelity}: unknown (known: {', '.join(FIDELITIES)})")
     check_budgets(config.min_budget, config.max_budget)
-    if config.fidelity != "asha":
+    if config.fidelity not in MULTI_FIDELITY:
         return
     if config.inner != "backprop":
-        raise ArchsearchError("--fidelity asha: only with --inner backprop (weight evolution trains in one go)")
+        raise ArchsearchError(f"--fidelity {config.fidelity}: only with --inner backprop (weight evolution trains "
+                              "in one go)")
     if config.inherit_weights:
-        raise ArchsearchError("--inherit-weights: not with --fidelity asha (a promoted candidate already keeps "
-                              "its own weights)")
+        raise ArchsearchError(f"--inherit-weights: not with --fidelity {config.fidelity} (a candidate trained on a "
+                              "stream keeps its own weights)")
 
 
 def check_budgets(min_budget: int | None, max_budget: int | None, fitted: bool = False) -> None:
@@ -286,23 +315,37 @@ def check_weight_strategy(name: str, population: int, options: dict[str, Any], f
         raise ArchsearchError(f"{flag} {name}: {exc}") from None
 
 
-def check_comparison(base: SearchConfig, strategies: Sequence[str], seeds: int, budget: int) -> None:
+def comparison_cell(label: str) -> tuple[str, str | None]:
+    """A comparison's cell as written on the command line: STRATEGY, or STRATEGY:FIDELITY (e.g. ga:full)."""
+    strategy, _, fidelity = label.partition(":")
+    return strategy, fidelity or None
+
+
+def check_comparison(base: SearchConfig, cells: Sequence[str], seeds: int, budget: int,
+                     seconds: float | None = None) -> None:
     """One-line errors for bad arguments, before anything slow happens."""
     if base.inherit_weights:
         raise ArchsearchError("inherit_weights: not for comparisons (the strategies of a seed share one evaluator)")
-    if base.fidelity == "asha":
-        raise ArchsearchError(f"fidelity {base.fidelity}: comparisons do not take fidelities yet (an equal budget "
-                              "of evaluations is not equal compute when evaluations differ in cost)")
-    if not strategies:
+    if seconds is None and (base.fidelity in MULTI_FIDELITY or any(comparison_cell(c)[1] for c in cells)):
+        raise ArchsearchError(f"--strategies {','.join(cells)}: fidelities need --seconds (an equal budget of "
+                              "evaluations is not equal compute when evaluations differ in cost)")
+    if seconds is not None and seconds <= 0:
+        raise ArchsearchError(f"--seconds {seconds:g}: must be above 0")
+    if not cells:
         raise ArchsearchError("--strategies: name at least one strategy")
-    if len(set(strategies)) != len(strategies):
-        raise ArchsearchError(f"--strategies {','.join(strategies)}: a strategy is named twice")
+    if len(set(cells)) != len(cells):
+        raise ArchsearchError(f"--strategies {','.join(cells)}: a strategy is named twice")
     if seeds < 1:
         raise ArchsearchError(f"--seeds {seeds}: must be at least 1")
     if budget < 1:
         raise ArchsearchError(f"--budget {budget}: must be at least 1")
-    unknown = [s for s in strategies if s not in STRATEGIES]
+    unknown = [c for c in cells if comparison_cell(c)[0] not in STRATEGIES]
     if unknown:
         raise ArchsearchError(f"--strategies: unknown {', '.join(unknown)} (known: {', '.join(sorted(STRATEGIES))})")
-    for strategy in strategies:
-        check_config(base.with_overrides(strategy=strategy, budget=budget))
+    resolved = resolved_fidelity(base)
+    for cell in cells:
+        strategy, fidelity = comparison_cell(cell)
+        if fidelity is not None and (fidelity not in MULTI_FIDELITY or resolved not in MULTI_FIDELITY):
+            raise ArchsearchError(f"--strategies {cell}: a cell's fidelity is asha or full, beside a multi-fidelity "
+                                  "base (the cells of a seed share one data split)")
+        check_config(base.with_overrides(strategy=strategy, budget=budget, fidelity=fidelity))

@@ -11,6 +11,9 @@ and is told in batches (its "generations"): it may be asked for the next batch b
 told, and each batch is told, in order, once all its candidates have their lowest-rung results. The
 strategy thus compares candidates at one fidelity; promotion decides which of them earn more.
 
+A time box (`seconds`) stops issuing jobs, new candidates and promotions alike, once the run has searched
+that long (counted across resumes); the jobs running then finish. Comparisons at equal wall time use it.
+
 Exact resume. Every job is journalled when it is issued (`Issued`) and every result when it comes back,
 so the journal holds the order of both. A resumed run replays that order: each issue is decided again
 (and checked against the journal) and each result is read back instead of trained, so the strategy and
@@ -90,6 +93,7 @@ class AsyncEngine:
     journal: Journal | None = None
     observer: Observer | None = None
     candidate_key: Callable[[Genome], str] = genome_key
+    seconds: float | None = None  # the time box: no job is issued after this many seconds of searching
     # State, rebuilt by replay.
     ladder: Ladder = field(init=False)
     records: dict[int, EvaluationRecord] = field(init=False, default_factory=dict)
@@ -97,7 +101,9 @@ class AsyncEngine:
     def __post_init__(self) -> None:
         if self.rungs is not None and self.rungs.top > 0 and self.checkpoints is None:
             raise ValueError("a run with several rungs needs a directory for checkpoints")
-        self.ladder = Ladder(self.rungs or Rungs(1, 1))
+        rungs = self.rungs or Rungs(1, 1)
+        # A strategy may bring its own promotion rule (Optuna's pruners); ASHA otherwise.
+        self.ladder = self.strategy.ladder(rungs) if hasattr(self.strategy, "ladder") else Ladder(rungs)
         self._jobs: dict[int, Job] = {}
         self._in_flight: set[int] = set()
         self._started = 0  # new candidates issued
@@ -109,6 +115,8 @@ class AsyncEngine:
         self._latest: dict[int, int] = {}  # candidate -> index of its latest finished evaluation
         self._journalled: dict[int, EvaluationRecord] = {}  # while replaying: the journal's records
         self._expected_end: dict[int, float] = {}  # running promotions: when they should end (time.monotonic)
+        self._spent_before = 0.0  # seconds searched before this session (a resumed run: its last issue's)
+        self._clock = time.monotonic()
 
     # ----- running -----
 
@@ -118,6 +126,7 @@ class AsyncEngine:
         every candidate failed). Returns every evaluation in index order."""
         self._candidates = candidates
         self._replay(replay)
+        self._clock = time.monotonic()
         executor = executor_for(self.evaluator)
         running: dict[Future, Job] = {}
         for index in sorted(self._in_flight):  # issued before the interruption, never finished
@@ -125,7 +134,7 @@ class AsyncEngine:
             if job.cached_from is None:
                 running[self._submit(executor, job)] = job
         while True:
-            while len(running) < executor.workers:
+            while len(running) < executor.workers and not self._time_is_up():
                 job = self._next_job() or self._backfill(running)
                 if job is None:
                     break
@@ -141,11 +150,19 @@ class AsyncEngine:
                 self._complete(running.pop(future), future.result(), live=True)
         return [self.records[i] for i in sorted(self.records)]
 
+    def searched_seconds(self) -> float:
+        """Seconds this run has searched: before the interruption (as journalled) and since."""
+        return self._spent_before + time.monotonic() - self._clock
+
+    def _time_is_up(self) -> bool:
+        return self.seconds is not None and self.searched_seconds() >= self.seconds
+
     def _replay(self, events: Sequence[EvaluationRecord | Issued]) -> None:
         self._journalled = {e.index: e for e in events if isinstance(e, EvaluationRecord)}
         if self._journalled and not any(isinstance(e, Issued) for e in events):
             raise ResumeError("journal: written by an archsearch older than its asynchronous engine (no issued "
                               "jobs); this version cannot resume it")
+        anchor = None  # (seconds searched, wall clock) at the last issue
         for event in events:
             if isinstance(event, Issued):
                 job = self._backfilled(event) if event.backfill else self._next_job()
@@ -156,9 +173,14 @@ class AsyncEngine:
                         f"run now issues {_job_words(*proposed) if proposed else 'nothing'}: the run's settings or "
                         "archsearch's version differ from the journal's")
                 self._issue(job, live=False)
+                if event.seconds is not None and event.at is not None:
+                    anchor = (event.seconds, event.at)
+                    self._spent_before = max(self._spent_before, event.seconds)
                 if job.cached_from is not None:
                     self._cached(job, live=False)
             elif event.cached_from is None:
+                if anchor is not None and event.finished_at:  # searched until this result: since the last issue
+                    self._spent_before = max(self._spent_before, anchor[0] + event.finished_at - anchor[1])
                 if event.index not in self._in_flight:
                     raise ResumeError(f"journal: evaluation {event.index} finished before it was issued")
                 self._complete(self._jobs[event.index], event.result, live=False)
@@ -264,10 +286,13 @@ class AsyncEngine:
         if job.rung == 0:
             self._started += 1  # after `number` was taken from it
             self._first_by_key.setdefault(self.candidate_key(job.proposal.genome), job.index)
+            if job.cached_from is None:
+                self.ladder.start(job.candidate, job.proposal.genome.key)
         else:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:
-            self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill))
+            self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill,
+                                              round(self.searched_seconds(), 3), time.time()))
         if job.rung == 0 and hasattr(self.observer, "on_candidate"):
             parents = tuple(self.records[p].candidate for p in job.proposal.parents)
             self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,
@@ -302,6 +327,8 @@ class AsyncEngine:
                 Path(self._checkpoint(job.continued_from)).unlink(missing_ok=True)  # superseded
             for repeat in self._waiting.pop(job.index, []):
                 self._complete(repeat, result, live)
+            if job.rung > 0:
+                self.strategy.tell_rung(record)
         self._tell_finished_batches()
 
     def _tell_finished_batches(self) -> None:

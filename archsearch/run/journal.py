@@ -21,13 +21,17 @@ from archsearch.records import EvaluationRecord
 
 @dataclass(frozen=True)
 class Issued:
-    """A job handed to a worker: its index, the candidate's genome key, the budget it trains to, and whether
-    it was a backfill (a promotion decided by timing at the end of a run, which a resume cannot recompute)."""
+    """A job handed to a worker: its index, the candidate's genome key, the budget it trains to, whether
+    it was a backfill (a promotion decided by timing at the end of a run, which a resume cannot recompute),
+    the seconds the run had been searching when it was issued, and the wall clock then (together with the
+    results' finishing times they tell how long a resumed time-boxed run has searched)."""
 
     index: int
     genome_key: str
     budget: int | None = None
     backfill: bool = False
+    seconds: float | None = None
+    at: float | None = None
 
 
 class Journal:

@@ -70,6 +70,10 @@ class Ladder:
         self.results = self.results or [{} for _ in self.rungs.budgets]
         self.promoted = self.promoted or [set() for _ in self.rungs.budgets]
 
+    def start(self, candidate: int, genome_key: str) -> None:
+        """`candidate` (with this genome) is issued at the lowest rung. ASHA needs nothing of it; a rule
+        that follows a candidate's own history (a pruner) does."""
+
     def add(self, candidate: int, rung: int, fitness: float) -> None:
         self.results[rung][candidate] = fitness
 

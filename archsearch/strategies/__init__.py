@@ -3,7 +3,16 @@
 Only modules in this package import DEAP; Optuna is imported here (the `optuna-tpe` strategy and its
 space encoding) and by `analysis.lineage`, which records runs as Optuna studies."""
 
-from archsearch.strategies import de, evolution, ga, nsga2, optuna_tpe, random_search, tournament  # noqa: F401  (registers them)
+from archsearch.strategies import (  # noqa: F401  (registers them)
+    de,
+    evolution,
+    ga,
+    nsga2,
+    optuna_hyperband,
+    optuna_tpe,
+    random_search,
+    tournament,
+)
 from archsearch.strategies.base import STRATEGIES, Proposal, Strategy, make_strategy, register
 
 __all__ = ["STRATEGIES", "Proposal", "Strategy", "make_strategy", "register"]

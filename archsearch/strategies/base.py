@@ -51,6 +51,10 @@ class Strategy(ABC):
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         """The evaluations of the last batch, in the order it was asked."""
 
+    def tell_rung(self, record: EvaluationRecord) -> None:
+        """A candidate told at the lowest rung was trained further (multi-fidelity runs): `record` is its
+        result at a higher rung. Strategies that rank candidates across fidelities use it; most need not."""
+
     def novel(self, make: Callable[[], Proposal], tries: int = 20) -> Proposal:
         """Calls `make` until it proposes a genome not proposed before (or `tries` run out), so no
         evaluation is spent on a genome the run has already seen."""

@@ -36,10 +36,11 @@ class OptunaTPE(Strategy):
         super().__init__(space, rng, population)
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress bar reports the trials
         self.startup_trials, self.duplicate_tries = startup_trials, duplicate_tries
-        self.study = optuna.create_study(direction="minimize")
+        self.study = self._new_study()
         self.known: dict[str, float | None] = {}  # genome key -> fitness told (None: failed)
         self.finished: list[dict[str, Any]] = []  # every trial told, as plain data (the state)
         self.pending: list[optuna.Trial] = []
+        self.reported: dict[int, dict[str, float]] = {}  # trial number -> intermediate values (step: value)
 
     def ask(self) -> list[Proposal]:
         self.study.sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31)),
@@ -74,15 +75,25 @@ class OptunaTPE(Strategy):
             self._tell(trial, fitness)
 
     def _tell(self, trial: optuna.Trial, fitness: float | None) -> None:
-        if fitness is None:
-            self.study.tell(trial, state=TrialState.FAIL)
-        else:
+        self._finish(trial, fitness, TrialState.FAIL if fitness is None else TrialState.COMPLETE)
+
+    def _finish(self, trial: optuna.Trial, fitness: float | None, state: TrialState) -> None:
+        """Ends `trial` in the study and keeps it as plain data (the state)."""
+        intermediate = self.reported.pop(trial.number, {})
+        if state == TrialState.COMPLETE:
             self.study.tell(trial, fitness)
+        else:
+            self.study.tell(trial, state=state)
         self.finished.append({
             "params": trial.params,
             "distributions": {n: distribution_to_json(d) for n, d in trial.distributions.items()},
-            "value": fitness,
+            "value": fitness, "state": state.name, "intermediate": intermediate,
         })
+
+    @staticmethod
+    def _new_study() -> optuna.Study:
+        """An in-memory study with a fixed name (Optuna's Hyperband assigns brackets by hashing the name)."""
+        return optuna.create_study(direction="minimize", study_name="archsearch")
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "known": dict(self.known), "finished": list(self.finished)}
@@ -91,11 +102,15 @@ class OptunaTPE(Strategy):
         super().load_state_dict(state)
         self.known = dict(state["known"])
         self.finished = list(state["finished"])
-        self.study = optuna.create_study(direction="minimize")
-        self.study.add_trials([
-            optuna.trial.create_trial(
-                params=t["params"],
-                distributions={n: json_to_distribution(d) for n, d in t["distributions"].items()},
-                value=t["value"], state=TrialState.FAIL if t["value"] is None else TrialState.COMPLETE)
-            for t in self.finished])
+        self.study = self._new_study()
+        self.study.add_trials([_trial_of(t) for t in self.finished])
         self.pending = []
+
+
+def _trial_of(saved: dict[str, Any]) -> optuna.trial.FrozenTrial:
+    """A finished trial from its plain-data form (older states have no `state`: complete, or failed)."""
+    state = TrialState[saved.get("state", "FAIL" if saved["value"] is None else "COMPLETE")]
+    return optuna.trial.create_trial(
+        params=saved["params"], distributions={n: json_to_distribution(d) for n, d in saved["distributions"].items()},
+        value=saved["value"] if state == TrialState.COMPLETE else None, state=state,
+        intermediate_values={int(step): value for step, value in saved.get("intermediate", {}).items()})
