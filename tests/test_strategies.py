@@ -115,3 +115,37 @@ def test_the_first_candidate_is_the_spaces_default_and_it_is_proposed_once(name,
         return
     assert proposals[0].genome == default and proposals[0].operator == "default"
     assert [p.genome for p in proposals].count(default) == 1
+
+
+def _rung_zero_records(strategy, evaluator):
+    batch = strategy.ask()
+    records = [EvaluationRecord(i, 0, p.genome, evaluator.evaluate(p.genome, 0), p.parents, p.operator)
+               for i, p in enumerate(batch)]
+    strategy.tell(records)
+    return records
+
+
+def test_ageing_evolution_judges_a_promoted_member_by_its_most_trained_result(conv_space, toy_evaluator):
+    import dataclasses
+
+    strategy = make_strategy("tournament", conv_space, np.random.default_rng(0), population=6,
+                             tournament_size=6)  # every member enters: the tournament's choice is known
+    records = _rung_zero_records(strategy, toy_evaluator)
+    worst = max(records, key=lambda r: r.result.fitness)
+    assert {p.parents for p in strategy.ask()} != {(worst.index,)}
+    promoted = dataclasses.replace(worst, index=len(records), rung=1, continued_from=worst.index,
+                                   result=dataclasses.replace(worst.result, fitness=worst.result.fitness + 1.0))
+    strategy.tell_rung(promoted)  # trained further (even if no better): the more-trained member wins
+    assert {p.parents for p in strategy.ask()} == {(promoted.index,)}
+
+
+def test_dehb_builds_every_mutant_on_a_most_trained_member(conv_space, toy_evaluator):
+    import dataclasses
+
+    strategy = make_strategy("dehb", conv_space, np.random.default_rng(0), population=6, pool=1)
+    records = _rung_zero_records(strategy, toy_evaluator)
+    worst = max(records, key=lambda r: r.result.fitness)
+    strategy.tell_rung(dataclasses.replace(worst, index=len(records), rung=2))
+    proposals = strategy.ask()
+    bases = [p.parents[1] for p in proposals if p.parents[0] != worst.index]
+    assert bases and set(bases) == {worst.index}  # a = the one most-trained member, for every other target

@@ -87,6 +87,11 @@ class Strategy(ABC):
         self.seen = set(state["seen"])
 
 
+def most_trained_first(record: EvaluationRecord) -> tuple:
+    """Sort key of members across fidelities: the higher rung first, then the lower fitness, then the earlier."""
+    return (-(record.rung or 0), record.result.fitness, record.index)
+
+
 def breed(first: EvaluationRecord, second: EvaluationRecord, mate: Callable, mutate: Callable,
           rng: np.random.Generator, crossover_rate: float, mutation_rate: float) -> Proposal:
     """One offspring of two parents: crossover with probability `crossover_rate`, then mutation with

@@ -161,6 +161,7 @@ class DifferentialEvolution(Strategy):
         self.vectors: list[np.ndarray] = []  # the population, as points of the cube
         self.fitness: list[float] = []
         self.indices: list[int] = []  # journal index of each member's evaluation (for lineage)
+        self.keys: list[str] = []  # each member's genome key
         # The vectors of the batches asked and not yet told, in order (an asynchronous run may ask the next
         # batch before the last is told; each is then judged against the population as it is at its `tell`).
         self.trials: list[np.ndarray] = []
@@ -185,15 +186,21 @@ class DifferentialEvolution(Strategy):
             return self._propose(self.encoding.encode(default, self.rng), (), "default")
         return self._propose(self.rng.random(self.encoding.length), (), "random")
 
+    operator = "de/rand/1/bin"
+
     def _trial(self, target: int) -> Proposal:
         others = [i for i in range(len(self.vectors)) if i != target]
-        a, b, c = self.rng.choice(others, size=3, replace=False)
+        a, b, c = self._donors(others)
         mutant = np.clip(self.vectors[a] + self.weight * (self.vectors[b] - self.vectors[c]), 0.0, 1.0)
         take = self.rng.random(self.encoding.length) < self.crossover_rate
         take[int(self.rng.integers(self.encoding.length))] = True
         trial = np.where(take, mutant, self.vectors[target])
         parents = tuple(self.indices[i] for i in (target, a, b, c))
-        return self._propose(trial, parents, "de/rand/1/bin")
+        return self._propose(trial, parents, self.operator)
+
+    def _donors(self, others: list[int]) -> Sequence[int]:
+        """The members a, b, c of the mutant a + F (b - c): three distinct others, at random."""
+        return self.rng.choice(others, size=3, replace=False)
 
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         for record in records:
@@ -203,14 +210,17 @@ class DifferentialEvolution(Strategy):
             self.vectors = list(trials)
             self.fitness = [r.result.fitness for r in records]
             self.indices = [r.index for r in records]
+            self.keys = [r.genome.key for r in records]
             return
         for i, (trial, record) in enumerate(zip(trials, records)):
             if record.result.fitness <= self.fitness[i]:  # greedy replacement
                 self.vectors[i], self.fitness[i], self.indices[i] = trial, record.result.fitness, record.index
+                self.keys[i] = record.genome.key
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "vectors": [v.tolist() for v in self.vectors],
                 "fitness": [_json_float(f) for f in self.fitness], "indices": list(self.indices),
+                "keys": list(self.keys),
                 "trials": [v.tolist() for v in self.trials]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -218,6 +228,7 @@ class DifferentialEvolution(Strategy):
         self.vectors = [np.asarray(v) for v in state["vectors"]]
         self.fitness = [WORST_FITNESS if f is None else f for f in state["fitness"]]
         self.indices = list(state["indices"])
+        self.keys = list(state["keys"])
         self.trials = [np.asarray(v) for v in state["trials"]]
 
 
@@ -225,3 +236,52 @@ def _json_float(value: float) -> float | None:
     """JSON has no infinity: the worst fitness is saved as null."""
     return None if value == WORST_FITNESS else value
 
+
+
+@register
+class MultiFidelityDE(DifferentialEvolution):
+    """Differential evolution steered by promotions, in the manner of DEHB (Awad et al. 2021).
+
+    DEHB runs one DE population per budget, and the mutants of a larger budget are built from the parent
+    pool that the smaller budget promoted. Under archsearch's engine every candidate starts at the lowest
+    rung and ASHA promotes the best, so the promoted candidates are that pool: each trial's base vector
+    `a` is drawn from the `pool` most-trained members (highest rung, then lowest fitness), `b` and `c`
+    from the whole population (DE/pool/1/bin). The target and greedy replacement stay at the lowest rung,
+    where every candidate has a result. Without fidelities it is DE/best-of-pool/1/bin."""
+
+    name = "dehb"
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+                 weight: float = 0.5, crossover_rate: float = 0.9, pool: int = 3) -> None:
+        super().__init__(space, rng, population, weight, crossover_rate)
+        self.pool = pool
+        self.trained: dict[str, tuple[int, float]] = {}  # genome key -> (highest rung, fitness there)
+
+    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+        for record in records:
+            self.trained.setdefault(record.genome.key, (record.rung or 0, record.result.fitness))
+        super().tell(records)
+
+    def tell_rung(self, record: EvaluationRecord) -> None:
+        if (record.rung or 0) >= self.trained.get(record.genome.key, (-1, 0.0))[0]:
+            self.trained[record.genome.key] = (record.rung or 0, record.result.fitness)
+
+    operator = "de/pool/1/bin"
+
+    def _donors(self, others: list[int]) -> Sequence[int]:
+        """`a` from the most-trained members (highest rung, then lowest fitness), `b`, `c` from the rest."""
+        def rank(member: int) -> tuple:
+            rung, fitness = self.trained.get(self.keys[member], (0, self.fitness[member]))
+            return (-rung, fitness, member)
+
+        pool = sorted(others, key=rank)[: self.pool]
+        a = pool[int(self.rng.integers(len(pool)))]
+        b, c = self.rng.choice([i for i in others if i != a], size=2, replace=False)
+        return a, b, c
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "trained": {k: [r, _json_float(f)] for k, (r, f) in self.trained.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.trained = {k: (r, WORST_FITNESS if f is None else f) for k, (r, f) in state["trained"].items()}

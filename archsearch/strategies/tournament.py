@@ -1,8 +1,13 @@
-"""Tournament search: a population of random candidates in which the fittest of a tournament wins.
+"""Regularized (ageing) evolution, Real et al. 2019: a population of candidates in which the fittest of
+a tournament is mutated, and the oldest member leaves.
 
-Each step draws `tournament_size` members of the population at random; the winner (lowest fitness)
-is mutated into a new candidate, which joins the population while its oldest member leaves (ageing,
-as in regularised evolution, so an early lucky candidate cannot rule forever).
+Each step draws `tournament_size` members of the population at random; the winner is mutated into a new
+candidate, which joins the population while its oldest member leaves (ageing, so an early lucky
+candidate cannot rule forever).
+
+Across fidelities: a member that the run trained further (a promotion, told by `tell_rung`) is judged
+by its most-trained result, and a tournament prefers the more-trained member (higher rung first, then
+the lower fitness), so the promotions' verdicts steer which candidates breed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import numpy as np
 
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
-from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.base import Proposal, Strategy, most_trained_first, register
 
 
 @register
@@ -36,7 +41,7 @@ class TournamentSearch(Strategy):
     def _child(self) -> Proposal:
         members = list(self.population)
         entrants = self.rng.choice(len(members), size=min(self.tournament_size, len(members)), replace=False)
-        winner = min((members[i] for i in entrants), key=lambda r: (r.result.fitness, r.index))
+        winner = min((members[i] for i in entrants), key=most_trained_first)
         genome, operator = self.space.mutate(winner.genome, self.rng)
         return Proposal(genome, (winner.index,), operator)
 
@@ -44,6 +49,12 @@ class TournamentSearch(Strategy):
         for record in records:
             self.seen.add(record.genome.key)
             self.population.append(record)  # the deque drops the oldest
+
+    def tell_rung(self, record: EvaluationRecord) -> None:
+        """A member trained further is judged by that result from now on (its age is unchanged)."""
+        for position, member in enumerate(self.population):
+            if member.genome.key == record.genome.key and (member.rung or 0) < (record.rung or 0):
+                self.population[position] = record
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "population": [r.to_dict() for r in self.population]}
