@@ -74,7 +74,8 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
     full = [c for c in strategies if comparison_cell(c)[1] == "full"]
     settings = {"command": f"`{command}`" if command else "(library call)", "strategies": ", ".join(strategies),
                 "seeds": seeds,
-                "budget": (f"{seconds:g} s of wall time per run (no job starts later; those running then finish)"
+                "budget": (f"{seconds:g} s of wall time per run (no job starts later; each run's best is chosen "
+                           "among the evaluations finished by then)"
                            if seconds is not None else f"{budget} evaluations per run"),
                 "training": f"{base.candidate_training()}"
                             + (f" ({', '.join(full)}: {replace(base, fidelity='full').candidate_training()})"
@@ -100,7 +101,7 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
             vanilla = _add_vanilla(vanilla, evaluator, seed, sorted({b[0].genome.latent_size for b in bests if b}),
                                    base.rungs)
     vanilla.to_csv(out / VANILLA, index=False)
-    return write_comparison(out, runs, vanilla, settings)
+    return write_comparison(out, runs, vanilla, settings, seconds)
 
 
 def _run_cell(config: SearchConfig, run_dir: Path, evaluator: Evaluator,
@@ -142,9 +143,11 @@ def _add_vanilla(vanilla: pd.DataFrame, evaluator: Evaluator, seed: int, latents
 
 
 def write_comparison(out: Path, runs: dict[tuple[str, int], list[EvaluationRecord]], vanilla: pd.DataFrame,
-                     settings: dict) -> ComparisonReport:
-    """Derives every file of the comparison from the runs' records (cheap: no training)."""
-    results = pd.DataFrame([run_result(strategy, seed, records) for (strategy, seed), records in runs.items()])
+                     settings: dict, seconds: float | None = None) -> ComparisonReport:
+    """Derives every file of the comparison from the runs' records (cheap: no training); with a time box,
+    each run is judged by what it had finished by then."""
+    results = pd.DataFrame([run_result(strategy, seed, records, seconds)
+                            for (strategy, seed), records in runs.items()])
     evaluations = pd.concat([run_evaluations(strategy, seed, records)
                              for (strategy, seed), records in runs.items()], ignore_index=True)
     results.to_csv(out / "results.csv", index=False)

@@ -112,6 +112,8 @@ def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, s
     evaluations = pd.read_csv(tmp_path / "evaluations.csv")
     budgets = evaluations.groupby("strategy")["budget"].unique()
     assert list(budgets["ga:full"]) == [1152]  # every candidate trained to the top budget in one go
+    full = evaluations[evaluations["strategy"] == "ga:full"]
+    assert results.loc["ga:full", "best_val_mse"] == full.loc[full["wall_seconds"] <= 1.2, "fitness"].min()
     assert 128 in set(budgets["ga"]) and 128 in set(budgets["optuna-hyperband"])
     assert results.loc["ga", "evaluations"] > results.loc["ga:full", "evaluations"]  # cheap rungs: more candidates
     assert json.loads((tmp_path / "runs" / "ga-full-seed0" / "config.json").read_text())["fidelity"] == "full"

@@ -45,9 +45,12 @@ def run_evaluations(strategy: str, seed: int, records: Sequence[EvaluationRecord
     return frame
 
 
-def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord]) -> dict:
-    """One row of results.csv: the run's best candidate and what the run spent."""
-    best = best_records(records, 1)
+def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord], seconds: float | None = None) -> dict:
+    """One row of results.csv: the run's best candidate and what the run spent. With a time box of
+    `seconds`, the best is chosen among the evaluations finished by then (jobs running at the time box
+    finish and are recorded, but a run is judged as it stood at its time), so every run gets equal time."""
+    clock = wall_seconds(records)
+    best = best_records([r for r, t in zip(records, clock) if seconds is None or t <= seconds], 1)
     top = best[0] if best else None
     trained = [r for r in records if r.cached_from is None]
     return {
@@ -60,7 +63,7 @@ def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord]) ->
         "evaluations": len(records), "trained": len(trained),
         "failed": sum(not r.result.ok for r in records),
         "epochs": sum(r.result.epochs for r in trained),
-        "wall_seconds": round(float(wall_seconds(records).max(initial=0.0)), 1),
+        "wall_seconds": round(float(clock.max(initial=0.0)), 1),
         "core_seconds": round(sum(r.result.seconds for r in trained), 1),
         "best_genome": top.genome.to_json() if top else "",
     }
