@@ -31,6 +31,7 @@ from archsearch.run.config import RunSettings, SearchConfig, check_config, check
 from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.inner import FinalTrainer, FromCheckpoint, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
+from archsearch.run.task import Task
 from archsearch.space import SearchSpace
 from archsearch.space_file import load_space, resolve_space_path
 from archsearch.strategies import STRATEGIES, make_strategy
@@ -65,19 +66,58 @@ def prepare_run_dir(config: RunSettings, run_dir: Path, resume: bool) -> RunSett
     return config
 
 
-def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, observer: Observer | None = None,
-           dataset: Dataset | None = None, log: Callable[[str], None] = lambda text: None) -> SearchReport:
-    """Runs (or resumes) a search, then retrains the best genome and writes `best/`."""
+def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool = False,
+             observer: Observer | None = None, dataset: Dataset | None = None,
+             log: Callable[[str], None] = lambda text: None):
+    """Runs (or resumes) a search of any kind (`run.task`) in `run_dir`, then hands its winner over:
+    settings checked, data loaded and split, run directory, engine, journal, the task's report."""
     run_dir = Path(run_dir)
-    check_config(config)  # bad settings and data fail before the run directory is touched
+    task.check(config)  # bad settings fail before the data is read or the run directory touched
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
-    config = fit_to_data(config, len(dataset.x_train))
-    check_labels_for_objectives(config, dataset)
+    config = task.fit(config, dataset)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
     config = prepare_run_dir(config, run_dir, resume)
-    with open_evaluator(config, splits, run_dir / "worker.log", weights_dir=run_dir / "weights") as evaluator:
-        records = run_search(config, run_dir, evaluator, resume, observer)
-    return finish(config, run_dir, records, dataset, log, splits)
+    with task.evaluator(config, splits, run_dir) as evaluator:
+        records = run_search(config, run_dir, evaluator, resume, observer, task.space(config, run_dir / SPACE),
+                             task.candidate_key(config))
+    return task.finish(config, run_dir, records, dataset, splits, log)
+
+
+class AutoencoderTask:
+    """The autoencoder search: a space of encoders (and decoders), candidates trained by backprop to
+    rungs of images seen or by weight evolution, the winner handed over as `best/model.keras`."""
+
+    name = "autoencoder"
+
+    def check(self, config: SearchConfig) -> None:
+        check_config(config)
+
+    def fit(self, config: SearchConfig, dataset: Dataset) -> SearchConfig:
+        config = fit_to_data(config, len(dataset.x_train))
+        check_labels_for_objectives(config, dataset)
+        return config
+
+    def space(self, config: SearchConfig, space_file: Path) -> SearchSpace:
+        return load_space(space_file)
+
+    def evaluator(self, config: SearchConfig, splits: DataSplits, run_dir: Path):
+        return open_evaluator(config, splits, run_dir / "worker.log", weights_dir=run_dir / "weights")
+
+    def candidate_key(self, config: SearchConfig) -> Callable[[Genome], str]:
+        return candidate_key(config)
+
+    def finish(self, config: SearchConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
+               splits: DataSplits, log: Callable[[str], None]) -> SearchReport:
+        return finish(config, run_dir, records, dataset, log, splits)
+
+
+AUTOENCODER = AutoencoderTask()
+
+
+def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, observer: Observer | None = None,
+           dataset: Dataset | None = None, log: Callable[[str], None] = lambda text: None) -> SearchReport:
+    """Runs (or resumes) an autoencoder search, then hands over the best candidate in `best/`."""
+    return run_task(AUTOENCODER, config, run_dir, resume, observer, dataset, log)
 
 
 @contextmanager
@@ -185,6 +225,12 @@ def final_splits(config: RunSettings, dataset: Dataset) -> DataSplits:
     return split(dataset, min(config.final_train_size, available), config.val_size, config.seed, config.test_size)
 
 
+def task_of(run_dir: Path) -> str:
+    """The kind of search a run directory holds (runs written before tasks were named: by their settings)."""
+    settings = json.loads((run_dir / CONFIG).read_text())
+    return settings.get("task") or ("transfer" if "backbone" in settings else AUTOENCODER.name)
+
+
 def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, dataset: Dataset | None = None,
            log: Callable[[str], None] = lambda text: None, pareto: bool = False) -> list[tuple[Path, FinalMetrics]]:
     """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export); with
@@ -192,7 +238,7 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
         raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
-    if "backbone" in json.loads((run_dir / CONFIG).read_text()):
+    if task_of(run_dir) != AUTOENCODER.name:
         raise ArchsearchError(f"{run_dir}: a transfer run; its best classifier is "
                               f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder runs)")
     config = SearchConfig.load(run_dir / CONFIG)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from archsearch.cli_compare import add_compare_parser, run_compare
@@ -115,25 +114,20 @@ def _search(args: argparse.Namespace) -> int:
     check_labels_for_objectives(config, dataset)
     import_tensorflow_quietly()
     from archsearch import api
-    from archsearch.progress import SearchProgress
+    from archsearch.progress import SearchProgress, run_in_terminal
 
     progress = SearchProgress(expected_evaluations(config))
-    console = progress.console
-    console.print(f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
-                  f"{_budget_words(config)}, seed {config.seed}\n"
-                  f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
-                  f"{config.candidate_training()}\n"
-                  f"run directory: {out}")
-    started = time.perf_counter()
-    try:
-        with progress:
-            report = api.search(config, out, resume=args.resume, observer=progress, dataset=dataset,
-                                    log=console.print)
-    except KeyboardInterrupt:
-        console.print(f"\ninterrupted: every finished evaluation is in {out / api.JOURNAL}.\n"
-                      f"resume with: archsearch search --out {out} --resume")
+    banner = (f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
+              f"{_budget_words(config)}, seed {config.seed}\n"
+              f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
+              f"{config.candidate_training()}\n"
+              f"run directory: {out}")
+    report, seconds = run_in_terminal(
+        lambda observer: api.search(config, out, args.resume, observer, dataset, progress.console.print), progress,
+        banner, out / api.JOURNAL, f"archsearch search --out {out} --resume")
+    if report is None:
         return 130
-    _print_report(report, config, console, time.perf_counter() - started)
+    _print_report(report, config, progress.console, seconds)
     return 0
 
 

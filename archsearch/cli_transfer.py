@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from archsearch.cli_options import add_run_options, add_training_options, add_worker_options, resolve_config
@@ -50,26 +49,22 @@ def run_transfer(args: argparse.Namespace) -> int:
     check_transfer_config(config)  # bad arguments and data fail before the slow imports
     dataset = load_dataset(config.data_dir, config.data_file)
     import_tensorflow_quietly()
-    from archsearch.progress import SearchProgress
+    from archsearch.progress import SearchProgress, run_in_terminal
     from archsearch.transfer import check_inputs, transfer_search
 
     checked = check_inputs(config, dataset)
     progress = SearchProgress(config.evaluations, fitness_label="val error")
-    console = progress.console
-    console.print(f"archsearch transfer: {config.strategy} reusing {config.backbone} ({checked[1]} cut points), "
-                  f"population {config.population}, {config.evaluations} evaluations, seed {config.seed}\n"
-                  f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
-                  f"{config.candidate_training()}\nrun directory: {out}")
-    started = time.perf_counter()
-    try:
-        with progress:
-            report = transfer_search(config, out, resume=args.resume, observer=progress, dataset=dataset,
-                                     log=console.print, checked=checked)
-    except KeyboardInterrupt:
-        console.print(f"\ninterrupted: every finished evaluation is in {out / 'journal.jsonl'}.\n"
-                      f"resume with: archsearch transfer --out {out} --resume")
+    banner = (f"archsearch transfer: {config.strategy} reusing {config.backbone} ({checked[1]} cut points), "
+              f"population {config.population}, {config.evaluations} evaluations, seed {config.seed}\n"
+              f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
+              f"{config.candidate_training()}\nrun directory: {out}")
+    report, seconds = run_in_terminal(
+        lambda observer: transfer_search(config, out, args.resume, observer, dataset, progress.console.print,
+                                         checked),
+        progress, banner, out / "journal.jsonl", f"archsearch transfer --out {out} --resume")
+    if report is None:
         return 130
-    _print_report(report, console, time.perf_counter() - started)
+    _print_report(report, progress.console, seconds)
     return 0
 
 

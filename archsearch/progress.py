@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -62,6 +64,22 @@ class SearchProgress:
         if any(r.budget is not None for r in records):
             line += "; " + rung_summary(records, self.fitness_label)
         self.progress.console.print(line)
+
+
+def run_in_terminal(run: Callable[[SearchProgress], Any], progress: SearchProgress, banner: str, journal: Path,
+                    resume: str) -> tuple[Any, float]:
+    """A run command's life in the terminal, for every kind of search: the banner, the run under its
+    progress bar, and on Ctrl-C where the record is and the command that resumes it. Returns the run's
+    report (None when interrupted) and the seconds it took."""
+    progress.console.print(banner)
+    started = time.perf_counter()
+    try:
+        with progress:
+            report = run(progress)
+    except KeyboardInterrupt:
+        progress.console.print(f"\ninterrupted: every finished evaluation is in {journal}.\nresume with: {resume}")
+        return None, time.perf_counter() - started
+    return report, time.perf_counter() - started
 
 
 def rung_summary(records: Sequence[EvaluationRecord], fitness_label: str) -> str:

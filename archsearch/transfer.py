@@ -17,13 +17,14 @@ import pandas as pd
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records
 from archsearch.analysis.transfer_export import ClassifierMetrics, export_transfer_winner, final_settings
-from archsearch.api import SPACE, final_splits, pooled, prepare_run_dir, run_search
+from archsearch.api import final_splits, pooled, run_task
 from archsearch.builder.transfer import BackboneSource, cut_points
-from archsearch.evaluation.data import Dataset, load_dataset, require_labels, split
+from archsearch.evaluation.data import Dataset, require_labels
 from archsearch.evaluation.transfer import FineTuneSettings, TransferEvaluator
 from archsearch.records import EvaluationRecord
 from archsearch.run.candidates import Observer, genome_key
 from archsearch.run.transfer_config import TransferConfig, check_transfer_config
+from archsearch.transfer_genome import TransferGenome
 from archsearch.transfer_space_file import load_transfer_space
 
 
@@ -51,36 +52,65 @@ def check_inputs(config: TransferConfig, dataset: Dataset) -> tuple[int, int]:
     return classes, len(cut_points(source.load(dataset.image_shape)))
 
 
+class TransferTask:
+    """Transfer learning as a kind of search: genes of how a pretrained backbone is reused, candidates
+    fine-tuned as classifiers and judged by validation error, the winner fine-tuned again and written as
+    `best/classifier.keras` beside the reference points. `checked`: what `check_inputs` returned for these
+    settings and data, if the caller ran it already."""
+
+    name = "transfer"
+
+    def __init__(self, checked: tuple[int, int] | None = None) -> None:
+        self.checked = checked
+
+    def check(self, config: TransferConfig) -> None:
+        check_transfer_config(config)
+
+    def fit(self, config: TransferConfig, dataset: Dataset) -> TransferConfig:
+        self.checked = self.checked or check_inputs(config, dataset)
+        return config
+
+    @property
+    def depth(self) -> int:
+        return self.checked[1]
+
+    def space(self, config: TransferConfig, space_file: Path):
+        return load_transfer_space(space_file, self.depth)
+
+    def evaluator(self, config: TransferConfig, splits, run_dir: Path):
+        evaluator = TransferEvaluator(BackboneSource(config.backbone, config.backbone_weights), splits,
+                                      self.checked[0], FineTuneSettings(config.epochs, config.patience,
+                                                                        config.max_params))
+        return pooled(evaluator, config, run_dir / "worker.log")
+
+    def candidate_key(self, config: TransferConfig) -> Callable[[TransferGenome], str]:
+        return genome_key
+
+    def finish(self, config: TransferConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
+               splits, log: Callable[[str], None]) -> TransferReport:
+        source = BackboneSource(config.backbone, config.backbone_weights)
+        save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png",
+                           ylabel="validation error", title=f"{config.strategy} reusing {source.label}, "
+                                                            f"seed {config.seed}")
+        best = best_records(records, config.top_k)
+        final = comparison = None
+        if best:
+            winner_splits = final_splits(config, dataset)
+            final_evaluator = TransferEvaluator(source, winner_splits, self.checked[0],
+                                                final_settings(config.final_epochs, config.max_params))
+            log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
+                f"{len(winner_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring them "
+                f"on {len(winner_splits.x_test)} test images ...")
+            final, comparison = export_transfer_winner(best[0].genome, final_evaluator, config.seed,
+                                                       run_dir / "best", self.depth, config.baselines,
+                                                       best[0].result.fitness, log)
+        return TransferReport(run_dir, records, best, self.depth, final, comparison)
+
+
 def transfer_search(config: TransferConfig, run_dir: str | Path, resume: bool = False,
                     observer: Observer | None = None, dataset: Dataset | None = None,
                     log: Callable[[str], None] = lambda text: None,
                     checked: tuple[int, int] | None = None) -> TransferReport:
     """Runs (or resumes) a transfer search, then fine-tunes the best genes again and writes `best/`.
     `checked`: what `check_inputs` returned for this config and data, if the caller ran it already."""
-    run_dir = Path(run_dir)
-    check_transfer_config(config)
-    dataset = dataset or load_dataset(config.data_dir, config.data_file)
-    classes, depth = checked or check_inputs(config, dataset)
-    source = BackboneSource(config.backbone, config.backbone_weights)
-    splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
-    config = prepare_run_dir(config, run_dir, resume)
-    space = load_transfer_space(run_dir / SPACE, depth)
-    evaluator = TransferEvaluator(source, splits, classes,
-                                  FineTuneSettings(config.epochs, config.patience, config.max_params))
-    with pooled(evaluator, config, run_dir / "worker.log") as pool:
-        records = run_search(config, run_dir, pool, resume, observer, space=space, key=genome_key)
-    save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png", ylabel="validation error",
-                       title=f"{config.strategy} reusing {source.label}, seed {config.seed}")
-    best = best_records(records, config.top_k)
-    final = comparison = None
-    if best:
-        winner_splits = final_splits(config, dataset)
-        final_evaluator = TransferEvaluator(source, winner_splits, classes,
-                                            final_settings(config.final_epochs, config.max_params))
-        log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
-            f"{len(winner_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring them on "
-            f"{len(winner_splits.x_test)} test images ...")
-        final, comparison = export_transfer_winner(best[0].genome, final_evaluator, config.seed, run_dir / "best",
-                                                   depth, config.baselines, best[0].result.fitness, log)
-    return TransferReport(run_dir, records, best, depth, final, comparison)
-
+    return run_task(TransferTask(checked), config, run_dir, resume, observer, dataset, log)

@@ -39,6 +39,7 @@ class RunSettings:
     that a resumed run changes nothing its record depends on (`resumable_changes` may change)."""
 
     resumable_changes: ClassVar[frozenset[str]] = frozenset()
+    task: ClassVar[str] = "autoencoder"  # the kind of search (`run.task`), written into config.json
     fitness_name: ClassVar[str] = "val_mse"  # what the run's fitness is, for tables and plots
     fitness_label: ClassVar[str] = "val MSE"  # the same in words (Optuna's metric name)
 
@@ -51,7 +52,7 @@ class RunSettings:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        path.write_text(json.dumps({"task": self.task, **self.to_dict()}, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path):

@@ -18,6 +18,7 @@ class TransferConfig(RunSettings):
     resumable_changes: ClassVar[frozenset[str]] = frozenset({
         "generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size", "recycle_after",
         "workers", "optuna_storage", "baselines"})
+    task: ClassVar[str] = "transfer"
     fitness_name: ClassVar[str] = "val_error"  # 1 - validation accuracy
     fitness_label: ClassVar[str] = "val error (1 - accuracy)"
 
