@@ -103,7 +103,7 @@ class AsyncEngine:
             raise ValueError("a run with several rungs needs a directory for checkpoints")
         rungs = self.rungs or Rungs(1, 1)
         # A strategy may bring its own promotion rule (Optuna's pruners); ASHA otherwise.
-        self.ladder = self.strategy.ladder(rungs) if hasattr(self.strategy, "ladder") else Ladder(rungs)
+        self.ladder = self.strategy.ladder(rungs) or Ladder(rungs)
         self._jobs: dict[int, Job] = {}
         self._in_flight: set[int] = set()
         self._started = 0  # new candidates issued

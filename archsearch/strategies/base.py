@@ -51,6 +51,11 @@ class Strategy(ABC):
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         """The evaluations of the last batch, in the order it was asked."""
 
+    def ladder(self, rungs: Any) -> Any:
+        """The rule that decides which candidates train further, when the strategy brings its own (Optuna's
+        pruners); None: the engine's ASHA ladder."""
+        return None
+
     def tell_rung(self, record: EvaluationRecord) -> None:
         """A candidate told at the lowest rung was trained further (multi-fidelity runs): `record` is its
         result at a higher rung. Strategies that rank candidates across fidelities use it; most need not."""
