@@ -34,3 +34,12 @@ def test_a_lowest_rung_above_the_fitted_top_one_is_one_line():
         fit_to_data(SearchConfig(min_budget=30000), 1250)  # 1,042 training images: 20 passes
     # counted down from the top by eta, at or above the minimum: 20,840 -> 6,947 (2,315 is below 3,000)
     assert fit_to_data(SearchConfig(min_budget=3000), 1250).rungs.budgets == (6912, 20864)
+
+
+def test_full_fidelity_trains_every_candidate_to_the_top_budget_in_one_rung():
+    full = fit_to_data(SearchConfig(fidelity="full"), 60000)
+    asha = fit_to_data(SearchConfig(), 60000)
+    assert full.rungs.budgets == asha.rungs.budgets[-1:] == (162048,)
+    assert full.train_size == asha.train_size and full.val_size == asha.val_size  # the same split as asha
+    assert "full budget of 162,048 images" in full.candidate_training()
+    assert fit_to_data(SearchConfig(fidelity="off"), 60000).rungs is None
