@@ -32,6 +32,7 @@ class Issued:
     backfill: bool = False
     seconds: float | None = None
     at: float | None = None
+    draining: bool = False  # the run stopped starting candidates here, to finish one in its time box
 
 
 class Journal:
