@@ -13,9 +13,6 @@ strategy thus compares candidates at one fidelity; promotion decides which of th
 
 A time box (`seconds`) stops issuing jobs, new candidates and promotions alike, once the run has searched
 that long (counted across resumes); the jobs running then finish. Comparisons at equal wall time use it.
-With rungs, the run starts draining (no new candidates; the best waiting candidate moves up) as soon as
-the time left is what the best candidate needs to reach the top rung at its own pace, so a time-boxed run
-ends with a fully trained model instead of candidates stranded halfway up the ladder.
 
 Exact resume. Every job is journalled when it is issued (`Issued`) and every result when it comes back,
 so the journal holds the order of both. A resumed run replays that order: each issue is decided again
@@ -29,7 +26,6 @@ reads its checkpoints at the paths the `Fidelity` names.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -119,7 +115,6 @@ class AsyncEngine:
         self._latest: dict[int, int] = {}  # candidate -> index of its latest finished evaluation
         self._journalled: dict[int, EvaluationRecord] = {}  # while replaying: the journal's records
         self._expected_end: dict[int, float] = {}  # running promotions: when they should end (time.monotonic)
-        self._drain = False  # stopped starting new candidates before the budget ran out (the time box)
         self._spent_before = 0.0  # seconds searched before this session (a resumed run: its last issue's)
         self._clock = time.monotonic()
 
@@ -131,7 +126,6 @@ class AsyncEngine:
         every candidate failed). Returns every evaluation in index order."""
         self._candidates = candidates
         self._replay(replay)
-        self._drain = False  # decided again from now on: a resumed run may have been given more time
         self._clock = time.monotonic()
         executor = executor_for(self.evaluator)
         running: dict[Future, Job] = {}
@@ -141,7 +135,6 @@ class AsyncEngine:
                 running[self._submit(executor, job)] = job
         while True:
             while len(running) < executor.workers and not self._time_is_up():
-                self._drain = self._drain or self._time_to_drain()
                 job = self._next_job() or self._backfill(running)
                 if job is None:
                     break
@@ -156,25 +149,6 @@ class AsyncEngine:
             for future in sorted(done, key=lambda f: running[f].index):
                 self._complete(running.pop(future), future.result(), live=True)
         return [self.records[i] for i in sorted(self.records)]
-
-    def _draining(self) -> bool:
-        return self._drain or self._started >= self._candidates
-
-    def _time_to_drain(self) -> bool:
-        """Whether a time-boxed run must stop starting candidates now to bring its best one to the top
-        rung in time: the best waiting candidate of the highest occupied rung needs, at its own pace, at
-        least the time left (a run with a finished top-rung candidate never needs to)."""
-        if self.seconds is None or self.rungs is None or self.rungs.top == 0 or self._draining():
-            return False
-        top = self.rungs.top
-        if any(math.isfinite(f) for f in self.ladder.results[top].values()):
-            return False
-        for rung in range(top - 1, -1, -1):
-            waiting = self.ladder.waiting(rung)
-            if waiting:
-                needed = self._estimate(waiting[0], top)
-                return needed is not None and self.searched_seconds() + needed >= self.seconds
-        return False
 
     def searched_seconds(self) -> float:
         """Seconds this run has searched: before the interruption (as journalled) and since."""
@@ -191,7 +165,6 @@ class AsyncEngine:
         anchor = None  # (seconds searched, wall clock) at the last issue
         for event in events:
             if isinstance(event, Issued):
-                self._drain = self._drain or event.draining
                 job = self._backfilled(event) if event.backfill else self._next_job()
                 proposed = None if job is None else (job.proposal.genome.key, self._budget(job))
                 if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):
@@ -220,7 +193,7 @@ class AsyncEngine:
         waiting candidate's next rung (highest rung first), if that is expected to end before the longest
         running job does: the run's end comes no later, and the idle core trains another contender. The
         decision depends on timing, so the journal marks it (`Issued.backfill`) and a resume replays it."""
-        if not self._draining() or not running or self.rungs is None:
+        if self._started < self._candidates or not running or self.rungs is None:
             return None
         now = time.monotonic()
         horizon = max(self._expected_end.get(job.index, now) for job in running.values())
@@ -281,11 +254,11 @@ class AsyncEngine:
         """A promotion if one qualifies, else a new candidate while the budget lasts; once draining with
         nothing running, the move that leaves a finished candidate at the top rung."""
         promotion = self.ladder.promotion()
-        if promotion is None and self._draining() and not self._in_flight:
+        if promotion is None and self._started >= self._candidates and not self._in_flight:
             promotion = self.ladder.final_promotion()
         if promotion is not None:
             return self._promotion_job(*promotion)
-        if self._draining():
+        if self._started >= self._candidates:
             return None
         if not self._buffer:
             self._buffer.extend(self.strategy.ask()[: self._candidates - self._started])
@@ -319,7 +292,7 @@ class AsyncEngine:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:
             self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill,
-                                              round(self.searched_seconds(), 3), time.time(), self._drain))
+                                              round(self.searched_seconds(), 3), time.time()))
         if job.rung == 0 and hasattr(self.observer, "on_candidate"):
             parents = tuple(self.records[p].candidate for p in job.proposal.parents)
             self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,

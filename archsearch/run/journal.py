@@ -32,7 +32,6 @@ class Issued:
     backfill: bool = False
     seconds: float | None = None
     at: float | None = None
-    draining: bool = False  # the run stopped starting candidates here, to finish one in its time box
 
 
 class Journal:
