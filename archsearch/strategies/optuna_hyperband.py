@@ -23,7 +23,7 @@ from archsearch.records import EvaluationRecord
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.space import SearchSpace
 from archsearch.strategies.base import Proposal, register
-from archsearch.strategies.optuna_tpe import OptunaTPE
+from archsearch.strategies.optuna_tpe import OptunaTPE, told_fitness
 
 
 class PrunerLadder(Ladder):
@@ -87,9 +87,7 @@ class OptunaHyperband(OptunaTPE):
         if not math.isfinite(fitness):
             self._finish(trial, None, TrialState.FAIL)
             return False
-        step = self.rungs.eta ** rung
-        trial.report(fitness, step)
-        self.reported.setdefault(trial.number, {})[str(step)] = fitness
+        self._report(trial, fitness, self.rungs.eta ** rung)
         if rung == self.rungs.top:
             self._finish(trial, fitness, TrialState.COMPLETE)
             return False
@@ -104,7 +102,7 @@ class OptunaHyperband(OptunaTPE):
         told, self.pending = self.pending[: len(records)], self.pending[len(records):]
         started = {id(trial) for trial in self.trial_of.values()}
         for trial, record in zip(told, records):
-            fitness = record.result.fitness if record.result.ok and math.isfinite(record.result.fitness) else None
+            fitness = told_fitness(record)
             self.known[record.genome.key] = fitness
             if id(trial) not in started:
                 self._discard(trial, record.genome.key, fitness)
@@ -121,6 +119,5 @@ class OptunaHyperband(OptunaTPE):
         if fitness is None:
             self._finish(trial, None, TrialState.FAIL)
             return
-        trial.report(fitness, 1)
-        self.reported.setdefault(trial.number, {})["1"] = fitness
+        self._report(trial, fitness, 1)
         self._finish(trial, fitness, TrialState.PRUNED)

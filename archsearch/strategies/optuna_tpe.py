@@ -70,9 +70,14 @@ class OptunaTPE(Strategy):
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
         told, self.pending = self.pending[: len(records)], self.pending[len(records):]  # batches may be asked ahead
         for trial, record in zip(told, records):
-            fitness = record.result.fitness if record.result.ok and math.isfinite(record.result.fitness) else None
+            fitness = told_fitness(record)
             self.known[record.genome.key] = fitness
             self._tell(trial, fitness)
+
+    def _report(self, trial: optuna.Trial, fitness: float, step: int) -> None:
+        """An intermediate value, reported to Optuna and kept for the plain-data state."""
+        trial.report(fitness, step)
+        self.reported.setdefault(trial.number, {})[str(step)] = fitness
 
     def _tell(self, trial: optuna.Trial, fitness: float | None) -> None:
         self._finish(trial, fitness, TrialState.FAIL if fitness is None else TrialState.COMPLETE)
@@ -114,3 +119,8 @@ def _trial_of(saved: dict[str, Any]) -> optuna.trial.FrozenTrial:
         params=saved["params"], distributions={n: json_to_distribution(d) for n, d in saved["distributions"].items()},
         value=saved["value"] if state == TrialState.COMPLETE else None, state=state,
         intermediate_values={int(step): value for step, value in saved.get("intermediate", {}).items()})
+
+
+def told_fitness(record: EvaluationRecord) -> float | None:
+    """What Optuna is told of an evaluation: its fitness, or None for a failed or invalid one."""
+    return record.result.fitness if record.result.ok and math.isfinite(record.result.fitness) else None
