@@ -2,12 +2,18 @@
 
 import math
 import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
 from archsearch.evaluation.isolated import IsolatedEvaluator
+from archsearch.evaluation.worker import exit_when_orphaned
 from archsearch.genome import Genome, LayerGene, TrainingGenes
 from archsearch.records import FAILED, INVALID, OK
 
@@ -121,3 +127,26 @@ def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, c
     one, two = scores(1), scores(2)
     assert one == two
     assert sum(status == OK for status, _ in one.values()) >= 3
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper in a container)."""
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_whose_parent_is_killed_ends_itself(tmp_path):
+    pid_file = tmp_path / "pid"
+    child = (f"import os, time; from archsearch.evaluation.worker import {exit_when_orphaned.__name__}; "
+             f"{exit_when_orphaned.__name__}(os.getppid(), 0.05); "
+             f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)")
+    parent = (f"import os, subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}])\n"
+              f"while not os.path.exists({str(pid_file)!r}) or not open({str(pid_file)!r}).read(): time.sleep(0.01)\n"
+              "os.kill(os.getpid(), 9)")
+    subprocess.run([sys.executable, "-c", parent], timeout=60)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(pid), "the orphaned worker kept running"

@@ -12,6 +12,8 @@ import pickle
 import signal
 import struct
 import sys
+import threading
+import time
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<Q")
@@ -39,7 +41,19 @@ def receive(stream: BinaryIO) -> Any:
     return pickle.loads(data)
 
 
+def exit_when_orphaned(parent: int, every: float = 1.0) -> None:
+    """Ends this child once its parent is gone (killed with -9, say): a child in the middle of a candidate
+    would otherwise train on for up to a whole rung, on a core the next run needs."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="orphan-watch").start()
+
+
 def main() -> None:
+    exit_when_orphaned(os.getppid())
     # Ctrl-C reaches the whole process group; the parent stops this child itself. Dying here instead
     # would race the parent's KeyboardInterrupt and could record the candidate as failed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

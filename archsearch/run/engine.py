@@ -38,7 +38,7 @@ from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord, EvaluationResult
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
-from archsearch.run.journal import Issued, Journal
+from archsearch.run.journal import Issued, Journal, TimeUp
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies.base import Proposal, Strategy
 
@@ -117,10 +117,11 @@ class AsyncEngine:
         self._expected_end: dict[int, float] = {}  # running promotions: when they should end (time.monotonic)
         self._spent_before = 0.0  # seconds searched before this session (a resumed run: its last issue's)
         self._clock = time.monotonic()
+        self._time_up_noted = False
 
     # ----- running -----
 
-    def run(self, candidates: int, replay: Sequence[EvaluationRecord | Issued] = ()) -> list[EvaluationRecord]:
+    def run(self, candidates: int, replay: Sequence[EvaluationRecord | Issued | TimeUp] = ()) -> list[EvaluationRecord]:
         """Starts `candidates` new candidates, promotes by the ASHA rule, and ends when every job has
         finished and none qualifies any more (the run then holds a candidate at the top rung, unless
         every candidate failed). Returns every evaluation in index order."""
@@ -134,7 +135,10 @@ class AsyncEngine:
             if job.cached_from is None:
                 running[self._submit(executor, job)] = job
         while True:
-            while len(running) < executor.workers and not self._time_is_up():
+            while len(running) < executor.workers:
+                if self._time_is_up():
+                    self._note_time_up()
+                    break
                 job = self._next_job() or self._backfill(running)
                 if job is None:
                     break
@@ -157,14 +161,22 @@ class AsyncEngine:
     def _time_is_up(self) -> bool:
         return self.seconds is not None and self.searched_seconds() >= self.seconds
 
-    def _replay(self, events: Sequence[EvaluationRecord | Issued]) -> None:
+    def _note_time_up(self) -> None:
+        """Journals (once per session) that the time box stopped issuing, so a resume knows it ran out."""
+        if self.journal and not self._time_up_noted:
+            self.journal.append_time_up(TimeUp(round(self.searched_seconds(), 3)))
+        self._time_up_noted = True
+
+    def _replay(self, events: Sequence[EvaluationRecord | Issued | TimeUp]) -> None:
         self._journalled = {e.index: e for e in events if isinstance(e, EvaluationRecord)}
         if self._journalled and not any(isinstance(e, Issued) for e in events):
             raise ResumeError("journal: written by an archsearch older than its asynchronous engine (no issued "
                               "jobs); this version cannot resume it")
         anchor = None  # (seconds searched, wall clock) at the last issue
         for event in events:
-            if isinstance(event, Issued):
+            if isinstance(event, TimeUp):
+                self._spent_before = max(self._spent_before, event.seconds)
+            elif isinstance(event, Issued):
                 job = self._backfilled(event) if event.backfill else self._next_job()
                 proposed = None if job is None else (job.proposal.genome.key, self._budget(job))
                 if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):

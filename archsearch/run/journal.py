@@ -34,6 +34,14 @@ class Issued:
     at: float | None = None
 
 
+@dataclass(frozen=True)
+class TimeUp:
+    """The run's time box stopped it from issuing jobs after `seconds` of searching. Without this line a
+    resume would count only up to the last issue and could start one more job in the box's last moments."""
+
+    seconds: float
+
+
 class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -42,17 +50,19 @@ class Journal:
         """The recorded evaluations in index order (the file is in order of completion)."""
         return sorted((e for e in self.events() if isinstance(e, EvaluationRecord)), key=lambda r: r.index)
 
-    def events(self) -> list[EvaluationRecord | Issued]:
-        """Every line in file order: evaluations as they finished, and (asynchronous runs) jobs as issued."""
+    def events(self) -> list[EvaluationRecord | Issued | TimeUp]:
+        """Every line in file order: evaluations as they finished, and (asynchronous runs) jobs as issued
+        and the moment a time box stopped issuing."""
         if not self.path.exists():
             return []
-        events: list[EvaluationRecord | Issued] = []
+        events: list[EvaluationRecord | Issued | TimeUp] = []
         good_bytes = 0
         with self.path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
                     data = json.loads(line)
-                    events.append(Issued(**data["issued"]) if "issued" in data else EvaluationRecord.from_dict(data))
+                    events.append(Issued(**data["issued"]) if "issued" in data else TimeUp(**data["time_up"])
+                                  if "time_up" in data else EvaluationRecord.from_dict(data))
                 except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
                     if handle.read():  # damage before the end is not a torn write: refuse to guess
                         raise ResumeError(f"{self.path}: line {number} is damaged") from None
@@ -67,6 +77,9 @@ class Journal:
 
     def append_issued(self, issued: Issued) -> None:
         self._write({"issued": asdict(issued)})
+
+    def append_time_up(self, time_up: TimeUp) -> None:
+        self._write({"time_up": asdict(time_up)})
 
     def _write(self, data: dict) -> None:
         line = json.dumps(data, sort_keys=True) + "\n"

@@ -4,12 +4,11 @@ A candidate is judged cheaply first (the lowest rung's budget) and trained furth
 among the best of its rung: with reduction factor eta, the budgets are max_budget, max_budget / eta,
 max_budget / eta**2, ... down to min_budget, and a candidate moves up from rung k as soon as it is in the top 1/eta of
 all the results rung k has so far (ASHA, Li et al. 2018: no rung waits for stragglers, so no worker
-idles). A promoted candidate continues from its checkpoint: it trains only the difference of the
-budgets.
+idles); before a rung has eta results, its leader moves up (as Optuna's pruners do). A promoted
+candidate continues from its checkpoint: it trains only the difference of the budgets.
 
-When the run has started all its new candidates ("draining"), the rule relaxes so the run still ends
-with a finished model: if the top rung is empty once nothing else qualifies, the best waiting candidate
-of the highest occupied rung moves up.
+When the run has started all its new candidates ("draining"), the rule relaxes so the run ends with its
+best trained furthest: once nothing else qualifies, a rung's leader that has not moved up does.
 
 Pure bookkeeping (no ML): fitness is minimised; a failed evaluation (infinite fitness) never moves up.
 """
@@ -94,9 +93,17 @@ class Ladder:
         while fewer than floor(n / eta) have left the rung. The cap is ours: plain ASHA promotes whoever
         is in the top third at the moment, so candidates promoted early stay promoted when better ones
         arrive, and on a steady stream far more than 1/eta move up (13 of 21 in a measured run, each
-        costing a full rung of training); with it, a rung sends up what synchronous halving would."""
+        costing a full rung of training); with it, a rung sends up what synchronous halving would.
+        Before a rung has eta results, its leader goes up (Optuna's rule for a rung's first trials): the
+        first candidates reach the top rung early, so a time-boxed run holds a fully trained model long
+        before its ladder fills (measured without it: 120 s runs reached the top rung on 1 of 5 seeds)."""
         for rung in range(self.rungs.top - 1, -1, -1):
             ranked = sorted((fitness, candidate) for candidate, fitness in self.results[rung].items())
+            if len(ranked) < self.rungs.eta:
+                leader = self._leader(rung)
+                if leader is not None:
+                    return leader, rung
+                continue
             quota = len(ranked) // self.rungs.eta
             if len(self.promoted[rung]) >= quota:
                 continue
@@ -106,14 +113,20 @@ class Ladder:
         return None
 
     def final_promotion(self) -> tuple[int, int] | None:
-        """While draining and nothing else qualifies: the best waiting candidate of the highest occupied
-        rung moves up, until the top rung holds a finished candidate."""
-        if any(math.isfinite(f) for f in self.results[self.rungs.top].values()):
-            return None
+        """While draining and nothing else qualifies: a rung's leader that has not moved up does, highest
+        rung first, so a run ends with each rung's best trained further."""
         for rung in range(self.rungs.top - 1, -1, -1):
-            waiting = self.waiting(rung)
-            if waiting:
-                return waiting[0], rung
+            leader = self._leader(rung)
+            if leader is not None:
+                return leader, rung
+        return None
+
+    def _leader(self, rung: int) -> int | None:
+        """The best waiting candidate of `rung` if it beats every candidate that has moved up from it."""
+        waiting = self.waiting(rung)
+        moved = [self.results[rung][candidate] for candidate in self.promoted[rung]]
+        if waiting and (not moved or self.results[rung][waiting[0]] < min(moved)):
+            return waiting[0]
         return None
 
     def rung_sizes(self) -> list[int]:
