@@ -165,7 +165,7 @@ def run_search(config: RunSettings, run_dir: Path, evaluator: Evaluator, resume:
     if checkpoints is not None:
         checkpoints.mkdir(exist_ok=True)
     engine = AsyncEngine(strategy, evaluator, config.seed, rungs, checkpoints, journal, observer,
-                         key or candidate_key(config), config.seconds)
+                         key or candidate_key(config), config.time_box)
     records = engine.run(config.evaluations, replay)
     if lineage is not None:
         lineage.close(records)

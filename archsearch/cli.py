@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--objectives", type=_names, metavar="NAME[,NAME]",
                    help="nsga2: what to minimise beside the validation loss (default: params). Latent metrics of "
                         f"each candidate's validation codes, minimised as 1 - metric: {', '.join(LATENT_METRICS)}")
+    s.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help=f"start no job after this many seconds of searching, nor one that would end later, even "
+                        f"if candidates remain; 0: no limit, so the seed alone fixes the history (default: "
+                        f"{DEFAULTS.time_limit:g})")
     s.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     add_worker_options(s)
 
@@ -101,7 +105,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
         "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
         "workers", "optuna_storage", "inherit_weights", "objectives", "fidelity", "min_budget", "max_budget",
-        "eta")}
+        "eta", "time_limit")}
     given.update(inner_overrides(args))
     return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
 
@@ -116,7 +120,7 @@ def _search(args: argparse.Namespace) -> int:
     from archsearch import api
     from archsearch.progress import SearchProgress, run_in_terminal
 
-    progress = SearchProgress(expected_evaluations(config))
+    progress = SearchProgress(config.expected_evaluations)
     banner = (f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
               f"{_budget_words(config)}, seed {config.seed}\n"
               f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
@@ -133,17 +137,10 @@ def _search(args: argparse.Namespace) -> int:
 
 def _budget_words(config: SearchConfig) -> str:
     noun = "new candidates" if config.rungs is not None else "evaluations"
+    limit = f" (at most {config.time_limit:g} s)" if config.time_limit else ""
     if config.budget is not None:
-        return f"a budget of {config.budget} {noun}"
-    return f"{config.generations} generations = {config.evaluations} {noun}"
-
-
-def expected_evaluations(config: SearchConfig) -> int:
-    """Evaluations the run will make: with fidelities, about 1/eta of each rung's candidates move up."""
-    rungs = config.rungs
-    if rungs is None:
-        return config.evaluations
-    return round(config.evaluations * sum(rungs.eta ** -k for k in range(len(rungs.budgets))))
+        return f"a budget of {config.budget} {noun}{limit}"
+    return f"{config.generations} generations = {config.evaluations} {noun}{limit}"
 
 
 def _print_report(report, config: SearchConfig, console, seconds: float) -> None:
@@ -174,6 +171,11 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
     else:
         console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
                       f"search and final retraining took {seconds:.0f} s")
+    started = sum(r.candidate_first for r in report.records)
+    if config.seconds is None and config.time_limit and started < config.evaluations:
+        console.print(f"the time limit ({config.time_limit:g} s) ended the search after {started} of "
+                      f"{config.evaluations} candidates, so this history depends on the machine's speed, not on the "
+                      "seed alone; --time-limit 0 runs them all")
     final = report.final
     if final is None:
         console.print("no candidate trained successfully: nothing to export")

@@ -38,8 +38,10 @@ def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings 
     add_data_options(parser)
 
 
-def add_fidelity_options(parser: argparse.ArgumentParser) -> None:
-    """Multi-fidelity search: rungs of images seen, ASHA promotion, continued training."""
+def add_fidelity_options(parser: argparse.ArgumentParser,
+                         top: str = "162,000, or 20 passes over a small data set") -> None:
+    """Multi-fidelity search: rungs of images seen, ASHA promotion, continued training (`top`: the top
+    budget's default, in words)."""
     group = parser.add_argument_group("multi-fidelity", "judge candidates cheaply, train the best further")
     group.add_argument("--fidelity", choices=("off", "asha", "full"),
                        help="asha: train candidates in rungs of images seen and move the top 1/eta of each rung up, "
@@ -48,8 +50,7 @@ def add_fidelity_options(parser: argparse.ArgumentParser) -> None:
                             "candidate trains --epochs on --train-size images, the winner is retrained (default: "
                             "asha; off with --inner weights or --inherit-weights)")
     group.add_argument("--min-budget", type=int, help="images seen at the lowest rung (default: max budget / eta^3)")
-    group.add_argument("--max-budget", type=int,
-                       help="images seen at the top rung (default: 162,000, or 20 passes over a small data set)")
+    group.add_argument("--max-budget", type=int, help=f"images seen at the top rung (default: {top})")
     group.add_argument("--eta", type=int, help=f"reduction factor between rungs (default: {DEFAULTS.eta})")
 
 

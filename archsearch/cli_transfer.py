@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archsearch.cli_options import add_run_options, add_training_options, add_worker_options, resolve_config
+from archsearch.cli_options import (
+    add_fidelity_options,
+    add_run_options,
+    add_training_options,
+    add_worker_options,
+    resolve_config,
+)
 from archsearch.evaluation.data import load_dataset
 from archsearch.quiet import import_tensorflow_quietly
-from archsearch.run.transfer_config import TransferConfig, check_transfer_config
+from archsearch.run.transfer_config import TransferConfig, check_transfer_config, fit_transfer_to_data
 
 DEFAULTS = TransferConfig()
 
@@ -29,10 +35,14 @@ def add_transfer_parser(commands) -> None:
     add_run_options(t, DEFAULTS)
     t.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-transfer-STRATEGY)")
     add_training_options(t, DEFAULTS)
+    add_fidelity_options(t, top=f"--final-train-size x --final-epochs ({DEFAULTS.final_train_size:,} x "
+                            f"{DEFAULTS.final_epochs})")
     t.add_argument("--final-train-size", type=int,
-                   help=f"training images for fine-tuning the best (default: {DEFAULTS.final_train_size})")
+                   help=f"training images of the final regime: the top rung's stream, or (--fidelity off) the "
+                        f"best's second fine-tuning (default: {DEFAULTS.final_train_size})")
     t.add_argument("--final-epochs", type=int,
-                   help=f"epochs for fine-tuning the best (default: {DEFAULTS.final_epochs})")
+                   help=f"passes of the final regime: the top rung's budget over --final-train-size, or "
+                        f"(--fidelity off) the best's second fine-tuning (default: {DEFAULTS.final_epochs})")
     t.add_argument("--no-baselines", dest="baselines", action="store_false", default=None,
                    help="skip the reference points (whole backbone fine-tuned with defaults; a linear "
                         "classifier on the pixels)")
@@ -43,19 +53,21 @@ def add_transfer_parser(commands) -> None:
 def run_transfer(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in (
         "space", "backbone", "backbone_weights", "strategy", "population", "generations", "budget", "seed",
-        "train_size", "val_size", "epochs", "max_params", "final_train_size", "final_epochs", "baselines",
-        "data_dir", "data_file", "workers", "optuna_storage")}
+        "train_size", "val_size", "fidelity", "min_budget", "max_budget", "eta", "epochs", "max_params",
+        "final_train_size", "final_epochs", "baselines", "data_dir", "data_file", "workers", "optuna_storage")}
     config, out = resolve_config(args, TransferConfig, given, lambda config: "transfer")
     check_transfer_config(config)  # bad arguments and data fail before the slow imports
     dataset = load_dataset(config.data_dir, config.data_file)
+    config = fit_transfer_to_data(config, len(dataset.x_train))
     import_tensorflow_quietly()
     from archsearch.progress import SearchProgress, run_in_terminal
     from archsearch.transfer import check_inputs, transfer_search
 
     checked = check_inputs(config, dataset)
-    progress = SearchProgress(config.evaluations, fitness_label="val error")
+    progress = SearchProgress(config.expected_evaluations, fitness_label="val error")
     banner = (f"archsearch transfer: {config.strategy} reusing {config.backbone} ({checked[1]} cut points), "
-              f"population {config.population}, {config.evaluations} evaluations, seed {config.seed}\n"
+              f"population {config.population}, {config.evaluations} "
+              f"{'new candidates' if config.rungs is not None else 'evaluations'}, seed {config.seed}\n"
               f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
               f"{config.candidate_training()}\nrun directory: {out}")
     report, seconds = run_in_terminal(
@@ -72,15 +84,17 @@ def _print_report(report, console, seconds: float) -> None:
     from rich.table import Table
 
     table = Table(title=f"best transfer genes (backbone depth {report.depth} cut points)")
-    for column in ("rank", "#", "gen", "val accuracy", "params", "trainable", "genes"):
+    for column in ("rank", "candidate", "gen", "images seen", "val accuracy", "params", "trainable", "genes"):
         table.add_column(column)
     for rank, r in enumerate(report.best, start=1):
-        table.add_row(str(rank), str(r.index), str(r.generation), f"{1 - r.result.fitness:.4f}",
+        seen = f"{r.budget:,}" if r.budget is not None else "-"
+        table.add_row(str(rank), str(r.candidate if r.candidate is not None else r.index), str(r.generation), seen,
+                      f"{1 - r.result.fitness:.4f}",
                       f"{r.result.params:,}", f"{int(r.result.metrics['trainable_params']):,}", r.genome.describe())
     console.print(table)
     failed = sum(not r.result.ok for r in report.records)
-    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); search and final "
-                  f"fine-tuning took {seconds:.0f} s")
+    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); the whole run took "
+                  f"{seconds:.0f} s")
     if report.final is None:
         console.print("no candidate trained successfully: nothing to export")
         return

@@ -89,7 +89,8 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
     vanilla = _read_vanilla(out)
     open_one = evaluators or (lambda config, splits, log: open_evaluator(config, splits, log, score_test=True))
     for seed in range(seeds):
-        seed_config = replace(base, seed=seed, budget=None if seconds is not None else budget, seconds=seconds)
+        seed_config = replace(base, seed=seed, budget=None if seconds is not None else budget, seconds=seconds,
+                              time_limit=None)  # equal terms: no run is cut short by the search's own limit
         splits = split(dataset, base.train_size, base.val_size, seed, base.test_size)
         with open_one(seed_config, splits, out / "worker.log") as evaluator:
             for cell in strategies:

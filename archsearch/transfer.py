@@ -16,14 +16,22 @@ import pandas as pd
 
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records
-from archsearch.analysis.transfer_export import ClassifierMetrics, export_transfer_winner, final_settings
-from archsearch.api import final_splits, pooled, run_task
+from archsearch.analysis.transfer_export import (
+    ClassifierMetrics,
+    ClassifierTraining,
+    default_fine_tune,
+    export_transfer_winner,
+    final_settings,
+)
+from archsearch.api import CHECKPOINTS, final_splits, pooled, run_task, training_seconds
 from archsearch.builder.transfer import BackboneSource, cut_points
 from archsearch.evaluation.data import Dataset, require_labels
 from archsearch.evaluation.transfer import FineTuneSettings, TransferEvaluator
+from archsearch.fidelity import Fidelity
 from archsearch.records import EvaluationRecord
 from archsearch.run.candidates import Observer, genome_key
-from archsearch.run.transfer_config import TransferConfig, check_transfer_config
+from archsearch.run.engine import checkpoint_path
+from archsearch.run.transfer_config import TransferConfig, check_transfer_config, fit_transfer_to_data
 from archsearch.transfer_genome import TransferGenome
 from archsearch.transfer_space_file import load_transfer_space
 
@@ -68,7 +76,7 @@ class TransferTask:
 
     def fit(self, config: TransferConfig, dataset: Dataset) -> TransferConfig:
         self.checked = self.checked or check_inputs(config, dataset)
-        return config
+        return fit_transfer_to_data(config, len(dataset.x_train))
 
     @property
     def depth(self) -> int:
@@ -95,16 +103,44 @@ class TransferTask:
         best = best_records(records, config.top_k)
         final = comparison = None
         if best:
-            winner_splits = final_splits(config, dataset)
-            final_evaluator = TransferEvaluator(source, winner_splits, self.checked[0],
-                                                final_settings(config.final_epochs, config.max_params))
-            log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
-                f"{len(winner_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring them "
-                f"on {len(winner_splits.x_test)} test images ...")
+            if config.rungs is None:
+                winner_splits = final_splits(config, dataset)
+                settings = final_settings(config.final_epochs, config.max_params)
+                training = reference = ClassifierTraining()
+                log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
+                    f"{len(winner_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring "
+                    f"them on {len(winner_splits.x_test)} test images ...")
+            else:
+                winner_splits, settings = splits, FineTuneSettings(max_params=config.max_params)
+                training = as_trained(run_dir, records, best[0], config.rungs.budgets[-1])
+                reference = self._reference(run_dir, records, config.rungs.budgets[-1])
+                log(f"the best genes (#{best[0].index}: {best[0].genome.describe()}) as the search trained them "
+                    f"({best[0].budget:,} images seen), scored on {len(winner_splits.x_test)} test images ...")
+            final_evaluator = TransferEvaluator(source, winner_splits, self.checked[0], settings)
             final, comparison = export_transfer_winner(best[0].genome, final_evaluator, config.seed,
                                                        run_dir / "best", self.depth, config.baselines,
-                                                       best[0].result.fitness, log)
+                                                       best[0].result.fitness, log, training, reference)
         return TransferReport(run_dir, records, best, self.depth, final, comparison)
+
+    def _reference(self, run_dir: Path, records: list[EvaluationRecord], top: int) -> ClassifierTraining:
+        """Reference (a) in the winner's regime: the default genes' top-rung classifier if the search
+        trained one, else trained now to the top budget."""
+        default_key = default_fine_tune(self.depth).key
+        at_top = [r for r in records if r.genome.key == default_key and r.budget == top and r.result.ok
+                  and r.cached_from is None]
+        if at_top:
+            return as_trained(run_dir, records, at_top[0], top)
+        return ClassifierTraining(fidelity=Fidelity(top, top))
+
+
+def as_trained(run_dir: Path, records: list[EvaluationRecord], record: EvaluationRecord,
+               top: int) -> ClassifierTraining:
+    """A multi-fidelity run's candidate as its evaluation left it: from its checkpoint, or (superseded by a
+    later rung) trained again to that evaluation's budget in the same schedule."""
+    path = checkpoint_path(run_dir / CHECKPOINTS, record.index)
+    if path.is_file():
+        return ClassifierTraining(path, record.budget, training_seconds(records, record))
+    return ClassifierTraining(fidelity=Fidelity(record.budget, top))
 
 
 def transfer_search(config: TransferConfig, run_dir: str | Path, resume: bool = False,

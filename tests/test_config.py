@@ -12,6 +12,7 @@ from archsearch.run.config import SearchConfig, check_config, fit_to_data
     ({"min_budget": 9000, "max_budget": 3000}, "--min-budget 9000: above --max-budget 3000"),
     ({"fidelity": "asha", "inner": "weights"}, "--fidelity asha: only with --inner backprop"),
     ({"eta": 1}, "--eta 1: must be at least 2"),
+    ({"time_limit": -5}, "--time-limit -5: must be at least 0"),
 ])
 def test_bad_settings_fail_in_the_library_too_before_the_run_directory_exists(tmp_path, change, message):
     from archsearch.api import search
@@ -43,3 +44,10 @@ def test_full_fidelity_trains_every_candidate_to_the_top_budget_in_one_rung():
     assert full.train_size == asha.train_size and full.val_size == asha.val_size  # the same split as asha
     assert "full budget of 162,048 images" in full.candidate_training()
     assert fit_to_data(SearchConfig(fidelity="off"), 60000).rungs is None
+
+
+def test_the_time_limit_is_the_box_of_a_run_without_one_and_changes_on_resume(tmp_path):
+    assert SearchConfig().time_box == 270 and SearchConfig().evaluations == 48  # candidates still counted
+    assert SearchConfig(seconds=100).time_box == 100  # a time box given: the limit does not cut it
+    assert SearchConfig(time_limit=0).time_box is None and SearchConfig(time_limit=None).time_box is None
+    SearchConfig(time_limit=0).check_resumable(SearchConfig(), tmp_path)

@@ -14,7 +14,7 @@ from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.journal import Issued, Journal
 from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies import STRATEGIES, make_strategy
-from archsearch.strategies.base import Proposal, Strategy
+from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy
 
 
 class FixedOrder(Strategy):
@@ -67,19 +67,18 @@ def test_rung_budgets_count_down_from_the_top_by_eta():
 
 def test_ladder_promotes_the_top_third_as_soon_as_it_qualifies():
     ladder = Ladder(Rungs(1, 9, 3))
-    ladder.add(0, 0, 5.0)
-    assert ladder.promotion() == (0, 0)  # fewer than eta results: the rung's leader goes up
-    ladder.mark_promoted(0, 0)
-    ladder.add(1, 0, 6.0)
-    assert ladder.promotion() is None  # not the leader
+    for candidate, fitness in enumerate([5.0, 3.0]):
+        ladder.add(candidate, 0, fitness)
+    assert ladder.promotion() is None  # 2 results: floor(2 / 3) = 0 may move up
     ladder.add(2, 0, 8.0)
-    assert ladder.promotion() is None  # 3 results: floor(3 / 3) = 1 has moved up already
+    assert ladder.promotion() == (1, 0)
+    ladder.mark_promoted(1, 0)
+    assert ladder.promotion() is None
     ladder.add(3, 0, float("inf"))  # a failure counts in n but never moves up
-    ladder.add(4, 0, 3.0)
-    assert ladder.promotion() is None  # best of 5, but floor(5 / 3) = 1
+    ladder.add(4, 0, 9.0)
     ladder.add(5, 0, 9.5)
-    assert ladder.promotion() == (4, 0)  # top 2 of 6: candidates 4 and 0 (promoted)
-    ladder.mark_promoted(4, 0)
+    assert ladder.promotion() == (0, 0)  # top 2 of 6: candidates 1 (promoted) and 0
+    ladder.mark_promoted(0, 0)
     ladder.add(6, 0, 1.0)
     assert ladder.promotion() is None  # 6 is best of 7, but floor(7 / 3) = 2 have moved up already
     ladder.add(7, 0, 9.9)
@@ -89,18 +88,21 @@ def test_ladder_promotes_the_top_third_as_soon_as_it_qualifies():
     assert ladder.promotion() is None
 
 
-def test_before_eta_results_each_new_leader_goes_up_and_a_failure_never():
+def test_a_favoured_candidate_climbs_whatever_its_rank_and_first():
     ladder = Ladder(Rungs(1, 9, 3))
-    ladder.add(0, 1, float("inf"))
-    assert ladder.promotion() is None
-    ladder.add(1, 1, 4.0)
-    assert ladder.promotion() == (1, 1)
-    ladder.mark_promoted(1, 1)
-    ladder.add(2, 0, 2.0)  # two results arrive before the engine asks again: the leader goes up, not both
-    ladder.add(3, 0, 1.0)
-    assert ladder.promotion() == (3, 0)
-    ladder.mark_promoted(3, 0)
-    assert ladder.promotion() is None  # 2 is not the leader
+    ladder.favour(0)
+    for candidate, fitness in enumerate([7.0, 3.0, 5.0]):
+        ladder.add(candidate, 0, fitness)
+    assert ladder.promotion() == (0, 0)  # the worst of three, but favoured: before candidate 1
+    ladder.mark_promoted(0, 0)
+    assert ladder.promotion() == (1, 0)  # and it takes no place of the top third
+    ladder.mark_promoted(1, 0)
+    ladder.add(0, 1, 6.0)
+    assert ladder.promotion() == (0, 1)  # alone at rung 1, on to the top
+    ladder.add(3, 0, float("inf"))
+    ladder.favour(3)
+    ladder.mark_promoted(0, 1)
+    assert ladder.promotion() is None  # a failure never moves up, favoured or not
 
 
 def test_promotion_sequence_with_one_worker_is_the_known_asha_answer(conv_space, toy_evaluator, tmp_path):
@@ -110,19 +112,18 @@ def test_promotion_sequence_with_one_worker_is_the_known_asha_answer(conv_space,
     strategy = FixedOrder(conv_space, np.random.default_rng(0), genomes)
     records = engine(conv_space, evaluator, tmp_path, strategy).run(candidates=9)
     # (candidate number, rung) of each job, worked out by hand from the ASHA rule with eta 3 and the cap
-    # of floor(n / 3) promotions from a rung of n results; before a rung has 3 results its leader goes
-    # up (candidates 0 and 1 climb at once); at the end the leader of rung 1 (candidate 3) moves up
-    expected = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0), (7, 0),
-                (8, 0), (3, 1), (3, 2)]
+    # of floor(n / 3) promotions from a rung of n results
+    expected = [(0, 0), (1, 0), (2, 0), (1, 1), (3, 0), (4, 0), (5, 0), (3, 1), (6, 0), (7, 0), (8, 0),
+                (6, 1), (3, 2)]
     number = {g.key: i for i, g in enumerate(genomes)}
     assert [(number[r.genome.key], r.rung) for r in records] == expected
     assert [r.candidate for r in records] == [n for n, _ in expected]
     assert [r.budget for r in records] == [(1, 3, 9)[rung] for _, rung in expected]
     # a promotion continues its candidate's latest evaluation and trains only the difference
-    assert records[4].continued_from == 3 and records[13].continued_from == 7 and records[14].continued_from == 13
-    assert evaluator.calls[14] == (genomes[3].key, 3, 9)
-    assert strategy.told == [[0, 3, 6], [7, 8, 9], [10, 11, 12]]  # whole batches, first results only
-    assert records[14].result.fitness == pytest.approx(1 + 1 / 9)
+    assert records[3].continued_from == 1 and records[7].continued_from == 4 and records[12].continued_from == 7
+    assert evaluator.calls[12] == (genomes[3].key, 3, 9)
+    assert strategy.told == [[0, 1, 2], [4, 5, 6], [8, 9, 10]]  # whole batches, first results only
+    assert records[12].result.fitness == pytest.approx(1 + 1 / 9)
 
 
 def test_a_superseded_checkpoint_is_removed_and_the_winners_kept(conv_space, toy_evaluator, tmp_path):
@@ -135,13 +136,21 @@ def test_a_superseded_checkpoint_is_removed_and_the_winners_kept(conv_space, toy
     assert top and all(checkpoint_path(tmp_path / "checkpoints", r.index).is_file() for r in top)
 
 
-@pytest.mark.parametrize("first, second, climbs", [(5, 3, True), (3, 5, False)])
-def test_the_first_result_climbs_at_once_and_draining_moves_a_better_leader_up(conv_space, toy_evaluator, tmp_path,
-                                                                               first, second, climbs):
+@pytest.mark.parametrize("default, other, climbs", [(5, 3, True), (3, 5, False)])
+def test_the_default_genes_climb_at_once_and_draining_moves_a_better_leader_up(conv_space, toy_evaluator, tmp_path,
+                                                                               default, other, climbs):
     genomes = distinct_genomes(conv_space, 2)
-    evaluator = ToyFidelityEvaluator(toy_evaluator, dict(zip((g.key for g in genomes), [first, second])))
-    strategy = FixedOrder(conv_space, np.random.default_rng(0), genomes)
-    records = engine(conv_space, evaluator, tmp_path, strategy).run(candidates=2)
+    evaluator = ToyFidelityEvaluator(toy_evaluator, dict(zip((g.key for g in genomes), [default, other])))
+
+    class DefaultFirst(FixedOrder):
+        def ask(self):
+            return [Proposal(p.genome, (), DEFAULT_GENES if p.genome == genomes[0] else "random")
+                    for p in super().ask()]
+
+    records = engine(conv_space, evaluator, tmp_path, DefaultFirst(conv_space, np.random.default_rng(0), genomes)
+                     ).run(candidates=2)
+    # one worker: the default's first result, then its climb; the other candidate waits at rung 0 and
+    # moves up at the end only if it leads the default there
     expected = [(0, 0), (0, 1), (0, 2), (1, 0)] + ([(1, 1), (1, 2)] if climbs else [])  # (number, rung)
     assert [(r.candidate, r.rung) for r in records] == expected
 
@@ -272,7 +281,7 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
     run_dir = tmp_path / "run"
     rungs = Rungs(8, 72, 3)  # 8 -> 24 -> 72 images: a top-rung job takes 192 ms, a first promotion 64 ms
     full = engine(conv_space, TwoThreads(TimedToy(toy_evaluator, check_resume=False), 0), run_dir,
-                  rungs=rungs).run(15)
+                  rungs=rungs).run(13)
     events = Journal(run_dir / "journal.jsonl").events()
     backfills = [e for e in events if isinstance(e, Issued) and e.backfill]
     assert backfills, "the worker left idle by the last top-rung job took a waiting candidate"
@@ -283,7 +292,7 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
     (tmp_path / "copy" / "journal.jsonl").write_text(
         "".join((run_dir / "journal.jsonl").read_text().splitlines(keepends=True)[:cut]))
     resumed = engine(conv_space, ToyFidelityEvaluator(toy_evaluator, check_resume=False), tmp_path / "copy",
-                     rungs=rungs).run(15, Journal(tmp_path / "copy" / "journal.jsonl").events())
+                     rungs=rungs).run(13, Journal(tmp_path / "copy" / "journal.jsonl").events())
     by_index = {r.index: r for r in resumed}
     assert by_index[backfills[0].index].genome.key == backfills[0].genome_key
     assert by_index[backfills[0].index].budget == backfills[0].budget
@@ -298,6 +307,9 @@ def test_a_time_box_stops_issuing_jobs_and_a_resume_keeps_the_time_spent(conv_sp
     issued = [e for e in Journal(tmp_path / "run" / "journal.jsonl").events() if isinstance(e, Issued)]
     assert 5 < len(records) < 40 and len(issued) == len(records)
     assert all(e.seconds < 0.8 for e in issued)  # no job starts after the time box
+    # nor one expected to end after it (a promotion by its candidate's pace, a new candidate by the median)
+    by_index = {r.index: r for r in records}
+    assert all(e.seconds + by_index[e.index].result.seconds < 0.8 + 0.05 for e in issued)
     assert [e.seconds for e in issued] == sorted(e.seconds for e in issued)
     events = Journal(tmp_path / "run" / "journal.jsonl").events()
     again = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
@@ -307,6 +319,21 @@ def test_a_time_box_stops_issuing_jobs_and_a_resume_keeps_the_time_spent(conv_sp
     longer.seconds = 1.6
     more = longer.run(10**9, Journal(tmp_path / "run" / "journal.jsonl").events())
     assert history(more[: len(records)]) == history(records) and len(more) > len(records)
+
+
+def test_a_promotion_that_would_end_after_the_time_box_is_passed_over(conv_space, toy_evaluator, tmp_path):
+    run = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    # the first candidate qualifies for the top rung at about 100 ms; training there takes 192 ms
+    run.seconds = 0.25
+    records = run.run(candidates=10**9)
+    events = Journal(tmp_path / "run" / "journal.jsonl").events()
+    issued = [e for e in events if isinstance(e, Issued)]
+    assert [(r.candidate, r.rung) for r in records[:2]] == [(0, 0), (0, 1)]
+    assert max(r.rung for r in records) == 1 and len(records) > 3
+    assert issued[2].passed_over and records[2].rung == 0  # a new candidate instead
+    again = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    again.seconds = 0.25
+    assert history(again.run(10**9, events)) == history(records)  # the decision is replayed from the journal
 
 
 def test_optuna_hyperband_decides_promotions_with_optunas_pruner(conv_space, toy_evaluator, tmp_path):

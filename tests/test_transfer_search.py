@@ -13,6 +13,7 @@ from archsearch.cli import main
 from archsearch.errors import ArchsearchError
 from archsearch.evaluation.data import Dataset, split
 from archsearch.evaluation.transfer import TransferEvaluator
+from archsearch.fidelity import Fidelity
 from archsearch.records import INVALID, OK
 from archsearch.run.transfer_config import TransferConfig
 from archsearch.transfer import transfer_search
@@ -48,7 +49,8 @@ def test_fitness_is_the_validation_error_of_the_fine_tuned_classifier(labelled, 
 
 def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, labelled, backbone_file):
     config = TransferConfig(backbone=backbone_file, population=4, generations=1, train_size=200, val_size=100,
-                            epochs=1, final_train_size=300, final_epochs=1, isolate=False, baselines=False)
+                            epochs=1, final_train_size=300, final_epochs=1, isolate=False, baselines=False,
+                            fidelity="off")
     first = transfer_search(config, tmp_path / "run", dataset=labelled)
     assert len(first.records) == 8 and first.depth == 4
     assert all(r.genome.frozen <= r.genome.included <= 4 for r in first.records)
@@ -63,6 +65,48 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
     assert evaluations[0]["genome"]["kind"] == "transfer"
     with pytest.raises(ArchsearchError, match="a transfer run"):
         export(tmp_path / "run")
+
+
+def test_continued_fine_tuning_equals_uninterrupted_fine_tuning(labelled, backbone_file, tmp_path):
+    splits = split(labelled, 256, 100, seed=0)
+    evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2)
+    genome = TransferGenome(included=4, frozen=1, learning_rate=3e-3, dropout=0.2, head_units=8, batch_size=32)
+    straight = evaluator.evaluate(genome, 5, (), Fidelity(768, 768, checkpoint=str(tmp_path / "straight.npz")))
+    steps, start = [], 0
+    for budget in (256, 768):  # a new model each step, as a promoted candidate in another process
+        steps.append(evaluator.evaluate(genome, 5, (), Fidelity(budget, 768, start, str(tmp_path / f"{start}.npz")
+                                                                if start else None, str(tmp_path / f"{budget}.npz"))))
+        start = budget
+    assert all(r.ok for r in [straight, *steps])
+    assert steps[-1].fitness == pytest.approx(straight.fitness, abs=1e-9)
+    assert steps[-1].metrics["val_loss"] == pytest.approx(straight.metrics["val_loss"], rel=1e-4)
+    assert steps[-1].metrics["val_accuracy"] > 0.8 and steps[-1].epochs == 3  # 768 images seen of 256
+    restored = [evaluator.restore(genome, tmp_path / name).model.get_weights() for name in ("straight.npz", "768.npz")]
+    for a, b in zip(*restored):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_multi_fidelity_transfer_search_hands_over_its_top_rung_classifier(tmp_path, labelled, backbone_file):
+    config = TransferConfig(backbone=backbone_file, population=4, generations=1, val_size=100, final_train_size=256,
+                            final_epochs=3, isolate=False)
+    report = transfer_search(config, tmp_path / "run", dataset=labelled)
+    saved = TransferConfig.load(tmp_path / "run" / "config.json")
+    assert (saved.fidelity, saved.train_size, saved.max_budget) == ("asha", 256, 768)  # the final regime
+    assert saved.rungs.budgets == (128, 256, 768)
+    assert sum(r.continued_from is None for r in report.records) == 8
+    promoted = [r for r in report.records if r.continued_from is not None]
+    assert {r.budget for r in promoted} == {256, 768}
+    assert report.records[0].genome == TransferGenome(included=4, frozen=0)  # Keras defaults come first
+    assert report.best[0].budget == 768
+    # the winner is the search's own top-rung classifier: nothing retrained
+    assert report.final.val_accuracy == pytest.approx(1 - report.best[0].result.fitness)
+    classifier = keras.models.load_model(tmp_path / "run" / "best" / "classifier.keras")
+    splits = split(labelled, 256, 100, seed=0)
+    predicted = classifier.predict(splits.x_test, verbose=0).argmax(axis=1)
+    assert float(np.mean(predicted == splits.y_test)) == pytest.approx(report.final.test_accuracy)
+    reference = report.comparison.set_index("classifier").loc["whole backbone fine-tuned, defaults"]
+    assert reference["epochs"] == 3 and reference["train_images"] == 256  # (a) in the winner's regime
+    assert report.final.val_accuracy >= reference["val_accuracy"]  # the defaults were a candidate
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys, backbone_file, blobs):
@@ -97,7 +141,8 @@ def test_pipeline_autoencoder_search_then_transfer_search_on_fashion_mnist(tmp_p
     config = TransferConfig(backbone=str(encoder_dir), population=4, generations=1, train_size=1000, val_size=300,
                             epochs=2, final_train_size=2000, final_epochs=2, test_size=1000, isolate=False)
     report = transfer_search(config, tmp_path / "transfer", dataset=fashion_mnist)
-    assert len(report.records) == 8 and sum(r.result.ok for r in report.records) >= 6
+    first = [r for r in report.records if r.continued_from is None]
+    assert len(first) == 8 and sum(r.result.ok for r in first) >= 6
     classifier = keras.models.load_model(tmp_path / "transfer" / "best" / "classifier.keras")
     predicted = classifier.predict(fashion_mnist.x_test[:1000], verbose=0).argmax(axis=1)
     test_accuracy = float(np.mean(predicted == fashion_mnist.y_test[:1000]))

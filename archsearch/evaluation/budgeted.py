@@ -1,4 +1,5 @@
-"""Training an autoencoder to a budget of images seen, continuable from a checkpoint.
+"""Training to a budget of images seen, continuable from a checkpoint (autoencoders here; the transfer
+task's classifiers share the stream, the loop and the checkpoints).
 
 The training images are read as an endless stream: pass p over them is a permutation seeded by the
 candidate's seed and p, so "images start..budget of the stream" is well defined and a continued
@@ -38,10 +39,15 @@ def stream_indices(n: int, seed: int, start: int, stop: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
+def cosine_schedule(learning_rate: float, batch_size: int, schedule_budget: int):
+    """A learning rate decaying (cosine) to 0 over the schedule budget of images seen."""
+    steps = max(1, math.ceil(schedule_budget / batch_size))
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+
+
 def make_scheduled_optimizer(training: TrainingGenes, schedule_budget: int) -> keras.optimizers.Optimizer:
     """The genome's optimizer with its learning rate decaying (cosine) to 0 over the schedule budget."""
-    steps = max(1, math.ceil(schedule_budget / training.batch_size))
-    return make_optimizer(training, keras.optimizers.schedules.CosineDecay(training.learning_rate, decay_steps=steps))
+    return make_optimizer(training, cosine_schedule(training.learning_rate, training.batch_size, schedule_budget))
 
 
 @dataclass(frozen=True)
@@ -53,32 +59,49 @@ class BudgetOutcome:
     diverged: bool
 
 
+@dataclass(frozen=True)
+class StreamFit:
+    losses: list[float]  # the training loss of each `fit` call
+    first_step_seconds: float
+    diverged: bool
+
+
+def fit_stream(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, fidelity: Fidelity,
+               seed: int) -> StreamFit:
+    """Trains a compiled model on positions `fidelity.start`..`fidelity.budget` of the stream over
+    (x, y), continuing from `fidelity.resume`: the loop every task's budgeted training shares."""
+    if fidelity.resume:
+        load_checkpoint(model, fidelity.resume)
+    order = stream_indices(len(x), seed, fidelity.start, fidelity.budget)
+    started, losses, first_step = time.perf_counter(), [], 0.0
+    for number, part in enumerate(chunks(order, batch_size)):
+        history = model.fit(x[part], y[part], batch_size=batch_size, epochs=1, shuffle=False,
+                            callbacks=[keras.callbacks.TerminateOnNaN()], verbose=0).history
+        if number == 0:
+            first_step = time.perf_counter() - started
+        losses += history.get("loss", [])
+        if not losses or not all(math.isfinite(v) for v in losses):
+            return StreamFit(losses, first_step, diverged=True)
+    return StreamFit(losses, first_step, diverged=False)
+
+
 def train_to_budget(built: Autoencoder, training: TrainingGenes, x_train: np.ndarray, x_val: np.ndarray,
                     fidelity: Fidelity, seed: int) -> BudgetOutcome:
     """Trains images `fidelity.start`..`fidelity.budget` of the stream (continuing from `fidelity.resume`),
     scores the validation images, and saves the checkpoint if asked (not after a divergence)."""
     model = built.autoencoder
     model.compile(optimizer=make_scheduled_optimizer(training, fidelity.schedule_budget), loss=make_loss(training))
-    if fidelity.resume:
-        load_checkpoint(model, fidelity.resume)
-    order = stream_indices(len(x_train), seed, fidelity.start, fidelity.budget)
-    started, losses, first_step = time.perf_counter(), [], 0.0
-    for number, part in enumerate(chunks(order, training.batch_size)):
-        images = x_train[part]
-        history = model.fit(images, images, batch_size=training.batch_size, epochs=1, shuffle=False,
-                            callbacks=[keras.callbacks.TerminateOnNaN()], verbose=0).history
-        if number == 0:
-            first_step = time.perf_counter() - started
-        losses += history.get("loss", [])
-        if not losses or not all(math.isfinite(v) for v in losses):
-            return BudgetOutcome(math.inf, math.inf, time.perf_counter() - started, first_step, diverged=True)
+    started = time.perf_counter()
+    fit = fit_stream(model, x_train, x_train, training.batch_size, fidelity, seed)
+    if fit.diverged:
+        return BudgetOutcome(math.inf, math.inf, time.perf_counter() - started, fit.first_step_seconds, diverged=True)
     val_mse = mean_squared_error(model, x_val)
     seconds = time.perf_counter() - started  # fitting and scoring, as `EvaluationResult.train_seconds`
     if not math.isfinite(val_mse):
-        return BudgetOutcome(math.inf, losses[-1], seconds, first_step, diverged=True)
+        return BudgetOutcome(math.inf, fit.losses[-1], seconds, fit.first_step_seconds, diverged=True)
     if fidelity.checkpoint:
         save_checkpoint(model, fidelity.checkpoint)
-    return BudgetOutcome(val_mse, float(losses[-1]), seconds, first_step, diverged=False)
+    return BudgetOutcome(val_mse, float(fit.losses[-1]), seconds, fit.first_step_seconds, diverged=False)
 
 
 def chunks(order: np.ndarray, batch_size: int) -> list[np.ndarray]:

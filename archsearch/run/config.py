@@ -25,13 +25,14 @@ from archsearch.strategies import STRATEGIES
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
 
 INNER_LOOPS = ("backprop", "weights")
+DEFAULT_TIME_LIMIT = 270.0  # seconds of searching: with start-up and the final model, a 5-minute run
 UNBOUNDED = 10**9  # candidates of a time-boxed run without a budget: the clock ends it
 
 # Settings that a resumed run may change without changing what was already recorded.
 # Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
 # history) differ from the single-threaded workers'. The number of workers changes nothing.
-RESUMABLE_CHANGES = {"generations", "budget", "seconds", "final_train_size", "final_epochs", "final_weight_generations",
-                     "top_k", "test_size", "recycle_after", "workers", "optuna_storage"}
+RESUMABLE_CHANGES = {"generations", "budget", "seconds", "time_limit", "final_train_size", "final_epochs",
+                     "final_weight_generations", "top_k", "test_size", "recycle_after", "workers", "optuna_storage"}
 
 
 class RunSettings:
@@ -81,12 +82,26 @@ class RunSettings:
         return None
 
     @property
+    def time_box(self) -> float | None:
+        """When the run stops starting jobs: its time box, else its time limit, else never."""
+        return self.seconds if self.seconds is not None else (getattr(self, "time_limit", None) or None)
+
+    @property
     def evaluations(self) -> int:
         """How many candidates the run starts: the budget, else unbounded under a time box, else
         population x (generations + 1)."""
         if self.budget is not None:
             return self.budget
         return UNBOUNDED if self.seconds is not None else self.population * (self.generations + 1)
+
+    @property
+    def expected_evaluations(self) -> int:
+        """Evaluations the run will make (a progress bar's total): with fidelities, about 1/eta of each
+        rung's candidates move up."""
+        rungs = self.rungs
+        if rungs is None:
+            return self.evaluations
+        return round(self.evaluations * sum(rungs.eta ** -k for k in range(len(rungs.budgets))))
 
     @property
     def other_objectives(self) -> tuple[Objective, ...]:
@@ -109,6 +124,11 @@ class SearchConfig(RunSettings):
     # A time box: no evaluation starts after this many seconds of searching (those running finish), and
     # without a `budget` the run starts candidates until then. Equal wall time for `archsearch compare`.
     seconds: float | None = None
+    # A limit for runs without a time box: no job starts after this many seconds of searching even if
+    # candidates remain (a slow machine, or a search drifting to large models), and none that would end
+    # after it, so the default run finishes in 5 minutes on 2 cores. When it binds, the history depends on
+    # the clock, not on the seed alone (the summary says so). None or 0: no limit.
+    time_limit: float | None = DEFAULT_TIME_LIMIT
     seed: int = 0
     # None: fitted to the data (`fit_to_data`): without fidelities 2,000 training and 500 validation
     # images, fewer on a small data set; with them, every training image and 2,000 for validation.
@@ -167,12 +187,7 @@ class SearchConfig(RunSettings):
     @property
     def rungs(self) -> Rungs | None:
         """The rungs of a multi-fidelity run (budgets in images seen), once fitted to the data."""
-        if self.fidelity not in MULTI_FIDELITY or self.max_budget is None:
-            return None
-        lowest = self.min_budget or max(1, self.max_budget // self.eta ** 3)
-        if self.fidelity == "full":
-            lowest = self.max_budget
-        return Rungs(lowest, self.max_budget, self.eta, multiple=BUDGET_MULTIPLE)
+        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta)
 
     def candidate_training(self) -> str:
         """How each candidate is trained, in words for progress output and reports."""
@@ -205,6 +220,15 @@ def resolved_fidelity(config: SearchConfig) -> str:
     return config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
 
 
+def rungs_of(fidelity: str | None, min_budget: int | None, max_budget: int | None, eta: int) -> Rungs | None:
+    """The rungs of a run's fidelity settings (None: no rungs, or the top budget not fitted yet); the
+    lowest rung defaults to max_budget / eta**3."""
+    if fidelity not in MULTI_FIDELITY or max_budget is None:
+        return None
+    lowest = max_budget if fidelity == "full" else min_budget or max(1, max_budget // eta ** 3)
+    return Rungs(lowest, max_budget, eta, multiple=BUDGET_MULTIPLE)
+
+
 def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     """Fills the settings left to the data (None) for a training file of `images` images: the split
     sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
@@ -222,8 +246,8 @@ def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
 
 
 # The smallest value each count may take; the message names the CLI flag the user typed.
-MINIMUMS = {"population": 2, "generations": 0, "train_size": 1, "val_size": 1, "min_budget": 1, "max_budget": 1,
-            "eta": 2, "epochs": 1, "patience": 1,
+MINIMUMS = {"population": 2, "generations": 0, "time_limit": 0, "train_size": 1, "val_size": 1, "min_budget": 1,
+            "max_budget": 1, "eta": 2, "epochs": 1, "patience": 1,
             "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1,
             "weight_population": 2, "weight_generations": 1, "weight_batch": 0, "final_weight_generations": 1}
 
@@ -243,11 +267,16 @@ def check_config(config: SearchConfig) -> SearchSpace:
     return load_space(config.space)
 
 
-def check_fidelity(config: SearchConfig) -> None:
-    """One-line errors for fidelity settings that cannot work together."""
+def check_fidelity_values(config: RunSettings) -> None:
+    """One-line errors for an unknown fidelity or a lowest rung above the top one."""
     if config.fidelity is not None and config.fidelity not in FIDELITIES:
         raise ArchsearchError(f"--fidelity {config.fidelity}: unknown (known: {', '.join(FIDELITIES)})")
     check_budgets(config.min_budget, config.max_budget)
+
+
+def check_fidelity(config: SearchConfig) -> None:
+    """One-line errors for fidelity settings that cannot work together."""
+    check_fidelity_values(config)
     if config.fidelity not in MULTI_FIDELITY:
         return
     if config.inner != "backprop":

@@ -12,7 +12,10 @@ told, and each batch is told, in order, once all its candidates have their lowes
 strategy thus compares candidates at one fidelity; promotion decides which of them earn more.
 
 A time box (`seconds`) stops issuing jobs, new candidates and promotions alike, once the run has searched
-that long (counted across resumes); the jobs running then finish. Comparisons at equal wall time use it.
+that long (counted across resumes); the jobs running then finish. No job starts that is expected to end
+after the box, since its training could not count: a promotion expected (from the candidate's own pace)
+to end too late is passed over for a new candidate, and the box closes once a new candidate would end
+too late (the median lowest-rung time so far). Comparisons at equal wall time use it.
 
 Exact resume. Every job is journalled when it is issued (`Issued`) and every result when it comes back,
 so the journal holds the order of both. A resumed run replays that order: each issue is decided again
@@ -33,6 +36,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from archsearch.errors import ResumeError
 from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
@@ -40,7 +45,7 @@ from archsearch.records import EvaluationRecord, EvaluationResult
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
 from archsearch.run.journal import Issued, Journal, TimeUp
 from archsearch.run.rungs import Ladder, Rungs
-from archsearch.strategies.base import Proposal, Strategy
+from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class Job:
     continued_from: int | None = None  # the evaluation whose checkpoint this one continues
     cached_from: int | None = None  # a repeated genome: carries that evaluation's result, trains nothing
     backfill: bool = False  # a promotion beyond the rule, into an idle worker at the end of the run
+    passed_over: bool = False  # issued instead of a promotion that would have ended after the time box
 
 
 class InlineExecutor:
@@ -117,7 +123,7 @@ class AsyncEngine:
         self._expected_end: dict[int, float] = {}  # running promotions: when they should end (time.monotonic)
         self._spent_before = 0.0  # seconds searched before this session (a resumed run: its last issue's)
         self._clock = time.monotonic()
-        self._time_up_noted = False
+        self._box_closed = False  # the time box closed: no job is issued any more (journalled as `TimeUp`)
 
     # ----- running -----
 
@@ -136,10 +142,11 @@ class AsyncEngine:
                 running[self._submit(executor, job)] = job
         while True:
             while len(running) < executor.workers:
-                if self._time_is_up():
+                pass_over = self._too_late_to_promote()
+                if self._time_is_up() or self._too_late_to_start(pass_over):
                     self._note_time_up()
                     break
-                job = self._next_job() or self._backfill(running)
+                job = self._next_job(pass_over) or self._backfill(running)
                 if job is None:
                     break
                 self._issue(job, live=True)
@@ -159,13 +166,13 @@ class AsyncEngine:
         return self._spent_before + time.monotonic() - self._clock
 
     def _time_is_up(self) -> bool:
-        return self.seconds is not None and self.searched_seconds() >= self.seconds
+        return self.seconds is not None and (self._box_closed or self.searched_seconds() >= self.seconds)
 
     def _note_time_up(self) -> None:
-        """Journals (once per session) that the time box stopped issuing, so a resume knows it ran out."""
-        if self.journal and not self._time_up_noted:
-            self.journal.append_time_up(TimeUp(round(self.searched_seconds(), 3)))
-        self._time_up_noted = True
+        """Closes the time box and journals it (once), so a resume with the same box issues nothing more."""
+        if self.journal and not self._box_closed:
+            self.journal.append_time_up(TimeUp(round(self.searched_seconds(), 3), self.seconds))
+        self._box_closed = True
 
     def _replay(self, events: Sequence[EvaluationRecord | Issued | TimeUp]) -> None:
         self._journalled = {e.index: e for e in events if isinstance(e, EvaluationRecord)}
@@ -176,8 +183,10 @@ class AsyncEngine:
         for event in events:
             if isinstance(event, TimeUp):
                 self._spent_before = max(self._spent_before, event.seconds)
+                self._box_closed = self._box_closed or (self.seconds is not None and event.box is not None
+                                                        and event.box >= self.seconds)
             elif isinstance(event, Issued):
-                job = self._backfilled(event) if event.backfill else self._next_job()
+                job = self._backfilled(event) if event.backfill else self._next_job(event.passed_over)
                 proposed = None if job is None else (job.proposal.genome.key, self._budget(job))
                 if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):
                     raise ResumeError(
@@ -262,11 +271,30 @@ class AsyncEngine:
 
     # ----- deciding the next job -----
 
-    def _next_job(self) -> Job | None:
-        """A promotion if one qualifies, else a new candidate while the budget lasts; once draining with
-        nothing running, the move that leaves a finished candidate at the top rung."""
+    def _too_late_to_promote(self) -> bool:
+        """Under a time box: the promotion that qualifies now is expected to end after the box."""
+        if self.seconds is None or self.rungs is None:
+            return False
         promotion = self.ladder.promotion()
-        if promotion is None and self._started >= self._candidates and not self._in_flight:
+        needed = None if promotion is None else self._estimate(promotion[0], promotion[1] + 1)
+        return needed is not None and self.searched_seconds() + needed > self.seconds
+
+    def _too_late_to_start(self, pass_over: bool) -> bool:
+        """Under a time box: the next job would be a new candidate, and a lowest-rung evaluation has so far
+        taken (median) longer than the time left. The run then ends instead of training what cannot count."""
+        if self.seconds is None or self._started >= self._candidates or (
+                not pass_over and self.ladder.promotion() is not None):
+            return False
+        durations = [r.result.seconds for r in self.records.values()
+                     if r.rung == 0 and r.cached_from is None and r.result.ok]
+        return bool(durations) and self.searched_seconds() + float(np.median(durations)) > self.seconds
+
+    def _next_job(self, pass_over: bool = False) -> Job | None:
+        """A promotion if one qualifies (unless `pass_over`: it would end after the time box), else a new
+        candidate while the budget lasts; once draining with nothing running, the move that leaves a
+        finished candidate at the top rung."""
+        promotion = None if pass_over else self.ladder.promotion()
+        if promotion is None and not pass_over and self._started >= self._candidates and not self._in_flight:
             promotion = self.ladder.final_promotion()
         if promotion is not None:
             return self._promotion_job(*promotion)
@@ -281,7 +309,7 @@ class AsyncEngine:
         self._batches[-1][1].append(index)
         original = self._first_by_key.get(self.candidate_key(proposal.genome))
         return Job(index, proposal, self._batches[-1][0], 0, index if original is None else original, self._started,
-                   cached_from=original)
+                   cached_from=original, passed_over=pass_over)
 
     def _promotion_job(self, candidate: int, rung: int) -> Job:
         """`candidate` continues from its latest evaluation (at `rung`) to the next rung."""
@@ -300,11 +328,13 @@ class AsyncEngine:
             self._first_by_key.setdefault(self.candidate_key(job.proposal.genome), job.index)
             if job.cached_from is None:
                 self.ladder.start(job.candidate, job.proposal.genome.key)
+                if job.proposal.operator == DEFAULT_GENES:
+                    self.ladder.favour(job.candidate)  # the search's own baseline, trained in the final regime
         else:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:
             self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill,
-                                              round(self.searched_seconds(), 3), time.time()))
+                                              job.passed_over, round(self.searched_seconds(), 3), time.time()))
         if job.rung == 0 and hasattr(self.observer, "on_candidate"):
             parents = tuple(self.records[p].candidate for p in job.proposal.parents)
             self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,

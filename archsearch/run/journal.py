@@ -23,23 +23,27 @@ from archsearch.records import EvaluationRecord
 class Issued:
     """A job handed to a worker: its index, the candidate's genome key, the budget it trains to, whether
     it was a backfill (a promotion decided by timing at the end of a run, which a resume cannot recompute),
-    the seconds the run had been searching when it was issued, and the wall clock then (together with the
-    results' finishing times they tell how long a resumed time-boxed run has searched)."""
+    whether a qualifying promotion was passed over for it because it would have ended after the time box
+    (timing again), the seconds the run had been searching when it was issued, and the wall clock then
+    (together with the results' finishing times they tell how long a resumed time-boxed run has searched)."""
 
     index: int
     genome_key: str
     budget: int | None = None
     backfill: bool = False
+    passed_over: bool = False
     seconds: float | None = None
     at: float | None = None
 
 
 @dataclass(frozen=True)
 class TimeUp:
-    """The run's time box stopped it from issuing jobs after `seconds` of searching. Without this line a
-    resume would count only up to the last issue and could start one more job in the box's last moments."""
+    """The run's time box of `box` seconds closed after `seconds` of searching: no job was issued after it
+    (the box had run out, or no job left would have ended inside it). A resume with the same box issues
+    nothing more; without this line it would count only up to the last issue and could start one more."""
 
     seconds: float
+    box: float | None = None
 
 
 class Journal:

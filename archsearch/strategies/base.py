@@ -18,6 +18,8 @@ from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
 
+DEFAULT_GENES = "default"  # the operator of a proposal that is the space's default genes
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -75,7 +77,7 @@ class Strategy(ABC):
         default = self.unseen_default()
         if default is not None:
             self.seen.add(default.key)
-            return Proposal(default, (), "default")
+            return Proposal(default, (), DEFAULT_GENES)
         return self.novel(lambda: Proposal(self.space.sample(self.rng)), tries=50)
 
     def unseen_default(self) -> Any:

@@ -40,7 +40,7 @@ from archsearch.genome import Genome, LayerGene, TrainingGenes
 from archsearch.params import Range, Spec
 from archsearch.records import WORST_FITNESS, EvaluationRecord
 from archsearch.space import LAYER_FIELDS, TRAINING_FIELDS, SearchSpace, SequenceRules
-from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
 
 
 def _decode_value(spec: Spec, u: float) -> Any:
@@ -183,7 +183,7 @@ class DifferentialEvolution(Strategy):
         """The space's default genes first, then random points of the cube."""
         default = self.unseen_default()
         if default is not None:
-            return self._propose(self.encoding.encode(default, self.rng), (), "default")
+            return self._propose(self.encoding.encode(default, self.rng), (), DEFAULT_GENES)
         return self._propose(self.rng.random(self.encoding.length), (), "random")
 
     operator = "de/rand/1/bin"

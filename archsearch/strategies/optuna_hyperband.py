@@ -45,7 +45,11 @@ class PrunerLadder(Ladder):
             self.ready.append((candidate, rung))
 
     def promotion(self) -> tuple[int, int] | None:
-        return self.ready.popleft() if self.ready else None
+        return self.ready[0] if self.ready else None
+
+    def mark_promoted(self, candidate: int, rung: int) -> None:
+        super().mark_promoted(candidate, rung)
+        self.ready.remove((candidate, rung))
 
     def final_promotion(self) -> None:
         return None  # the pruner's word is final

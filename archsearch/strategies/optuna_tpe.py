@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from archsearch.records import EvaluationRecord
 from archsearch.space import SearchSpace
-from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
 from archsearch.strategies.optuna_space import genome_params, suggest_genome
 
 
@@ -53,7 +53,7 @@ class OptunaTPE(Strategy):
             trial, genome = self._ask_new()
             self.pending.append(trial)
             self.seen.add(genome.key)
-            proposals.append(Proposal(genome, (), "default" if genome == default else "tpe"))
+            proposals.append(Proposal(genome, (), DEFAULT_GENES if genome == default else "tpe"))
         return proposals
 
     def _ask_new(self):
