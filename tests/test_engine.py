@@ -35,6 +35,25 @@ class FixedOrder(Strategy):
         self.told.append([r.index for r in records])
 
 
+class DefaultFirst(FixedOrder):
+    """Its first genome is proposed as the space's default genes (which climb straight to the top rung)."""
+
+    default_given = False
+
+    def ask(self):
+        batch = super().ask()
+        if batch and not self.default_given:
+            self.default_given = True
+            batch[0] = Proposal(batch[0].genome, (), DEFAULT_GENES)
+        return batch
+
+
+class SlowToy(TimedToy):
+    """20 ms per image: wide margins around a time box, so a busy machine decides the same."""
+
+    per_image = 0.02
+
+
 def distinct_genomes(space, count, seed=0):
     rng, genomes = np.random.default_rng(seed), {}
     while len(genomes) < count:
@@ -141,12 +160,6 @@ def test_the_default_genes_climb_at_once_and_draining_moves_a_better_leader_up(c
                                                                                default, other, climbs):
     genomes = distinct_genomes(conv_space, 2)
     evaluator = ToyFidelityEvaluator(toy_evaluator, dict(zip((g.key for g in genomes), [default, other])))
-
-    class DefaultFirst(FixedOrder):
-        def ask(self):
-            return [Proposal(p.genome, (), DEFAULT_GENES if p.genome == genomes[0] else "random")
-                    for p in super().ask()]
-
     records = engine(conv_space, evaluator, tmp_path, DefaultFirst(conv_space, np.random.default_rng(0), genomes)
                      ).run(candidates=2)
     # one worker: the default's first result, then its climb; the other candidate waits at rung 0 and
@@ -322,18 +335,30 @@ def test_a_time_box_stops_issuing_jobs_and_a_resume_keeps_the_time_spent(conv_sp
 
 
 def test_a_promotion_that_would_end_after_the_time_box_is_passed_over(conv_space, toy_evaluator, tmp_path):
-    run = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
-    # the first candidate qualifies for the top rung at about 100 ms; training there takes 192 ms
-    run.seconds = 0.25
+    run = engine(conv_space, SlowToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    # the first candidate qualifies for the top rung at about 0.48 s; training there takes 0.96 s
+    run.seconds = 1.25
     records = run.run(candidates=10**9)
     events = Journal(tmp_path / "run" / "journal.jsonl").events()
     issued = [e for e in events if isinstance(e, Issued)]
     assert [(r.candidate, r.rung) for r in records[:2]] == [(0, 0), (0, 1)]
     assert max(r.rung for r in records) == 1 and len(records) > 3
     assert issued[2].passed_over and records[2].rung == 0  # a new candidate instead
-    again = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
-    again.seconds = 0.25
+    again = engine(conv_space, SlowToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
+    again.seconds = 1.25
     assert history(again.run(10**9, events)) == history(records)  # the decision is replayed from the journal
+
+
+def test_a_final_climb_that_would_end_after_the_time_box_is_not_started(conv_space, toy_evaluator, tmp_path):
+    genomes = distinct_genomes(conv_space, 2)
+    evaluator = SlowToy(toy_evaluator, dict(zip((g.key for g in genomes), [5, 3])))
+    run = engine(conv_space, evaluator, tmp_path, DefaultFirst(conv_space, np.random.default_rng(0), genomes),
+                 rungs=Rungs(8, 72, 3))
+    # the default's climb ends at about 1.44 s, the better candidate's first two rungs at about 1.92 s;
+    # its last rung (0.96 s more) would end after a 2.5 s box
+    run.seconds = 2.5
+    records = run.run(candidates=2)
+    assert [(r.candidate, r.rung) for r in records] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
 
 
 def test_optuna_hyperband_decides_promotions_with_optunas_pruner(conv_space, toy_evaluator, tmp_path):

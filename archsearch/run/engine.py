@@ -275,9 +275,16 @@ class AsyncEngine:
         """Under a time box: the promotion that qualifies now is expected to end after the box."""
         if self.seconds is None or self.rungs is None:
             return False
-        promotion = self.ladder.promotion()
+        promotion = self._qualifying_promotion()
         needed = None if promotion is None else self._estimate(promotion[0], promotion[1] + 1)
         return needed is not None and self.searched_seconds() + needed > self.seconds
+
+    def _qualifying_promotion(self) -> tuple[int, int] | None:
+        """The ladder's next promotion; once draining with nothing running, its final one."""
+        promotion = self.ladder.promotion()
+        if promotion is None and self._started >= self._candidates and not self._in_flight:
+            promotion = self.ladder.final_promotion()
+        return promotion
 
     def _too_late_to_start(self, pass_over: bool) -> bool:
         """Under a time box: the next job would be a new candidate, and a lowest-rung evaluation has so far
@@ -293,9 +300,7 @@ class AsyncEngine:
         """A promotion if one qualifies (unless `pass_over`: it would end after the time box), else a new
         candidate while the budget lasts; once draining with nothing running, the move that leaves a
         finished candidate at the top rung."""
-        promotion = None if pass_over else self.ladder.promotion()
-        if promotion is None and not pass_over and self._started >= self._candidates and not self._in_flight:
-            promotion = self.ladder.final_promotion()
+        promotion = None if pass_over else self._qualifying_promotion()
         if promotion is not None:
             return self._promotion_job(*promotion)
         if self._started >= self._candidates:
