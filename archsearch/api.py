@@ -198,7 +198,7 @@ def handover(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord
     model the search judged), otherwise retrained on more images for longer."""
     path = checkpoint_path(run_dir / CHECKPOINTS, record.index)
     if config.rungs is not None and path.is_file():
-        return FromCheckpoint(path, record, training_seconds(records, record))
+        return FromCheckpoint(path, record, training_seconds(records, record), config.budget_unit)
     return FinalTrainer(config)
 
 

@@ -39,7 +39,8 @@ def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings 
 
 
 def add_fidelity_options(parser: argparse.ArgumentParser,
-                         top: str = "162,000, or 20 passes over a small data set") -> None:
+                         top: str = "162,000, or 20 passes over a small data set; --weight-generations with "
+                                    "--inner weights") -> None:
     """Multi-fidelity search: rungs of images seen, ASHA promotion, continued training (`top`: the top
     budget's default, in words)."""
     group = parser.add_argument_group("multi-fidelity", "judge candidates cheaply, train the best further")
@@ -49,8 +50,10 @@ def add_fidelity_options(parser: argparse.ArgumentParser,
                             "candidate trains to the top budget in one go. off: every "
                             "candidate trains --epochs on --train-size images, the winner is retrained (default: "
                             "asha; off with --inner weights or --inherit-weights)")
-    group.add_argument("--min-budget", type=int, help="images seen at the lowest rung (default: max budget / eta^3)")
-    group.add_argument("--max-budget", type=int, help=f"images seen at the top rung (default: {top})")
+    group.add_argument("--min-budget", type=int, help="images seen (generations with --inner weights) at the "
+                                                      "lowest rung (default: max budget / eta^3)")
+    group.add_argument("--max-budget", type=int, help=f"images seen (generations with --inner weights) at the top "
+                                                      f"rung (default: {top})")
     group.add_argument("--eta", type=int, help=f"reduction factor between rungs (default: {DEFAULTS.eta})")
 
 

@@ -10,7 +10,7 @@ from archsearch.run.config import SearchConfig, check_config, fit_to_data
     ({"generations": -1}, "--generations -1: must be at least 0"),
     ({"strategy": "nope"}, "--strategy nope: unknown"),
     ({"min_budget": 9000, "max_budget": 3000}, "--min-budget 9000: above --max-budget 3000"),
-    ({"fidelity": "asha", "inner": "weights"}, "--fidelity asha: only with --inner backprop"),
+    ({"fidelity": "asha", "inherit_weights": True}, "--inherit-weights: not with --fidelity asha"),
     ({"eta": 1}, "--eta 1: must be at least 2"),
     ({"time_limit": -5}, "--time-limit -5: must be at least 0"),
 ])

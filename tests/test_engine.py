@@ -342,7 +342,7 @@ def test_a_promotion_that_would_end_after_the_time_box_is_passed_over(conv_space
     events = Journal(tmp_path / "run" / "journal.jsonl").events()
     issued = [e for e in events if isinstance(e, Issued)]
     assert [(r.candidate, r.rung) for r in records[:2]] == [(0, 0), (0, 1)]
-    assert max(r.rung for r in records) == 1 and len(records) > 3
+    assert max(r.rung for r in records) == 1 and len(records) >= 3
     assert issued[2].passed_over and records[2].rung == 0  # a new candidate instead
     again = engine(conv_space, SlowToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
     again.seconds = 1.25

@@ -13,6 +13,7 @@ from archsearch.errors import ArchsearchError, ResumeError
 from archsearch.evaluation.data import Dataset
 from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator
 from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
+from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome, LayerGene, TrainingGenes
 from archsearch.records import FAILED, INVALID, OK
 from archsearch.run.config import SearchConfig, check_config
@@ -103,3 +104,40 @@ def test_search_with_weight_evolution_inner_loop_exports_a_loadable_model(tiny_i
     assert json.loads((tmp_path / "run" / "config.json").read_text())["inner"] == "weights"
     with pytest.raises(ResumeError, match="weight_generations was 4"):
         search(config.with_overrides(weight_generations=5), tmp_path / "run", resume=True, dataset=dataset)
+
+
+def test_continued_evolution_equals_uninterrupted_evolution(tiny_images, tmp_path):
+    """A candidate promoted from rung to rung goes on from the strategy's saved state (minibatches too)."""
+    x_train, x_val = tiny_images
+    settings = WeightEvolutionSettings(**{**SETTINGS.to_dict(), "batch_size": 16, "generations": 100})
+    run = WeightEvolutionEvaluator(x_train, x_val, settings, make_weight_strategy)  # fidelities set generations
+    straight = run.evaluate(SMALL, 3, (), Fidelity(9, 9, checkpoint=str(tmp_path / "straight.npz")))
+    steps, start = [], 0
+    for budget in (1, 3, 9):  # as a promoted candidate in another process
+        steps.append(run.evaluate(SMALL, 3, (), Fidelity(budget, 9, start, str(tmp_path / f"{start}.npz")
+                                                         if start else None, str(tmp_path / f"{budget}.npz"))))
+        start = budget
+    assert all(r.status == OK for r in [straight, *steps]) and steps[-1].epochs == 9
+    assert steps[-1].fitness == pytest.approx(straight.fitness, rel=1e-6)
+    assert steps[0].fitness > steps[-1].fitness
+    with np.load(tmp_path / "straight.npz") as a, np.load(tmp_path / "9.npz") as b:
+        for name in a.files:
+            if name.startswith("model_"):
+                np.testing.assert_allclose(a[name], b[name], rtol=1e-6)
+
+
+def test_a_multi_fidelity_weight_search_climbs_rungs_of_generations(tiny_images, tmp_path):
+    from archsearch.api import search
+
+    x_train, x_val = tiny_images
+    dataset = Dataset(np.concatenate([x_train, x_val]), x_val, source="tiny")
+    config = SearchConfig(space="dense_autoencoder", strategy="ga", population=4, generations=1, train_size=48,
+                          val_size=16, inner="weights", weight_population=8, weight_generations=9, weight_batch=0,
+                          fidelity="asha", isolate=False)
+    report = search(config, tmp_path / "run", dataset=dataset)
+    assert SearchConfig.load(tmp_path / "run" / "config.json").rungs.budgets == (1, 3, 9)  # generations
+    assert sum(r.candidate_first for r in report.records) == 8
+    assert {r.budget for r in report.records} == {1, 3, 9} and report.best[0].budget == 9
+    # the winner is handed over as the top rung left it: its validation MSE is the search's
+    assert "9 generations; no retraining" in report.final.trained_by
+    assert report.final.val_mse == pytest.approx(report.best[0].result.fitness, rel=1e-5)

@@ -118,6 +118,11 @@ def save_checkpoint(model: keras.Model, path: str | Path) -> None:
     model.optimizer.save_own_variables(store)
     arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.variables)}
     arrays.update({f"optimizer_{k}": np.asarray(v) for k, v in store.items()})
+    write_npz_atomically(path, arrays)
+
+
+def write_npz_atomically(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """`arrays` as one .npz, written beside and renamed into place: a reader never sees half a file."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as handle:

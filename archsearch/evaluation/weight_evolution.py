@@ -95,15 +95,20 @@ class WeightEvolutionOutcome:
 def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvolutionSettings,
                    rng: np.random.Generator, make_strategy: WeightStrategyFactory, monitor: np.ndarray | None = None,
                    on_generation: Callable[[GenerationRecord, WeightStrategy], None] | None = None,
-                   forward: PopulationForward | None = None) -> WeightEvolutionOutcome:
+                   forward: PopulationForward | None = None, resume: dict[str, Any] | None = None
+                   ) -> WeightEvolutionOutcome:
     """Evolves `model`'s trainable weights to reconstruct `x_train` and loads the solution into it.
-    Pass `forward` when the caller has already compiled the model's batched pass. Bad strategy settings
-    raise ValueError or TypeError before any work (the commands check them first, in words)."""
+    Pass `forward` when the caller has already compiled the model's batched pass. `resume`: a strategy's
+    `state_dict` after some generations (its random generator is `rng`, so the minibatches continue too):
+    the run goes on from there to `settings.generations`, exactly as one uninterrupted run would. Bad
+    strategy settings raise ValueError or TypeError before any work (the commands check them first)."""
     if settings.loss not in ("mse", "mae"):
         raise ValueError(f"loss must be 'mse' or 'mae', got {settings.loss!r}")
     forward = forward or PopulationForward(model)
     strategy = make_strategy(settings.strategy, lambda count: forward.layout.initial(rng, count), rng,
                              settings.population, **settings.options)
+    if resume is not None:
+        strategy.load_state_dict(resume)
     # NumPy's BLAS threads spin after each of the strategy's products and fight the backend's threads
     # for the cores: one BLAS thread took 784-32-2-32-784 at population 64 from 80 to 49 ms a generation
     # on 2 cores. Only a strategy whose update is itself heavy linear algebra keeps them.
@@ -118,7 +123,7 @@ def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_genera
     fixed = batch_size == len(x_train)
     history: list[GenerationRecord] = []
     start = time.perf_counter()
-    for generation in range(1, settings.generations + 1):
+    for generation in range(strategy.generation + 1, settings.generations + 1):
         images = x_train if fixed else x_train[rng.choice(len(x_train), batch_size, replace=False)]
         population = strategy.ask()
         losses = forward.fitness(population, images, settings.targets(images), settings.loss, settings.chunk)

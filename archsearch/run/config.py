@@ -186,11 +186,22 @@ class SearchConfig(RunSettings):
 
     @property
     def rungs(self) -> Rungs | None:
-        """The rungs of a multi-fidelity run (budgets in images seen), once fitted to the data."""
-        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta)
+        """The rungs of a multi-fidelity run, once fitted to the data: budgets in images seen (backprop)
+        or generations (weight evolution)."""
+        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta,
+                        1 if self.inner == "weights" else BUDGET_MULTIPLE)
+
+    @property
+    def budget_unit(self) -> str:
+        return "generations" if self.inner == "weights" else "images seen"
 
     def candidate_training(self) -> str:
         """How each candidate is trained, in words for progress output and reports."""
+        if self.rungs is not None and self.inner == "weights":
+            batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
+            return (f"each candidate's weights evolve without gradients ({self.weight_strategy}, population "
+                    f"{self.weight_population}) on {self.train_size} images ({batch}) to budgets of "
+                    f"{self.rungs.describe('generations')}, the top 1/{self.eta} of each rung moving up")
         if self.rungs is not None and self.rungs.top == 0:
             return (f"each candidate trains by backprop on a stream of {self.train_size} images to the full budget "
                     f"of {self.rungs.budgets[0]:,} images seen")
@@ -220,13 +231,14 @@ def resolved_fidelity(config: SearchConfig) -> str:
     return config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
 
 
-def rungs_of(fidelity: str | None, min_budget: int | None, max_budget: int | None, eta: int) -> Rungs | None:
+def rungs_of(fidelity: str | None, min_budget: int | None, max_budget: int | None, eta: int,
+             multiple: int = BUDGET_MULTIPLE) -> Rungs | None:
     """The rungs of a run's fidelity settings (None: no rungs, or the top budget not fitted yet); the
-    lowest rung defaults to max_budget / eta**3."""
+    lowest rung defaults to max_budget / eta**3, every budget a multiple of `multiple`."""
     if fidelity not in MULTI_FIDELITY or max_budget is None:
         return None
     lowest = max_budget if fidelity == "full" else min_budget or max(1, max_budget // eta ** 3)
-    return Rungs(lowest, max_budget, eta, multiple=BUDGET_MULTIPLE)
+    return Rungs(lowest, max_budget, eta, multiple=multiple)
 
 
 def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
@@ -234,14 +246,17 @@ def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
     fidelity = resolved_fidelity(config)
     multi = fidelity in MULTI_FIDELITY
-    val_size = config.val_size or max(1, min(2000 if multi else 500, images // (6 if multi else 4)))
+    streamed = multi and config.inner == "backprop"  # rungs of images seen on a stream over every image
+    val_size = config.val_size or max(1, min(2000 if streamed else 500, images // (6 if streamed else 4)))
     available = max(1, images - val_size)
-    train_size = config.train_size or (available if multi else min(2000, available))
+    train_size = config.train_size or (available if streamed else min(2000, available))
     changes: dict[str, Any] = {"fidelity": fidelity, "val_size": val_size, "train_size": train_size}
     if multi and config.max_budget is None:
-        top = min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size)
-        changes["max_budget"] = max(BUDGET_MULTIPLE, top)
-        check_budgets(config.min_budget, changes["max_budget"], fitted=True)
+        # weight evolution: rungs of generations up to the candidates' own
+        top = config.weight_generations if config.inner == "weights" else max(
+            BUDGET_MULTIPLE, min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size))
+        changes["max_budget"] = top
+        check_budgets(config.min_budget, top, fitted=True)
     return replace(config, **changes)
 
 
@@ -279,9 +294,6 @@ def check_fidelity(config: SearchConfig) -> None:
     check_fidelity_values(config)
     if config.fidelity not in MULTI_FIDELITY:
         return
-    if config.inner != "backprop":
-        raise ArchsearchError(f"--fidelity {config.fidelity}: only with --inner backprop (weight evolution trains "
-                              "in one go)")
     if config.inherit_weights:
         raise ArchsearchError(f"--inherit-weights: not with --fidelity {config.fidelity} (a candidate trained on a "
                               "stream keeps its own weights)")

@@ -97,10 +97,11 @@ class FromCheckpoint:
     path: Path
     record: EvaluationRecord
     seconds: float  # the training of every rung the candidate went through
+    unit: str = "images seen"  # what the rungs' budgets count
 
     @property
     def description(self) -> str:
-        return f"its training in the search ({self.record.budget:,} images seen; no retraining)"
+        return f"its training in the search ({self.record.budget:,} {self.unit}; no retraining)"
 
     def __call__(self, built: Autoencoder, genome: Genome, splits: DataSplits, seed: int) -> FinalTraining:
         load_model_variables(built.autoencoder, self.path)
