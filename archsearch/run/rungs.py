@@ -113,7 +113,7 @@ class Ladder:
         for rung in range(self.rungs.top - 1, -1, -1):
             ranked = sorted((fitness, candidate) for candidate, fitness in self.results[rung].items())
             quota = len(ranked) // self.rungs.eta
-            if len(self.promoted[rung] - self.favoured) >= quota:  # a favoured climb takes no place
+            if len(self.promoted[rung] - self.favoured) >= quota:  # a favoured climb holds a place only by rank
                 continue
             for fitness, candidate in ranked[:quota]:
                 if candidate not in self.promoted[rung] and math.isfinite(fitness):
