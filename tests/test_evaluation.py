@@ -135,7 +135,8 @@ def _running(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(),
+                    reason="tells a finished process from a zombie by its /proc state: Linux only (CI is Linux)")
 def test_a_worker_whose_parent_is_killed_ends_itself(tmp_path):
     pid_file = tmp_path / "pid"
     child = (f"import os, time; from archsearch.evaluation.worker import {exit_when_orphaned.__name__}; "

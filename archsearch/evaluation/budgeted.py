@@ -116,9 +116,14 @@ def save_checkpoint(model: keras.Model, path: str | Path) -> None:
     half-written file)."""
     store: dict[str, np.ndarray] = {}
     model.optimizer.save_own_variables(store)
-    arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.variables)}
+    arrays = model_arrays(model)
     arrays.update({f"optimizer_{k}": np.asarray(v) for k, v in store.items()})
     write_npz_atomically(path, arrays)
+
+
+def model_arrays(model: keras.Model) -> dict[str, np.ndarray]:
+    """The model's variables as a checkpoint names them (what `load_model_variables` reads back)."""
+    return {f"model_{i}": np.asarray(v) for i, v in enumerate(model.variables)}
 
 
 def write_npz_atomically(path: str | Path, arrays: dict[str, np.ndarray]) -> None:

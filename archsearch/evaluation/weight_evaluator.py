@@ -22,7 +22,7 @@ import numpy as np
 from archsearch.builder import build_autoencoder
 from archsearch.errors import InvalidGenome
 from archsearch.evaluation.backprop import fresh_keras_state, one_line
-from archsearch.evaluation.budgeted import write_npz_atomically
+from archsearch.evaluation.budgeted import model_arrays, write_npz_atomically
 from archsearch.evaluation.latent_metrics import Labels, latent_metrics
 from archsearch.evaluation.population_forward import PopulationForward
 from archsearch.evaluation.weight_evolution import (
@@ -97,7 +97,7 @@ class WeightEvolutionEvaluator:
 def save_evolution_checkpoint(model: keras.Model, strategy_state: dict, path: str | Path) -> None:
     """The solution's weights as the model's variables (what `load_model_variables` reads, so a winner is
     handed over as a backprop one is) and the weight strategy's whole state, to go on evolving."""
-    arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.variables)}
+    arrays = model_arrays(model)
     arrays[STRATEGY_STATE] = np.frombuffer(pickle.dumps(strategy_state), dtype=np.uint8)
     write_npz_atomically(path, arrays)
 

@@ -29,14 +29,13 @@ reads its checkpoints at the paths the `Fidelity` names.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import numpy as np
 
 from archsearch.errors import ResumeError
 from archsearch.fidelity import Fidelity
@@ -294,7 +293,7 @@ class AsyncEngine:
             return False
         durations = [r.result.seconds for r in self.records.values()
                      if r.rung == 0 and r.cached_from is None and r.result.ok]
-        return bool(durations) and self.searched_seconds() + float(np.median(durations)) > self.seconds
+        return bool(durations) and self.searched_seconds() + statistics.median(durations) > self.seconds
 
     def _next_job(self, pass_over: bool = False) -> Job | None:
         """A promotion if one qualifies (unless `pass_over`: it would end after the time box), else a new
