@@ -120,7 +120,7 @@ def _search(args: argparse.Namespace) -> int:
     from archsearch import api
     from archsearch.progress import SearchProgress, run_in_terminal
 
-    progress = SearchProgress(config.expected_evaluations)
+    progress = SearchProgress(config.expected_evaluations, budget_unit=config.budget_unit)
     banner = (f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
               f"{_budget_words(config)}, seed {config.seed}\n"
               f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
@@ -150,7 +150,7 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
 
     multi_fidelity = config.rungs is not None
     table = Table(title="best candidates (validation MSE during the search)")
-    budget_column = ["images seen"] if multi_fidelity else []
+    budget_column = [config.budget_unit] if multi_fidelity else []
     for column in ("rank", "candidate", "gen", *budget_column, "val MSE", "params", "latent", "architecture",
                    "training"):
         table.add_column(column)
@@ -166,8 +166,9 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
     failed = sum(not r.result.ok for r in report.records)
     if multi_fidelity:
         candidates = sum(r.candidate_first for r in report.records)
+        rungs = rung_summary(report.records, "val MSE", config.budget_unit)
         console.print(f"{candidates} candidates, {len(report.records)} evaluations ({failed} failed or invalid); "
-                      f"{rung_summary(report.records, 'val MSE')}; the whole run took {seconds:.0f} s")
+                      f"{rungs}; the whole run took {seconds:.0f} s")
     else:
         console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
                       f"search and final retraining took {seconds:.0f} s")

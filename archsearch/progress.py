@@ -19,9 +19,10 @@ class SearchProgress:
 
     label = "[bold]gen {task.fields[generation]}"
 
-    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE") -> None:
+    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE",
+                 budget_unit: str = "images seen") -> None:
         self.console = console or Console(stderr=True)
-        self.total, self.fitness_label = total, fitness_label
+        self.total, self.fitness_label, self.budget_unit = total, fitness_label, budget_unit
         self.best = math.inf
         self.done = self.trained = 0
         self.train_time = 0.0
@@ -62,7 +63,7 @@ class SearchProgress:
         line = (f"generation {generation}: {len(batch)} evaluated ({failed} failed or invalid, {cached} cached), "
                 f"generation best {self.fitness_label} {best:.5f}, best so far {self.best:.5f}")
         if any(r.budget is not None for r in records):
-            line += "; " + rung_summary(records, self.fitness_label)
+            line += "; " + rung_summary(records, self.fitness_label, self.budget_unit)
         self.progress.console.print(line)
 
 
@@ -82,8 +83,8 @@ def run_in_terminal(run: Callable[[SearchProgress], Any], progress: SearchProgre
     return report, time.perf_counter() - started
 
 
-def rung_summary(records: Sequence[EvaluationRecord], fitness_label: str) -> str:
-    """How many candidates reached each budget so far, and the best at the highest one."""
+def rung_summary(records: Sequence[EvaluationRecord], fitness_label: str, unit: str = "images seen") -> str:
+    """How many candidates reached each budget (in `unit`) so far, and the best at the highest one."""
     counts: dict[int, int] = {}
     for r in records:
         if r.budget is not None and r.cached_from is None:
@@ -93,7 +94,7 @@ def rung_summary(records: Sequence[EvaluationRecord], fitness_label: str) -> str
     top = max(counts)
     best = min((r.result.fitness for r in records if r.budget == top and r.result.status == OK), default=math.inf)
     reached = ", ".join(f"{count} at {budget:,}" for budget, count in sorted(counts.items()))
-    return f"images seen: {reached}; best at {top:,}: {fitness_label} {best:.5f}"
+    return f"{unit}: {reached}; best at {top:,}: {fitness_label} {best:.5f}"
 
 
 def _duration(seconds: float) -> str:

@@ -97,7 +97,7 @@ class FromCheckpoint:
     path: Path
     record: EvaluationRecord
     seconds: float  # the training of every rung the candidate went through
-    unit: str = "images seen"  # what the rungs' budgets count
+    unit: str  # what the rungs' budgets count (`SearchConfig.budget_unit`)
 
     @property
     def description(self) -> str:
