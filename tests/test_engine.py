@@ -293,8 +293,12 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
 
     run_dir = tmp_path / "run"
     rungs = Rungs(8, 72, 3)  # 8 -> 24 -> 72 images: a top-rung job takes 192 ms, a first promotion 64 ms
-    full = engine(conv_space, TwoThreads(TimedToy(toy_evaluator, check_resume=False), 0), run_dir,
-                  rungs=rungs).run(13)
+    # each candidate worse than those before: the first climb, the last wait below the top when no new
+    # candidate is left (the case to test)
+    genomes = distinct_genomes(conv_space, 13)
+    fitness_of = {g.key: float(i) for i, g in enumerate(genomes)}
+    full = engine(conv_space, TwoThreads(TimedToy(toy_evaluator, fitness_of, check_resume=False), 0), run_dir,
+                  strategy=FixedOrder(conv_space, None, genomes), rungs=rungs).run(13)
     events = Journal(run_dir / "journal.jsonl").events()
     backfills = [e for e in events if isinstance(e, Issued) and e.backfill]
     assert backfills, "the worker left idle by the last top-rung job took a waiting candidate"
@@ -304,8 +308,9 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
     (tmp_path / "copy" / "checkpoints").mkdir(parents=True)
     (tmp_path / "copy" / "journal.jsonl").write_text(
         "".join((run_dir / "journal.jsonl").read_text().splitlines(keepends=True)[:cut]))
-    resumed = engine(conv_space, ToyFidelityEvaluator(toy_evaluator, check_resume=False), tmp_path / "copy",
-                     rungs=rungs).run(13, Journal(tmp_path / "copy" / "journal.jsonl").events())
+    resumed = engine(conv_space, ToyFidelityEvaluator(toy_evaluator, fitness_of, check_resume=False),
+                     tmp_path / "copy", strategy=FixedOrder(conv_space, None, genomes), rungs=rungs)
+    resumed = resumed.run(13, Journal(tmp_path / "copy" / "journal.jsonl").events())
     by_index = {r.index: r for r in resumed}
     assert by_index[backfills[0].index].genome.key == backfills[0].genome_key
     assert by_index[backfills[0].index].budget == backfills[0].budget
