@@ -44,22 +44,17 @@ def mutate(genome: Genome, space: SearchSpace, rng: np.random.Generator,
            kind: str | None = None) -> tuple[Genome, str]:
     """One mutation (chosen at random among those possible unless `kind` is given).
 
-    Every gene is equally likely to change: modifying a layer weighs as many as the sequence has layers,
-    changing a training gene as many as there are free training genes (the latent size among them), and
-    adding or removing a layer one each. So a gene with a strong effect, such as the latent size, is not
-    left to one mutation in twenty.
-
     Returns the mutant and the operator's name, e.g. ``"add_layer"``, for the run record.
     """
     sequences = ["encoder"] + (["decoder"] if genome.decoder is not None and space.decoder is not None else [])
     which = sequences[int(rng.integers(len(sequences)))]
     genes = list(getattr(genome, which))
     rules = space.sequence_rules(which)
-    weights = {"add_layer": float(len(genes) < rules.max_layers), "remove_layer": float(len(genes) > rules.min_layers),
-               "modify_layer": float(len(genes)), "modify_training": float(max(len(_training_genes(space)), 1))}
-    if kind not in weights or not weights[kind]:
-        odds = np.array([weights[m] for m in MUTATIONS])
-        kind = MUTATIONS[int(rng.choice(len(MUTATIONS), p=odds / odds.sum()))]
+    possible = [m for m in MUTATIONS
+                if not (m == "add_layer" and len(genes) >= rules.max_layers)
+                and not (m == "remove_layer" and len(genes) <= rules.min_layers)
+                and not (m == "modify_layer" and not genes)]
+    kind = kind if kind in possible else possible[int(rng.integers(len(possible)))]
     if kind == "modify_training":
         mutant = _modify_training(genome, space, rng)
     else:
@@ -83,13 +78,8 @@ def _modify_gene(gene: LayerGene, space: SearchSpace, rng: np.random.Generator) 
     return replace(gene, **{name: specs[name].perturb(getattr(gene, name), rng)})
 
 
-def _training_genes(space: SearchSpace) -> list[str]:
-    """The free genes outside the layer sequences."""
-    return ["latent_size"] * (not space.latent_size.fixed) + [n for n, s in space.training.items() if not s.fixed]
-
-
 def _modify_training(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
-    names = _training_genes(space)
+    names = ["latent_size"] * (not space.latent_size.fixed) + [n for n, s in space.training.items() if not s.fixed]
     if not names:
         return genome
     name = names[int(rng.integers(len(names)))]

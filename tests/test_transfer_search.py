@@ -147,8 +147,6 @@ def test_pipeline_autoencoder_search_then_transfer_search_on_fashion_mnist(tmp_p
     predicted = classifier.predict(fashion_mnist.x_test[:1000], verbose=0).argmax(axis=1)
     test_accuracy = float(np.mean(predicted == fashion_mnist.y_test[:1000]))
     assert test_accuracy == pytest.approx(report.final.test_accuracy)
-    # ten classes: chance is 0.1 (an encoder trained one epoch on 500 images, a classifier on 1,000: the
-    # winner lands between 0.45 and 0.6 depending on the search's history)
-    assert test_accuracy > 0.3
+    assert test_accuracy > 0.5  # ten classes: chance is 0.1
     comparison = report.comparison.set_index("classifier")["test_accuracy"]
     assert len(comparison) == 3 and comparison["linear classifier on raw pixels"] > 0.7
