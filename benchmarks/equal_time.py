@@ -10,6 +10,10 @@
    validation MSE so far against seconds (median over seeds).
 
     python benchmarks/equal_time.py --seconds 270 --seeds 5 --out results/equal_time_270
+
+`--reuse DIR` (repeatable) joins the cells of an earlier run of this script instead of running them
+again: for cells whose code did not change (a later DIR wins for a cell measured in both, the cells
+run now win over all). Keras Tuner's runs are taken from the first DIR that has them.
 """
 
 from __future__ import annotations
@@ -43,10 +47,11 @@ def run_comparison(out: Path, seconds: float, seeds: int, cells: str) -> None:
         subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True)
 
 
-def run_keras_tuner(out: Path, seconds: float, seeds: int) -> list[dict]:
+def run_keras_tuner(out: Path, seconds: float, seeds: int, reuse: list[Path]) -> list[dict]:
     results = []
     for seed in range(seeds):
-        path = out / "keras_tuner" / f"seed{seed}.json"
+        name = Path("keras_tuner") / f"seed{seed}.json"
+        path = next((d / name for d in reuse if (d / name).is_file()), out / name)
         if not path.is_file():
             path.parent.mkdir(exist_ok=True)
             with (out / "keras_tuner.log").open("a") as log:
@@ -55,6 +60,16 @@ def run_keras_tuner(out: Path, seconds: float, seeds: int) -> list[dict]:
                                 "--out", str(path)], stdout=log, stderr=subprocess.STDOUT, check=True)
         results.append(json.loads(path.read_text()))
     return results
+
+
+def joined_cells(directories: list[Path], name: str) -> pd.DataFrame:
+    """`compare/NAME` of each directory, a cell's rows taken from the last directory that has the cell."""
+    frames = [pd.read_csv(d / "compare" / name) for d in directories if (d / "compare" / name).is_file()]
+    kept = []
+    for i, frame in enumerate(frames):
+        later = set().union(*(set(f["strategy"]) for f in frames[i + 1:]))
+        kept.append(frame[~frame["strategy"].isin(later)])
+    return pd.concat(kept, ignore_index=True)
 
 
 def keras_tuner_rows(results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -108,20 +123,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=270,
                         help="wall time per run (default: 270, the default run's search time)")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--strategies", default=CELLS, help=f"archsearch cells (default: {CELLS})")
+    parser.add_argument("--strategies", default=CELLS, help=f"cells to run now (default: {CELLS}; \"\": none)")
     parser.add_argument("--default", default="ga", help="the cell the paired tests are about (default: ga)")
     parser.add_argument("--no-keras-tuner", action="store_true", help="leave Keras Tuner out")
+    parser.add_argument("--reuse", type=Path, action="append", default=[],
+                        help="an earlier --out whose cells join the table without running again (repeatable)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    run_comparison(args.out, args.seconds, args.seeds, args.strategies)
-    results = pd.read_csv(args.out / "compare" / "results.csv")
-    evaluations = pd.read_csv(args.out / "compare" / "evaluations.csv")
+    if args.strategies:
+        run_comparison(args.out, args.seconds, args.seeds, args.strategies)
+    directories = [*args.reuse, args.out]
+    results, evaluations = joined_cells(directories, "results.csv"), joined_cells(directories, "evaluations.csv")
     if not args.no_keras_tuner:
-        runs, trials = keras_tuner_rows(run_keras_tuner(args.out, args.seconds, args.seeds))
+        runs, trials = keras_tuner_rows(run_keras_tuner(args.out, args.seconds, args.seeds, args.reuse))
         results = pd.concat([results, runs], ignore_index=True)
         evaluations = pd.concat([evaluations, trials], ignore_index=True)
-    table = summary(results, pca_by_seed(args.out, args.seeds), args.default)
+    table = summary(results, pca_by_seed(next(d for d in directories if (d / "compare").is_dir()), args.seeds),
+                    args.default)
     text = markdown_table(table, digits=5)
     save_best_so_far_plots(evaluations, args.out)
     results.to_csv(args.out / "results.csv", index=False)
