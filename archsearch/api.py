@@ -132,9 +132,16 @@ def open_evaluator(config: SearchConfig, splits: DataSplits, log_path: Path | No
 
 @contextmanager
 def pooled(evaluator: Evaluator, config: RunSettings, log_path: Path | None = None) -> Iterator[Evaluator]:
-    """`evaluator` behind a pool of worker processes, unless the config's `isolate` is off."""
+    """`evaluator` behind a pool of worker processes (archsearch's own, or a Dask cluster's with the
+    config's `executor` "dask"), unless the config's `isolate` is off."""
     if not config.isolate:
         yield evaluator
+        return
+    if config.executor == "dask":
+        from archsearch.evaluation.dask_pool import DaskPool
+
+        with DaskPool(evaluator, config.workers or default_workers(), config.scheduler, config.recycle_after) as pool:
+            yield pool
         return
     with WorkerPool(evaluator, config.workers or default_workers(), config.recycle_after, log_path) as pool:
         yield pool

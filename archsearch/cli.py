@@ -14,6 +14,7 @@ from archsearch.cli_compare import add_compare_parser, run_compare
 from archsearch.cli_latent import add_latent_parser, run_latent
 from archsearch.cli_options import (
     DEFAULTS,
+    WORKER_FIELDS,
     add_fidelity_options,
     add_inner_options,
     add_run_options,
@@ -104,8 +105,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
     given = {name: getattr(args, name) for name in (
         "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
         "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
-        "workers", "optuna_storage", "inherit_weights", "objectives", "fidelity", "min_budget", "max_budget",
-        "eta", "time_limit")}
+        *WORKER_FIELDS, "inherit_weights", "objectives", "fidelity", "min_budget", "max_budget", "eta", "time_limit")}
     given.update(inner_overrides(args))
     return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
 

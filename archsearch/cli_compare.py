@@ -10,6 +10,7 @@ from pathlib import Path
 
 from archsearch.cli_options import (
     DEFAULTS,
+    WORKER_FIELDS,
     add_fidelity_options,
     add_inner_options,
     add_training_options,
@@ -52,7 +53,7 @@ def _base_config(args: argparse.Namespace):
 
     given = {name: getattr(args, name) for name in (
         "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
-        "workers", "test_size", "optuna_storage", "fidelity", "min_budget", "max_budget", "eta")}
+        *WORKER_FIELDS, "test_size", "fidelity", "min_budget", "max_budget", "eta")}
     given.update(inner_overrides(args))
     if args.in_process:
         given["isolate"] = False

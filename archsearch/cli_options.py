@@ -64,10 +64,19 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
 
 
+WORKER_FIELDS = ("workers", "executor", "scheduler", "optuna_storage")  # the settings add_worker_options sets
+
+
 def add_worker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes training candidates side by side "
                                                     "(default: one per core; the history does not depend on it)")
     parser.add_argument("--in-process", action="store_true", help="train in this process (no worker process)")
+    parser.add_argument("--executor", choices=("local", "dask"),
+                        help="where the workers run: local (archsearch's own processes, the default) or dask (a "
+                             "Dask cluster: --scheduler's, or a LocalCluster of --workers processes)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="with --executor dask: join the cluster of this scheduler (see README, Running on a "
+                             "cluster)")
     parser.add_argument("--optuna-storage", help="also record every evaluation as an Optuna trial, with its "
                                                  "lineage, in this storage (e.g. sqlite:///archsearch.db; browse "
                                                  "with optuna-dashboard); the study is named after the run directory")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from archsearch.cli_options import (
+    WORKER_FIELDS,
     add_fidelity_options,
     add_run_options,
     add_training_options,
@@ -54,7 +55,7 @@ def run_transfer(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in (
         "space", "backbone", "backbone_weights", "strategy", "population", "generations", "budget", "seed",
         "train_size", "val_size", "fidelity", "min_budget", "max_budget", "eta", "epochs", "max_params",
-        "final_train_size", "final_epochs", "baselines", "data_dir", "data_file", "workers", "optuna_storage")}
+        "final_train_size", "final_epochs", "baselines", "data_dir", "data_file", *WORKER_FIELDS)}
     config, out = resolve_config(args, TransferConfig, given, lambda config: "transfer")
     check_transfer_config(config)  # bad arguments and data fail before the slow imports
     dataset = load_dataset(config.data_dir, config.data_file)

@@ -32,7 +32,9 @@ UNBOUNDED = 10**9  # candidates of a time-boxed run without a budget: the clock 
 # Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
 # history) differ from the single-threaded workers'. The number of workers changes nothing.
 RESUMABLE_CHANGES = {"generations", "budget", "seconds", "time_limit", "final_train_size", "final_epochs",
-                     "final_weight_generations", "top_k", "test_size", "recycle_after", "workers", "optuna_storage"}
+                     "final_weight_generations", "top_k", "test_size", "recycle_after", "workers", "optuna_storage",
+                     "executor", "scheduler"}
+EXECUTORS = ("local", "dask")
 
 
 class RunSettings:
@@ -180,6 +182,10 @@ class SearchConfig(RunSettings):
     isolate: bool = True
     workers: int = 0
     recycle_after: int = 20
+    # Where the worker processes run: "local" (archsearch's own pool) or "dask" (a Dask cluster: the one
+    # whose scheduler is at `scheduler`, tcp://HOST:PORT, or else a LocalCluster of `workers` processes).
+    executor: str = "local"
+    scheduler: str | None = None
     # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
     # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
     optuna_storage: str | None = None
@@ -271,6 +277,7 @@ def check_config(config: SearchConfig) -> SearchSpace:
     """Raises a one-line `ArchsearchError` for a count out of range, an unknown strategy or a malformed
     space; returns the space. The CLI and `api.search` both call it, before anything slow happens."""
     check_counts_and_strategy(config, MINIMUMS)
+    check_executor(config)
     check_fidelity(config)
     if config.inner not in INNER_LOOPS:
         raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
@@ -280,6 +287,16 @@ def check_config(config: SearchConfig) -> SearchSpace:
         check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
     check_objectives(config)
     return load_space(config.space)
+
+
+def check_executor(config: RunSettings) -> None:
+    """One-line errors for an unknown executor, a scheduler without Dask, Dask with --in-process."""
+    if config.executor not in EXECUTORS:
+        raise ArchsearchError(f"--executor {config.executor}: unknown (known: {', '.join(EXECUTORS)})")
+    if config.scheduler and config.executor != "dask":
+        raise ArchsearchError(f"--scheduler {config.scheduler}: only with --executor dask")
+    if config.executor == "dask" and not config.isolate:
+        raise ArchsearchError("--executor dask: not with --in-process (Dask runs candidates in its workers)")
 
 
 def check_fidelity_values(config: RunSettings) -> None:

@@ -14,6 +14,7 @@ from archsearch.run.config import (
     RunSettings,
     check_budgets,
     check_counts_and_strategy,
+    check_executor,
     check_fidelity_values,
     rungs_of,
 )
@@ -26,7 +27,7 @@ from archsearch.transfer_space_file import DEFAULT_TRANSFER_SPACE, parse_transfe
 class TransferConfig(RunSettings):
     resumable_changes: ClassVar[frozenset[str]] = frozenset({
         "generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size", "recycle_after",
-        "workers", "optuna_storage", "baselines"})
+        "workers", "optuna_storage", "baselines", "executor", "scheduler"})
     task: ClassVar[str] = "transfer"
     fitness_name: ClassVar[str] = "val_error"  # 1 - validation accuracy
     fitness_label: ClassVar[str] = "val error (1 - accuracy)"
@@ -68,6 +69,8 @@ class TransferConfig(RunSettings):
     isolate: bool = True
     workers: int = 0
     recycle_after: int = 20
+    executor: str = "local"  # or "dask", as in SearchConfig
+    scheduler: str | None = None
     optuna_storage: str | None = None
 
     @property
@@ -112,6 +115,7 @@ def check_transfer_config(config: TransferConfig) -> None:
         raise ArchsearchError("--backbone: name the pretrained network (a model directory, a .keras file or a "
                               "keras.applications name such as DenseNet121)")
     check_counts_and_strategy(config, MINIMUMS)
+    check_executor(config)
     check_fidelity_values(config)
     document, source = read_transfer_document(config.space)
     parse_transfer_space(document, 1, source)

@@ -1,0 +1,114 @@
+"""Evaluates candidates on a Dask cluster instead of archsearch's own worker processes.
+
+The engine needs only `submit(genome, seed, *context) -> Future` and `workers`; this gives it both on
+Dask distributed: a `LocalCluster` of single-threaded worker processes that archsearch starts and stops,
+or an existing cluster named by its scheduler's address. The evaluator (and the data it holds) is sent
+to every worker once; each task names it. The client, in the archsearch process, stays the journal's
+only writer: workers return results, nothing else.
+
+A Dask worker does not train in its own process: it hands each candidate to an `IsolatedEvaluator`, a
+single-threaded child process replaced every `recycle_after` evaluations, exactly as the local pool
+does. So TensorFlow's memory stays flat in long-lived workers, and a candidate trains the same as
+locally: in the worker process itself, Dask's own threads draw from Python's global `random` while
+Keras seeds its layers from it, and results would depend on timing.
+
+A worker lost in the middle of a candidate costs that job only: the scheduler runs it once more
+elsewhere (`allowed-failures` 1, set for the clusters archsearch starts), then it is recorded as a
+failed evaluation with the reason, and the search goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import Future
+from typing import Any
+
+from archsearch.errors import ArchsearchError
+from archsearch.evaluation.isolated import IsolatedEvaluator
+from archsearch.genome import Genome
+from archsearch.records import FAILED, EvaluationResult
+
+CONNECT_SECONDS = 10
+
+
+# On a Dask worker: the isolated evaluators of the pools it serves, one per (pool, worker thread).
+_ISOLATED: dict[tuple[str, int], IsolatedEvaluator] = {}
+
+
+def _evaluate(evaluator: Any, pool: str, recycle_after: int, genome: Genome, seed: int,
+              *context: Any) -> EvaluationResult:
+    key = (pool, threading.get_ident())
+    if key not in _ISOLATED:
+        _ISOLATED[key] = IsolatedEvaluator(evaluator, recycle_after, threads=1)
+    return _ISOLATED[key].evaluate(genome, seed, *context)
+
+
+def _close_isolated(pool: str) -> None:
+    for key in [k for k in _ISOLATED if k[0] == pool]:
+        _ISOLATED.pop(key).close()
+
+
+class DaskPool:
+    """`workers` single-threaded Dask workers on this machine, or the workers of the cluster whose
+    scheduler is at `scheduler` (tcp://HOST:PORT), behind the evaluator interface."""
+
+    def __init__(self, evaluator: Any, workers: int, scheduler: str | None = None, recycle_after: int = 20,
+                 connect_seconds: float = CONNECT_SECONDS) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        self.name = getattr(evaluator, "name", type(evaluator).__name__)
+        self.inherits = getattr(evaluator, "inherits", False)
+        self.cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=connect_seconds)
+            except (OSError, TimeoutError) as error:
+                raise ArchsearchError(f"--scheduler {scheduler}: no Dask scheduler answers there ({error})") from None
+        else:
+            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        self._evaluator = self.client.scatter(evaluator, broadcast=True, hash=False)
+        self._pool, self.recycle_after = uuid.uuid4().hex, recycle_after
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info()["workers"]))
+
+    def submit(self, genome: Genome, seed: int, *context: Any) -> Future:
+        """Starts an evaluation on the cluster; the future holds its result, or a failed result when the
+        cluster could not run it."""
+        task = self.client.submit(_evaluate, self._evaluator, self._pool, self.recycle_after, genome, seed, *context,
+                                  pure=False)
+        result: Future = Future()
+        task.add_done_callback(lambda done: _settle(done, result))
+        return result
+
+    def evaluate(self, genome: Genome, seed: int, *context: Any) -> EvaluationResult:
+        return self.submit(genome, seed, *context).result()
+
+    def close(self) -> None:
+        try:
+            self.client.run(_close_isolated, self._pool)
+        except Exception:  # noqa: BLE001 - a cluster already gone has nothing left to close
+            pass
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def __enter__(self) -> DaskPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _settle(task: Any, result: Future) -> None:
+    try:
+        result.set_result(task.result())
+    except Exception as error:  # a worker lost twice (KilledWorker), a task the cluster could not run
+        result.set_result(EvaluationResult(FAILED, reason=f"{type(error).__name__} on the Dask cluster: {error}"))
