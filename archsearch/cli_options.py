@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from archsearch.errors import ArchsearchError
-from archsearch.run.config import RunSettings, SearchConfig
+from archsearch.run.config import EXECUTORS, RunSettings, SearchConfig
 from archsearch.strategies.weights import WEIGHT_STRATEGIES
 
 DEFAULTS = SearchConfig()
@@ -71,12 +71,11 @@ def add_worker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes training candidates side by side "
                                                     "(default: one per core; the history does not depend on it)")
     parser.add_argument("--in-process", action="store_true", help="train in this process (no worker process)")
-    parser.add_argument("--executor", choices=("local", "dask"),
+    parser.add_argument("--executor", choices=EXECUTORS,
                         help="where the workers run: local (archsearch's own processes, the default) or dask (a "
                              "Dask cluster: --scheduler's, or a LocalCluster of --workers processes)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                        help="with --executor dask: join the cluster of this scheduler (see README, Running on a "
-                             "cluster)")
+                        help="with --executor dask: join the cluster of this scheduler instead of starting one")
     parser.add_argument("--optuna-storage", help="also record every evaluation as an Optuna trial, with its "
                                                  "lineage, in this storage (e.g. sqlite:///archsearch.db; browse "
                                                  "with optuna-dashboard); the study is named after the run directory")

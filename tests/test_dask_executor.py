@@ -17,7 +17,7 @@ pytest.importorskip("distributed")
 def _records(pool, conv_space, checkpoints, rungs):
     checkpoints.mkdir()
     strategy = make_strategy("ga", conv_space, np.random.default_rng(3), population=4)
-    records = AsyncEngine(strategy, pool, 3, rungs, checkpoints).run(8 if len(rungs.budgets) == 1 else 6)
+    records = AsyncEngine(strategy, pool, 3, rungs, checkpoints).run(6 if len(rungs.budgets) == 1 else 4)
     return {(r.genome.key, r.rung, r.budget): (r.result.status, r.result.fitness) for r in records}
 
 
@@ -35,7 +35,7 @@ def test_a_search_on_a_local_dask_cluster_gives_the_records_of_the_local_pool(ti
         dask = _records(pool, conv_space, tmp_path / "dask", one)
         dask_rungs = _records(pool, conv_space, tmp_path / "dask-rungs", three)
     # one rung: the generations decide which candidates run, so the records are the same set
-    assert dask == local and sum(status == "ok" for status, _ in dask.values()) >= 6
+    assert dask == local and sum(status == "ok" for status, _ in dask.values()) >= 4
     # with three, which candidate climbs depends on the order two workers finish in; every evaluation
     # both runs made (continued training included) has the same result
     shared = dask_rungs.keys() & local_rungs.keys()
