@@ -9,11 +9,12 @@ only writer: workers return results, nothing else.
 A Dask worker does not train in its own process: it hands each candidate to an `IsolatedEvaluator`, a
 single-threaded child process replaced every `recycle_after` evaluations, exactly as the local pool
 does. So TensorFlow's memory stays flat in long-lived workers, and a candidate trains the same as
-locally: in the worker process itself, Dask's own threads draw from Python's global `random` while
-Keras seeds its layers from it, and results would depend on timing.
+locally: trained in the worker process itself, a candidate's fitness changed from run to run
+(presumably because Keras seeds layers built without a seed from Python's global `random`, which the
+worker's own threads also draw from).
 
-A worker lost in the middle of a candidate costs that job only: the scheduler runs it once more
-elsewhere (`allowed-failures` 1, set for the clusters archsearch starts), then it is recorded as a
+Meant for a worker lost in the middle of a candidate (not yet tested): the scheduler runs the job once
+more elsewhere (`allowed-failures` 1, set for the clusters archsearch starts), then it comes back as a
 failed evaluation with the reason, and the search goes on.
 """
 
