@@ -11,8 +11,6 @@ from archsearch.run.engine import AsyncEngine
 from archsearch.run.rungs import Rungs
 from archsearch.strategies import make_strategy
 
-pytest.importorskip("distributed")
-
 
 def _records(pool, conv_space, checkpoints, rungs):
     checkpoints.mkdir()
