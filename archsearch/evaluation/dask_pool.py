@@ -2,9 +2,10 @@
 
 The engine needs only `submit(genome, seed, *context) -> Future` and `workers`; this gives it both on
 Dask distributed: a `LocalCluster` of single-threaded worker processes that archsearch starts and stops,
-or an existing cluster named by its scheduler's address. The evaluator (and the data it holds) is sent
-to every worker once; each task names it. The client, in the archsearch process, stays the journal's
-only writer: workers return results, nothing else.
+or an existing cluster named by its scheduler's address. The evaluator (and the data it holds) is
+pickled once here and sent to every worker once as bytes; each task names it, and only the training
+child unpickles it (the worker process never imports TensorFlow). The client, in the archsearch
+process, stays the journal's only writer: workers return results, nothing else.
 
 A Dask worker does not train in its own process: it hands each candidate to an `IsolatedEvaluator`, a
 single-threaded child process replaced every `recycle_after` evaluations, exactly as the local pool
@@ -21,9 +22,11 @@ failed evaluation with the reason, and the search goes on.
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import uuid
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from archsearch.errors import ArchsearchError
@@ -34,15 +37,24 @@ from archsearch.records import FAILED, EvaluationResult
 CONNECT_SECONDS = 10
 
 
+@dataclass(frozen=True)
+class PickledEvaluator:
+    """An evaluator as the workers receive it: its pickle, and the two attributes read without it."""
+
+    name: str
+    inherits: bool
+    pickled: bytes
+
+
 # On a Dask worker: the isolated evaluators of the pools it serves, one per (pool, worker thread).
 _ISOLATED: dict[tuple[str, int], IsolatedEvaluator] = {}
 
 
-def _evaluate(evaluator: Any, pool: str, recycle_after: int, genome: Genome, seed: int,
+def _evaluate(evaluator: PickledEvaluator, pool: str, recycle_after: int, genome: Genome, seed: int,
               *context: Any) -> EvaluationResult:
     key = (pool, threading.get_ident())
     if key not in _ISOLATED:
-        _ISOLATED[key] = IsolatedEvaluator(evaluator, recycle_after, threads=1)
+        _ISOLATED[key] = IsolatedEvaluator(evaluator, recycle_after, threads=1, pickled=evaluator.pickled)
     return _ISOLATED[key].evaluate(genome, seed, *context)
 
 
@@ -73,7 +85,8 @@ class DaskPool:
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                             dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
-        self._evaluator = self.client.scatter(evaluator, broadcast=True, hash=False)
+        payload = PickledEvaluator(self.name, self.inherits, pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL))
+        self._evaluator = self.client.scatter(payload, broadcast=True, hash=False)
         self._pool, self.recycle_after = uuid.uuid4().hex, recycle_after
 
     @property
