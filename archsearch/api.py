@@ -22,6 +22,7 @@ from archsearch.analysis.pareto import pareto_front, write_pareto
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.errors import ArchsearchError, ResumeError
+from archsearch.evaluation.dask_pool import DaskPool, check_scheduler_of
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.genome import Genome
@@ -73,6 +74,7 @@ def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool 
     settings checked, data loaded and split, run directory, engine, journal, the task's report."""
     run_dir = Path(run_dir)
     task.check(config)  # bad settings fail before the data is read or the run directory touched
+    check_scheduler_of(config)
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     config = task.fit(config, dataset)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
@@ -138,8 +140,6 @@ def pooled(evaluator: Evaluator, config: RunSettings, log_path: Path | None = No
         yield evaluator
         return
     if config.executor == "dask":
-        from archsearch.evaluation.dask_pool import DaskPool
-
         with DaskPool(evaluator, config.workers or default_workers(), config.scheduler, config.recycle_after) as pool:
             yield pool
         return

@@ -26,6 +26,7 @@ from archsearch.cli_options import (
 from archsearch.cli_transfer import add_transfer_parser, run_transfer
 from archsearch.cli_weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.errors import ArchsearchError
+from archsearch.evaluation.dask_pool import check_scheduler_of
 from archsearch.evaluation.data import load_dataset
 from archsearch.objectives import LATENT_METRICS
 from archsearch.quiet import import_tensorflow_quietly
@@ -113,6 +114,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
 def _search(args: argparse.Namespace) -> int:
     config, out = _config_from(args)
     space = check_config(config)  # bad arguments and data fail before the slow imports
+    check_scheduler_of(config)
     dataset = load_dataset(config.data_dir, config.data_file)
     config = fit_to_data(config, len(dataset.x_train))
     check_labels_for_objectives(config, dataset)

@@ -61,11 +61,13 @@ def _base_config(args: argparse.Namespace):
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from archsearch.evaluation.dask_pool import check_scheduler_of
     from archsearch.run.config import check_comparison
 
     base = _base_config(args)
     strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
     check_comparison(base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports
+    check_scheduler_of(base)
     out = args.out or Path("results") / "compare" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(base.space).stem}"
     if (out / "compare.json").is_file() and not args.resume:
         raise ArchsearchError(f"{out} already holds a comparison: pass --resume to continue it, "

@@ -13,6 +13,7 @@ from archsearch.cli_options import (
     add_worker_options,
     resolve_config,
 )
+from archsearch.evaluation.dask_pool import check_scheduler_of
 from archsearch.evaluation.data import load_dataset
 from archsearch.quiet import import_tensorflow_quietly
 from archsearch.run.transfer_config import TransferConfig, check_transfer_config, fit_transfer_to_data
@@ -58,6 +59,7 @@ def run_transfer(args: argparse.Namespace) -> int:
         "final_train_size", "final_epochs", "baselines", "data_dir", "data_file", *WORKER_FIELDS)}
     config, out = resolve_config(args, TransferConfig, given, lambda config: "transfer")
     check_transfer_config(config)  # bad arguments and data fail before the slow imports
+    check_scheduler_of(config)
     dataset = load_dataset(config.data_dir, config.data_file)
     config = fit_transfer_to_data(config, len(dataset.x_train))
     import_tensorflow_quietly()

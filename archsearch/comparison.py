@@ -30,6 +30,7 @@ from archsearch.analysis.compare_plots import (
 from archsearch.analysis.pareto import pareto_front
 from archsearch.analysis.tables import best_records
 from archsearch.api import CONFIG, open_evaluator, prepare_run_dir, run_search
+from archsearch.evaluation.dask_pool import check_scheduler_of
 from archsearch.evaluation.data import Dataset, DataSplits, load_dataset, split
 from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
@@ -66,6 +67,8 @@ def compare(base: SearchConfig, out: str | Path, strategies: Sequence[str] = DEF
     evaluations. `evaluators` replaces the backprop worker pool (tests use a toy fitness)."""
     out = Path(out)
     check_comparison(base, strategies, seeds, budget, seconds)
+    if evaluators is None:
+        check_scheduler_of(base)
     dataset = dataset or load_dataset(base.data_dir, base.data_file)
     if seconds is None:
         base = replace(base, fidelity="off")  # equal evaluations are equal terms only when they cost the same

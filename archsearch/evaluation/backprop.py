@@ -74,6 +74,10 @@ class BackpropEvaluator:
 
     IMAGES = ("x_train", "x_val", "x_test")
 
+    def shared_paths(self) -> dict[str, str]:
+        """What every worker process must reach on disk (a Dask cluster checks it): the inherited weights."""
+        return {str(self.store.directory): "weights of --inherit-weights"} if self.store is not None else {}
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled for each worker process: images that were bytes travel as bytes."""
         return {**self.__dict__, **{name: pack_images(self.__dict__[name]) for name in self.IMAGES}}

@@ -2,10 +2,18 @@
 
 The engine needs only `submit(genome, seed, *context) -> Future` and `workers`; this gives it both on
 Dask distributed: a `LocalCluster` of single-threaded worker processes that archsearch starts and stops,
-or an existing cluster named by its scheduler's address. The evaluator (and the data it holds) is
-pickled once here and sent to every worker once as bytes; each task names it, and only the training
-child unpickles it (the worker process never imports TensorFlow). The client, in the archsearch
-process, stays the journal's only writer: workers return results, nothing else.
+or an existing cluster named by its scheduler's address. The evaluator (and the images it holds) is
+pickled once here and installed on every worker as a worker plugin (`dask_worker`), also on workers that
+join or restart later, so workers need no copy of the data; only the training child unpickles it (the
+worker process never imports TensorFlow). The client, in the
+archsearch process, stays the only writer of the run directory: workers return results, nothing else.
+
+Checkpoints travel through the cluster: a continued evaluation carries the bytes of the checkpoint it
+resumes from, trains in a temporary directory on its worker, and returns the checkpoint it saved, which
+the client writes where the engine expects it. So a candidate may climb its rungs on different machines
+that share no disk. What cannot travel (the weights of `--inherit-weights`, a backbone file) must be on
+storage every worker reaches at the same path; that is checked when the pool starts and refused in one
+line otherwise.
 
 A Dask worker does not train in its own process: it hands each candidate to an `IsolatedEvaluator`, a
 single-threaded child process replaced every `recycle_after` evaluations, exactly as the local pool
@@ -14,53 +22,40 @@ locally: trained in the worker process itself, a candidate's fitness changed fro
 (presumably because Keras seeds layers built without a seed from Python's global `random`, which the
 worker's own threads also draw from).
 
-Meant for a worker lost in the middle of a candidate (not yet tested): the scheduler runs the job once
-more elsewhere (`allowed-failures` 1, set for the clusters archsearch starts), then it comes back as a
-failed evaluation with the reason, and the search goes on.
+A worker lost in the middle of a candidate (killed, its machine gone) costs that candidate's running
+rung: the scheduler runs it once more elsewhere (`allowed-failures` 1 on the clusters archsearch
+starts; a cluster of your own keeps its scheduler's setting), and if that worker is lost too it comes
+back as a failed evaluation with the reason. A cluster left with no workers at all for `lost_seconds`
+stops the run with one line; the journal keeps every finished evaluation for `--resume`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import threading
+import time
 import uuid
 from concurrent.futures import Future
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from archsearch.errors import ArchsearchError
-from archsearch.evaluation.isolated import IsolatedEvaluator
+from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
 from archsearch.records import FAILED, EvaluationResult
 
 CONNECT_SECONDS = 10
+LOST_SECONDS = 120  # a cluster with no workers this long stops the run (workers restarting take seconds)
 
 
-@dataclass(frozen=True)
-class PickledEvaluator:
-    """An evaluator as the workers receive it: its pickle, and the two attributes read without it."""
-
-    name: str
-    inherits: bool
-    pickled: bytes
-
-
-# On a Dask worker: the isolated evaluators of the pools it serves, one per (pool, worker thread).
-_ISOLATED: dict[tuple[str, int], IsolatedEvaluator] = {}
-
-
-def _evaluate(evaluator: PickledEvaluator, pool: str, recycle_after: int, genome: Genome, seed: int,
-              *context: Any) -> EvaluationResult:
-    key = (pool, threading.get_ident())
-    if key not in _ISOLATED:
-        _ISOLATED[key] = IsolatedEvaluator(evaluator, recycle_after, threads=1, pickled=evaluator.pickled)
-    return _ISOLATED[key].evaluate(genome, seed, *context)
-
-
-def _close_isolated(pool: str) -> None:
-    for key in [k for k in _ISOLATED if k[0] == pool]:
-        _ISOLATED.pop(key).close()
+def _reads(path: str, size: int) -> bool:
+    """On a worker: whether it sees the file the client sees at `path` (same size)."""
+    try:
+        return os.path.getsize(path) == size
+    except OSError:
+        return False
 
 
 class DaskPool:
@@ -68,47 +63,108 @@ class DaskPool:
     scheduler is at `scheduler` (tcp://HOST:PORT), behind the evaluator interface."""
 
     def __init__(self, evaluator: Any, workers: int, scheduler: str | None = None, recycle_after: int = 20,
-                 connect_seconds: float = CONNECT_SECONDS) -> None:
+                 connect_seconds: float | None = None, lost_seconds: float = LOST_SECONDS) -> None:
+        self.name = getattr(evaluator, "name", type(evaluator).__name__)
+        self.inherits = getattr(evaluator, "inherits", False)
+        self.cluster, self.address = None, scheduler or "the local Dask cluster"
+        self.client = connect(scheduler, connect_seconds) if scheduler else self._local_cluster(workers)
+        self._pending: set[Future] = set()
+        self._lock = threading.Lock()
+        self._count, self._counted_at = 0, -1.0
+        self._closed = threading.Event()
+        self._pool = uuid.uuid4().hex
+        try:
+            from archsearch.evaluation.dask_worker import EvaluatorPlugin, evaluate_on_worker
+
+            check_workers_run_this_archsearch(self.client, self.address)
+            check_shared_paths(self.client, getattr(evaluator, "shared_paths", dict)(), self.address)
+            self._task = evaluate_on_worker
+            self.client.register_plugin(EvaluatorPlugin(
+                self._pool, self.name, self.inherits, getattr(evaluator, "uses_tensorflow", True),
+                pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL), recycle_after), name=self._plugin)
+        except BaseException:
+            self.close()
+            raise
+        threading.Thread(target=self._watch_workers, args=(lost_seconds,), daemon=True,
+                         name="archsearch-dask-watch").start()
+
+    def _local_cluster(self, workers: int) -> Any:
         import dask
         from distributed import Client, LocalCluster
 
-        self.name = getattr(evaluator, "name", type(evaluator).__name__)
-        self.inherits = getattr(evaluator, "inherits", False)
-        self.cluster = None
-        if scheduler:
-            try:
-                self.client = Client(scheduler, timeout=connect_seconds)
-            except (OSError, TimeoutError) as error:
-                raise ArchsearchError(f"--scheduler {scheduler}: no Dask scheduler answers there ({error})") from None
-        else:
-            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        payload = PickledEvaluator(self.name, self.inherits, pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL))
-        self._evaluator = self.client.scatter(payload, broadcast=True, hash=False)
-        self._pool, self.recycle_after = uuid.uuid4().hex, recycle_after
+        # one task per single-threaded worker: a task queued on a worker that dies would count as suspect too
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                              "distributed.scheduler.worker-saturation": 1.0}):
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+        return Client(self.cluster)
 
     @property
     def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info()["workers"]))
+        """The cluster's worker count (asked of the scheduler at most once a second)."""
+        now = time.monotonic()
+        if now - self._counted_at >= 1.0:
+            self._count, self._counted_at = len(self.client.scheduler_info()["workers"]), now
+        return max(1, self._count)
 
     def submit(self, genome: Genome, seed: int, *context: Any) -> Future:
         """Starts an evaluation on the cluster; the future holds its result, or a failed result when the
         cluster could not run it."""
-        task = self.client.submit(_evaluate, self._evaluator, self._pool, self.recycle_after, genome, seed, *context,
-                                  pure=False)
+        fidelity = context[-1] if context and isinstance(context[-1], Fidelity) else None
+        resume = Path(fidelity.resume).read_bytes() if fidelity is not None and fidelity.resume else None
+        task = self.client.submit(self._task, self._pool, resume, genome, seed, *context, pure=False)
         result: Future = Future()
-        task.add_done_callback(lambda done: _settle(done, result))
+        with self._lock:
+            self._pending.add(result)
+        task.add_done_callback(lambda done: self._settle(done, result, fidelity))
         return result
+
+    def _settle(self, task: Any, result: Future, fidelity: Fidelity | None) -> None:
+        try:
+            evaluation, saved = task.result()
+            if saved is not None and fidelity is not None and fidelity.checkpoint:
+                write_atomically(Path(fidelity.checkpoint), saved)
+        except Exception as error:  # a worker lost twice (KilledWorker), a task the cluster could not run
+            evaluation = EvaluationResult(FAILED, reason=f"{type(error).__name__} on the Dask cluster: {error}")
+        with self._lock:
+            self._pending.discard(result)
+        if not result.done():
+            result.set_result(evaluation)
+
+    def _watch_workers(self, lost_seconds: float) -> None:
+        """Stops the run (its pending futures raise) once the cluster has had no worker for `lost_seconds`:
+        a chief waiting forever on a cluster that lost every worker is worse than a clear stop."""
+        alone_since = None
+        while not self._closed.wait(1.0):
+            try:
+                count = len(self.client.scheduler_info()["workers"])
+            except Exception:  # noqa: BLE001 - the scheduler itself gone: counts as no workers
+                count = 0
+            alone_since = None if count else (alone_since or time.monotonic())
+            if alone_since is not None and time.monotonic() - alone_since >= lost_seconds:
+                error = ArchsearchError(f"{self.address}: no Dask worker for {lost_seconds:.0f} s; every finished "
+                                        "evaluation is in the journal: start workers and run again with --resume")
+                with self._lock:
+                    pending, self._pending = list(self._pending), set()
+                for future in pending:
+                    if not future.done():
+                        future.set_exception(error)
+                alone_since = None
 
     def evaluate(self, genome: Genome, seed: int, *context: Any) -> EvaluationResult:
         return self.submit(genome, seed, *context).result()
 
+    @property
+    def _plugin(self) -> str:
+        return f"archsearch-{self._pool}"
+
     def close(self) -> None:
+        """Stops the training children on every worker (the plugin's teardown), then the cluster if it
+        is archsearch's own."""
+        self._closed.set()
         try:
-            self.client.run(_close_isolated, self._pool)
-        except Exception:  # noqa: BLE001 - a cluster already gone has nothing left to close
+            self.client.unregister_worker_plugin(self._plugin)
+        except Exception:  # noqa: BLE001 - a cluster already gone, or a plugin never registered
             pass
         self.client.close()
         if self.cluster is not None:
@@ -121,8 +177,63 @@ class DaskPool:
         self.close()
 
 
-def _settle(task: Any, result: Future) -> None:
+def connect(scheduler: str, seconds: float | None = None) -> Any:
+    """A client of the scheduler at `scheduler`, or one line naming the address."""
+    from distributed import Client
+
     try:
-        result.set_result(task.result())
-    except Exception as error:  # a worker lost twice (KilledWorker), a task the cluster could not run
-        result.set_result(EvaluationResult(FAILED, reason=f"{type(error).__name__} on the Dask cluster: {error}"))
+        return Client(scheduler, timeout=seconds or CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ArchsearchError(f"--scheduler {scheduler}: no Dask scheduler answers there ({error})") from None
+
+
+def check_scheduler_of(config: Any) -> None:
+    """A run's `--scheduler` that does not answer fails in one line, asked before anything is loaded or
+    written (the run's `executor`, `scheduler` and `isolate` settings say whether there is one)."""
+    if config.isolate and config.executor == "dask" and config.scheduler:
+        connect(config.scheduler).close()
+
+
+def archsearch_version() -> str:
+    from importlib.metadata import version
+
+    return version("archsearch")
+
+
+def check_workers_run_this_archsearch(client: Any, address: str) -> None:
+    """Every worker must import the same archsearch as this client (tasks are its functions, results its
+    classes); a worker that does not is one line naming it."""
+    mine = archsearch_version()
+    for worker, theirs in sorted(client.run(archsearch_version, on_error="return").items()):
+        if theirs != mine:
+            has = f"has archsearch {theirs}" if isinstance(theirs, str) else f"cannot import archsearch ({theirs!r})"
+            raise ArchsearchError(f"{address}: Dask worker {worker} {has}; this client runs {mine}: install the "
+                                  "same archsearch on every worker")
+
+
+def check_shared_paths(client: Any, paths: dict[str, str], address: str) -> None:
+    """Every worker must see each of `paths` (path: what it holds; files, or directories made here) as the
+    client does; a worker that does not is one line naming the path and the worker."""
+    for path, what in ((Path(p), w) for p, w in paths.items()):
+        probe = None
+        if not path.is_file():
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / f".archsearch-probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"archsearch")
+        target = probe or path
+        try:
+            seen = client.run(_reads, str(target), target.stat().st_size)
+        finally:
+            if probe is not None:
+                probe.unlink(missing_ok=True)
+        blind = sorted(worker for worker, sees in seen.items() if not sees)
+        if blind:
+            raise ArchsearchError(f"{path} ({what}): Dask worker {blind[0]} of {address} cannot read it; it must be on "
+                                  "storage every worker reaches at the same path")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` written beside `path` and renamed into place: a reader never sees half a file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from archsearch.evaluation.worker import receive, send_pickled
+from archsearch.evaluation.worker import NO_TENSORFLOW, receive, send_pickled
 from archsearch.genome import Genome
 from archsearch.records import FAILED, EvaluationResult
 
@@ -30,7 +30,8 @@ class _Worker:
     """One child process, started as `python -m archsearch.evaluation.worker` (no re-import of the
     user's main module, unlike multiprocessing's spawn, so unguarded scripts and notebooks work)."""
 
-    def __init__(self, payload: bytes, log_path: Path | None = None, threads: int | None = None) -> None:
+    def __init__(self, payload: bytes, log_path: Path | None = None, threads: int | None = None,
+                 tensorflow: bool = True) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if threads:
@@ -38,7 +39,8 @@ class _Worker:
                 env[name] = str(threads)
         log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child keeps it open
         try:
-            self.process = subprocess.Popen([sys.executable, "-m", "archsearch.evaluation.worker"],
+            command = [sys.executable, "-m", "archsearch.evaluation.worker"] + ([] if tensorflow else [NO_TENSORFLOW])
+            self.process = subprocess.Popen(command,
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
         finally:
             if log:
@@ -108,7 +110,8 @@ class IsolatedEvaluator:
                  pickled: bytes | None = None) -> None:
         """`log_path` collects the children's stderr (TensorFlow's notices, crash reports); `threads`
         caps TensorFlow's threads per child (results depend on it, so a run keeps it fixed); `pickled`
-        is `evaluator` already pickled (a pool pickles its images once for all its members).
+        is `evaluator` already pickled (a pool pickles its images once for all its members). An evaluator
+        whose `uses_tensorflow` is False (a stub) gets children that do not import TensorFlow first.
         The first child starts at once, so its imports overlap whatever the caller does next."""
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
@@ -119,6 +122,7 @@ class IsolatedEvaluator:
         self.recycle_after, self.prestart = recycle_after, prestart
         self.log_path = Path(log_path) if log_path else None
         self.threads = threads
+        self.tensorflow = getattr(evaluator, "uses_tensorflow", True)
         self._worker: _Worker | None = None
         self._spare: _Worker | None = self._start()
 
@@ -146,7 +150,7 @@ class IsolatedEvaluator:
         return result
 
     def _start(self) -> _Worker:
-        return _Worker(self._payload, self.log_path, self.threads)
+        return _Worker(self._payload, self.log_path, self.threads, self.tensorflow)
 
     def _current(self) -> _Worker:
         if self._worker is None:

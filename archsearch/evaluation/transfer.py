@@ -122,6 +122,13 @@ class TransferEvaluator:
         self.backbone, self.splits, self.classes = backbone, splits, classes
         self.settings, self.score_test = settings, score_test
 
+    def shared_paths(self) -> dict[str, str]:
+        """What every worker process must reach on disk (a Dask cluster checks it): the backbone's files."""
+        spec = Path(self.backbone.spec).expanduser()
+        files = [spec] if spec.is_file() else [spec / name for name in ("encoder.keras", "model.keras")]
+        paths = {str(file): "--backbone" for file in files if file.is_file()}
+        return paths | ({self.backbone.weights: "--backbone-weights"} if self.backbone.weights else {})
+
     def evaluate(self, genome: TransferGenome, seed: int, parents: tuple[str, ...] = (),
                  fidelity: Fidelity | None = None) -> EvaluationResult:
         """With a `fidelity`, the classifier trains to its budget of images seen, continuing from its

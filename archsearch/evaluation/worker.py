@@ -17,6 +17,7 @@ import time
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<Q")
+NO_TENSORFLOW = "--no-tensorflow"  # the evaluator needs no TensorFlow: do not import it ahead of time
 
 
 def send(stream: BinaryIO, obj: Any) -> None:
@@ -62,7 +63,8 @@ def main() -> None:
     requests = sys.stdin.buffer
     from archsearch.quiet import import_tensorflow_quietly
 
-    import_tensorflow_quietly()  # before the evaluator arrives: start-up overlaps the parent's work
+    if NO_TENSORFLOW not in sys.argv:
+        import_tensorflow_quietly()  # before the evaluator arrives: start-up overlaps the parent's work
     evaluator = receive(requests)
     send(protocol_out, "ready")
     while True:
