@@ -170,6 +170,30 @@ def test_a_client_killed_and_run_again_continues_from_the_journal_and_leaves_no_
     assert all(r.result.ok for r in after)
 
 
+class Sleepy:
+    """Takes a minute over every candidate (no TensorFlow)."""
+
+    name, uses_tensorflow = "sleepy", False
+
+    def evaluate(self, genome, seed):
+        time.sleep(60)
+
+
+def test_a_cluster_left_without_workers_stops_the_run_in_one_line_instead_of_waiting_forever(conv_space):
+    from distributed import LocalCluster
+
+    from archsearch.evaluation.dask_pool import DaskPool
+
+    genome = conv_space.sample(np.random.default_rng(0))
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        with DaskPool(Sleepy(), 1, cluster.scheduler_address, lost_seconds=2) as pool:
+            waiting = pool.submit(genome, 0)
+            cluster.scale(0)
+            with pytest.raises(ArchsearchError, match=r"no Dask worker for 2 s; every finished evaluation is in the "
+                                                      r"journal: start workers and run again with --resume"):
+                waiting.result(timeout=60)
+
+
 def test_an_unreachable_scheduler_is_one_line_naming_it_before_anything_is_written(tmp_path, capsys, monkeypatch):
     from archsearch.evaluation import dask_pool
 

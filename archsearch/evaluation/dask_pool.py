@@ -5,15 +5,17 @@ Dask distributed: a `LocalCluster` of single-threaded worker processes that arch
 or an existing cluster named by its scheduler's address. The evaluator (and the images it holds) is
 pickled once here and installed on every worker as a worker plugin (`dask_worker`), also on workers that
 join or restart later, so workers need no copy of the data; only the training child unpickles it (the
-worker process never imports TensorFlow). The client, in the
-archsearch process, stays the only writer of the run directory: workers return results, nothing else.
+worker process never imports TensorFlow). The client, in the archsearch process, stays the only writer
+of the run directory: workers return results, nothing else.
 
 Checkpoints travel through the cluster: a continued evaluation carries the bytes of the checkpoint it
 resumes from, trains in a temporary directory on its worker, and returns the checkpoint it saved, which
 the client writes where the engine expects it. So a candidate may climb its rungs on different machines
-that share no disk. What cannot travel (the weights of `--inherit-weights`, a backbone file) must be on
-storage every worker reaches at the same path; that is checked when the pool starts and refused in one
-line otherwise.
+that share no disk. The bytes ride in the task itself (up to about 12 MiB for a model of a million
+parameters with Adam's state), which the scheduler keeps until the task ends: that is what lets it run
+the task again elsewhere when its worker dies. What cannot travel (the weights of `--inherit-weights`, a
+backbone file) must be on storage every worker reaches at the same path; that is checked when the pool
+starts and refused in one line otherwise.
 
 A Dask worker does not train in its own process: it hands each candidate to an `IsolatedEvaluator`, a
 single-threaded child process replaced every `recycle_after` evaluations, exactly as the local pool
@@ -37,6 +39,7 @@ import pickle
 import threading
 import time
 import uuid
+import warnings
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -112,7 +115,9 @@ class DaskPool:
         cluster could not run it."""
         fidelity = context[-1] if context and isinstance(context[-1], Fidelity) else None
         resume = Path(fidelity.resume).read_bytes() if fidelity is not None and fidelity.resume else None
-        task = self.client.submit(self._task, self._pool, resume, genome, seed, *context, pure=False)
+        with warnings.catch_warnings():  # a checkpoint of a few MiB travels in the task on purpose (see above)
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            task = self.client.submit(self._task, self._pool, resume, genome, seed, *context, pure=False)
         result: Future = Future()
         with self._lock:
             self._pending.add(result)

@@ -1,0 +1,147 @@
+"""The Dask executor against archsearch's own worker pool: throughput, and the cost of each task.
+
+1. Evaluations per minute with 1 and 2 workers, local pool and Dask `LocalCluster` side by side (goal:
+   Dask within 5% of the local executor). The same candidates on both: a random search whose candidates
+   all train to one budget of Fashion-MNIST images seen (the default run's second rung), so the work
+   does not depend on the order results come back in. Wall time counts from the pool's start (worker
+   start-up included, as in a search) to the last result; the records must match.
+2. Scheduling overhead per task: a stub evaluator (no TensorFlow, sleeps `--stub-seconds`) on 32
+   single-threaded Dask workers, 32 tasks always in flight, each through the whole path a candidate takes
+   (client -> scheduler -> worker -> training child and back). overhead = wall x 32 / tasks - sleep
+   (goal: under 20 ms). Then the same with a stub that returns at once: the tasks per second one client
+   and scheduler can serve, from which the load of a cluster of any size can be read off.
+
+    python benchmarks/dask_executor.py [--candidates 16] [--budget 18048] [--tasks 640] [--stub-seconds 0.5]
+                                       [--parts throughput,overhead]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from pathlib import Path
+
+import numpy as np
+
+from archsearch.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from archsearch.evaluation.dask_pool import DaskPool  # noqa: E402
+from archsearch.evaluation.data import load_fashion_mnist, split  # noqa: E402
+from archsearch.evaluation.pool import WorkerPool  # noqa: E402
+from archsearch.genome import Genome  # noqa: E402
+from archsearch.records import OK, EvaluationResult  # noqa: E402
+from archsearch.run.config import SearchConfig, fit_to_data  # noqa: E402
+from archsearch.run.engine import AsyncEngine  # noqa: E402
+from archsearch.run.inner import make_evaluator  # noqa: E402
+from archsearch.run.rungs import Rungs  # noqa: E402
+from archsearch.space_file import load_space  # noqa: E402
+from archsearch.strategies import make_strategy  # noqa: E402
+
+POOLS = {"local": WorkerPool, "dask": DaskPool}
+
+
+class Stub:
+    """Sleeps, then returns a fitness: a candidate whose training costs nothing but time."""
+
+    name = "stub"
+    uses_tensorflow = False
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def evaluate(self, genome: Genome, seed: int, *context) -> EvaluationResult:
+        time.sleep(self.seconds)
+        return EvaluationResult(OK, fitness=float(seed % 1000), seconds=self.seconds, train_seconds=self.seconds)
+
+
+def throughput(kind: str, workers: int, evaluator, config: SearchConfig, candidates: int, budget: int,
+               directory: Path) -> dict:
+    strategy = make_strategy("random", load_space(config.space), np.random.default_rng(config.seed),
+                             population=config.population)
+    directory.mkdir(parents=True)
+    start = time.perf_counter()
+    with POOLS[kind](evaluator, workers) as pool:
+        started = time.perf_counter() - start
+        records = AsyncEngine(strategy, pool, config.seed, Rungs(budget, budget), directory).run(candidates)
+    wall = time.perf_counter() - start
+    return {"wall": wall, "start": started, "per_minute": 60 * len(records) / wall,
+            "training": sum(r.result.train_seconds for r in records),
+            "records": {(r.genome.key, r.result.status, r.result.fitness) for r in records}}
+
+
+def overhead(workers: int, tasks: int, seconds: float) -> dict:
+    """Keeps `workers` stub tasks in flight until `tasks` have finished; wall x workers / tasks - sleep."""
+    genome = load_space("conv_autoencoder").sample(np.random.default_rng(0))
+    start = time.perf_counter()
+    with DaskPool(Stub(seconds), workers) as pool:
+        while pool.workers < workers:
+            time.sleep(0.1)
+        for future in [pool.submit(genome, i) for i in range(workers)]:  # every training child started
+            future.result()
+        started = time.perf_counter() - start
+        begin, submitted, done, latencies = time.perf_counter(), 0, 0, []
+        running: dict = {}
+        while done < tasks:
+            while submitted < tasks and len(running) < workers:
+                running[pool.submit(genome, submitted)] = time.perf_counter()
+                submitted += 1
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            now = time.perf_counter()
+            for future in finished:
+                latencies.append(now - running.pop(future))
+                assert future.result().ok, future.result().reason
+                done += 1
+        wall = time.perf_counter() - begin
+    return {"start": started, "wall": wall, "per_task": wall * workers / tasks - seconds,
+            "served": tasks / wall, "latency": float(np.median(latencies)) - seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="throughput,overhead")
+    parser.add_argument("--candidates", type=int, default=16)
+    parser.add_argument("--budget", type=int, default=18048, help="images seen per candidate")
+    parser.add_argument("--tasks", type=int, default=640)
+    parser.add_argument("--stub-seconds", type=float, default=0.5)
+    parser.add_argument("--stub-workers", type=int, default=32)
+    args = parser.parse_args()
+    parts = args.parts.split(",")
+
+    if "throughput" in parts:
+        dataset = load_fashion_mnist()
+        config = fit_to_data(SearchConfig(population=8, seed=0), len(dataset.x_train))
+        evaluator = make_evaluator(config, split(dataset, config.train_size, config.val_size, config.seed))
+        print(f"throughput: {args.candidates} random candidates of {Path(config.space).stem}, each trained to "
+              f"{args.budget:,} images seen ({config.train_size:,} training images)\n")
+        header = f"{'workers':>8}{'executor':>10}{'start s':>9}{'wall s':>9}{'evals/min':>11}{'vs local':>10}"
+        print(header + "\n" + "-" * len(header))
+        with tempfile.TemporaryDirectory() as tmp:
+            for workers in (1, 2):
+                rows = {kind: throughput(kind, workers, evaluator, config, args.candidates, args.budget,
+                                         Path(tmp) / f"{kind}{workers}") for kind in POOLS}
+                for kind, row in rows.items():
+                    ratio = row["per_minute"] / rows["local"]["per_minute"]
+                    print(f"{workers:>8}{kind:>10}{row['start']:>9.1f}{row['wall']:>9.1f}{row['per_minute']:>11.2f}"
+                          f"{ratio:>9.3f}x", flush=True)
+                same = rows["local"]["records"] == rows["dask"]["records"]
+                print(f"{'':>8}same records on both: {'yes' if same else 'NO'}", flush=True)
+        print()
+
+    if "overhead" in parts:
+        print(f"overhead: {args.stub_workers} single-threaded Dask workers, {args.stub_workers} tasks in flight, "
+              f"{args.tasks} tasks\n")
+        header = f"{'stub sleeps':>12}{'start s':>9}{'wall s':>9}{'overhead/task ms':>18}{'median extra ms':>17}" \
+                 f"{'tasks/s':>9}"
+        print(header + "\n" + "-" * len(header))
+        for seconds in (args.stub_seconds, 0.0):
+            row = overhead(args.stub_workers, args.tasks, seconds)
+            print(f"{seconds:>11.1f}s{row['start']:>9.1f}{row['wall']:>9.1f}{1000 * row['per_task']:>18.1f}"
+                  f"{1000 * row['latency']:>17.1f}{row['served']:>9.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
