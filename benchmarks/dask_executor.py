@@ -5,57 +5,56 @@
    all train to one budget of Fashion-MNIST images seen (the default run's second rung), so the work
    does not depend on the order results come back in. Wall time counts from the pool's start (worker
    start-up included, as in a search) to the last result; the records must match.
-2. Scheduling overhead per task: a stub evaluator (no TensorFlow, sleeps `--stub-seconds`) on 32
+2. Memory of a long-lived Dask worker: one worker evaluates `--memory-candidates` candidates (each to the
+   lowest default rung); the resident memory of the worker process and of its training children is
+   sampled every 10 evaluations (goal: flat, as the children are replaced every 20 evaluations).
+3. Scheduling overhead per task: a stub evaluator (no TensorFlow, sleeps `--stub-seconds`) on 32
    single-threaded Dask workers, 32 tasks always in flight, each through the whole path a candidate takes
    (client -> scheduler -> worker -> training child and back). overhead = wall x 32 / tasks - sleep
    (goal: under 20 ms). Then the same with a stub that returns at once: the tasks per second one client
    and scheduler can serve, from which the load of a cluster of any size can be read off.
 
-    python benchmarks/dask_executor.py [--candidates 16] [--budget 18048] [--tasks 640] [--stub-seconds 0.5]
-                                       [--parts throughput,overhead]
+    python benchmarks/dask_executor.py [--candidates 16] [--budget 18048] [--memory-candidates 80]
+                                       [--tasks 640] [--stub-seconds 0.5] [--parts throughput,memory,overhead]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 import numpy as np
+from stub_evaluator import Stub
 
-from archsearch.quiet import import_tensorflow_quietly
+from archsearch.evaluation.dask_pool import DaskPool
+from archsearch.evaluation.pool import WorkerPool
+from archsearch.run.config import SearchConfig
+from archsearch.run.engine import AsyncEngine
+from archsearch.run.rungs import Rungs
+from archsearch.space_file import load_space
+from archsearch.strategies import make_strategy
 
-import_tensorflow_quietly()
-
-from archsearch.evaluation.dask_pool import DaskPool  # noqa: E402
-from archsearch.evaluation.data import load_fashion_mnist, split  # noqa: E402
-from archsearch.evaluation.pool import WorkerPool  # noqa: E402
-from archsearch.genome import Genome  # noqa: E402
-from archsearch.records import OK, EvaluationResult  # noqa: E402
-from archsearch.run.config import SearchConfig, fit_to_data  # noqa: E402
-from archsearch.run.engine import AsyncEngine  # noqa: E402
-from archsearch.run.inner import make_evaluator  # noqa: E402
-from archsearch.run.rungs import Rungs  # noqa: E402
-from archsearch.space_file import load_space  # noqa: E402
-from archsearch.strategies import make_strategy  # noqa: E402
-
+# Nothing here imports TensorFlow at the top: the Dask workers are spawned processes, which import this
+# script again (as `__mp_main__`), and each would hold a TensorFlow of its own for nothing.
 POOLS = {"local": WorkerPool, "dask": DaskPool}
 
 
-class Stub:
-    """Sleeps, then returns a fitness: a candidate whose training costs nothing but time."""
+def real_evaluator() -> tuple:
+    """The default search's backprop evaluator on Fashion-MNIST, and its settings."""
+    from archsearch.quiet import import_tensorflow_quietly
 
-    name = "stub"
-    uses_tensorflow = False
+    import_tensorflow_quietly()
+    from archsearch.evaluation.data import load_fashion_mnist, split
+    from archsearch.run.config import fit_to_data
+    from archsearch.run.inner import make_evaluator
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def evaluate(self, genome: Genome, seed: int, *context) -> EvaluationResult:
-        time.sleep(self.seconds)
-        return EvaluationResult(OK, fitness=float(seed % 1000), seconds=self.seconds, train_seconds=self.seconds)
+    dataset = load_fashion_mnist()
+    config = fit_to_data(SearchConfig(population=8, seed=0), len(dataset.x_train))
+    return make_evaluator(config, split(dataset, config.train_size, config.val_size, config.seed)), config
 
 
 def throughput(kind: str, workers: int, evaluator, config: SearchConfig, candidates: int, budget: int,
@@ -71,6 +70,35 @@ def throughput(kind: str, workers: int, evaluator, config: SearchConfig, candida
     return {"wall": wall, "start": started, "per_minute": 60 * len(records) / wall,
             "training": sum(r.result.train_seconds for r in records),
             "records": {(r.genome.key, r.result.status, r.result.fitness) for r in records}}
+
+
+def memory(evaluator, config: SearchConfig, candidates: int, budget: int, directory: Path) -> list[tuple]:
+    """(evaluations done, worker process MiB, its children's MiB) every 10 evaluations on one Dask worker."""
+    import psutil
+
+    strategy = make_strategy("random", load_space(config.space), np.random.default_rng(config.seed),
+                             population=config.population)
+    directory.mkdir(parents=True)
+    samples = []
+    with DaskPool(evaluator, 1) as pool:
+        worker = psutil.Process(next(iter(pool.client.run(os.getpid).values())))
+
+        class Sampled:  # counts evaluations, sampling memory every 10th
+            name, inherits = pool.name, pool.inherits
+            workers = 1
+
+            def submit(self, *task):
+                future = pool.submit(*task)
+                future.add_done_callback(lambda _: sample())
+                return future
+
+        def sample() -> None:
+            done = len(samples) + 1
+            children = sum(c.memory_info().rss for c in worker.children(recursive=True))
+            samples.append((done, worker.memory_info().rss / 2**20, children / 2**20))
+
+        AsyncEngine(strategy, Sampled(), config.seed, Rungs(budget, budget), directory).run(candidates)
+    return [row for row in samples if row[0] % 10 == 0]
 
 
 def overhead(workers: int, tasks: int, seconds: float) -> dict:
@@ -102,7 +130,10 @@ def overhead(workers: int, tasks: int, seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="throughput,overhead")
+    parser.add_argument("--parts", default="throughput,memory,overhead")
+    parser.add_argument("--memory-candidates", type=int, default=80)
+    parser.add_argument("--workers", type=lambda text: [int(w) for w in text.split(",")], default=[1, 2],
+                        help="worker counts of the throughput part (default: 1,2)")
     parser.add_argument("--candidates", type=int, default=16)
     parser.add_argument("--budget", type=int, default=18048, help="images seen per candidate")
     parser.add_argument("--tasks", type=int, default=640)
@@ -111,24 +142,36 @@ def main() -> None:
     args = parser.parse_args()
     parts = args.parts.split(",")
 
+    if "throughput" in parts or "memory" in parts:
+        evaluator, config = real_evaluator()
     if "throughput" in parts:
-        dataset = load_fashion_mnist()
-        config = fit_to_data(SearchConfig(population=8, seed=0), len(dataset.x_train))
-        evaluator = make_evaluator(config, split(dataset, config.train_size, config.val_size, config.seed))
         print(f"throughput: {args.candidates} random candidates of {Path(config.space).stem}, each trained to "
               f"{args.budget:,} images seen ({config.train_size:,} training images)\n")
-        header = f"{'workers':>8}{'executor':>10}{'start s':>9}{'wall s':>9}{'evals/min':>11}{'vs local':>10}"
+        header = (f"{'workers':>8}{'executor':>10}{'start s':>9}{'wall s':>9}{'training s':>12}{'evals/min':>11}"
+                  f"{'vs local':>10}")
         print(header + "\n" + "-" * len(header))
         with tempfile.TemporaryDirectory() as tmp:
-            for workers in (1, 2):
+            for workers in args.workers:
                 rows = {kind: throughput(kind, workers, evaluator, config, args.candidates, args.budget,
                                          Path(tmp) / f"{kind}{workers}") for kind in POOLS}
                 for kind, row in rows.items():
                     ratio = row["per_minute"] / rows["local"]["per_minute"]
-                    print(f"{workers:>8}{kind:>10}{row['start']:>9.1f}{row['wall']:>9.1f}{row['per_minute']:>11.2f}"
+                    print(f"{workers:>8}{kind:>10}{row['start']:>9.1f}{row['wall']:>9.1f}{row['training']:>12.1f}"
+                          f"{row['per_minute']:>11.2f}"
                           f"{ratio:>9.3f}x", flush=True)
                 same = rows["local"]["records"] == rows["dask"]["records"]
                 print(f"{'':>8}same records on both: {'yes' if same else 'NO'}", flush=True)
+        print()
+
+    if "memory" in parts:
+        lowest = config.rungs.budgets[0]
+        print(f"memory: one Dask worker, {args.memory_candidates} random candidates each trained to {lowest:,} "
+              "images seen, training children replaced every 20 evaluations\n")
+        header = f"{'evaluations':>12}{'worker MiB':>12}{'children MiB':>14}"
+        print(header + "\n" + "-" * len(header))
+        with tempfile.TemporaryDirectory() as tmp:
+            for done, worker, children in memory(evaluator, config, args.memory_candidates, lowest, Path(tmp)):
+                print(f"{done:>12}{worker:>12.0f}{children:>14.0f}", flush=True)
         print()
 
     if "overhead" in parts:
