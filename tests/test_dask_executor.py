@@ -92,10 +92,13 @@ def test_a_worker_killed_mid_candidate_costs_that_candidate_one_retry_then_a_fai
     with DaskPool(StallingToy(marks, {once: 1, always: 2}), 2) as pool:
         strategy = make_strategy("random", conv_space, np.random.default_rng(5), population=4)
         engine = AsyncEngine(strategy, pool, 5, Rungs(1, 9, 3), tmp_path / "checkpoints")
-        with ThreadPoolExecutor(1) as thread:
+        thread = ThreadPoolExecutor(1)
+        try:
             run = thread.submit(engine.run, 8)
             killed = _kill_marked_workers(run, marks)
             records = run.result(timeout=60)
+        finally:
+            thread.shutdown(wait=False)  # a run that never ends fails the test instead of hanging it
     assert killed == {f"{once}-0", f"{always}-0", f"{always}-1"}
     first_rung = {r.genome.key: r for r in records if r.rung == 0}
     assert len(first_rung) == 8 and first_rung[once].result.ok  # killed once: run again elsewhere

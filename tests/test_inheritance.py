@@ -3,6 +3,7 @@
 import numpy as np
 
 from archsearch.builder import build_autoencoder
+from archsearch.evaluation.backprop import BackpropEvaluator
 from archsearch.evaluation.inheritance import WeightStore, inherit, weighted_layers
 from archsearch.genome import Genome, LayerGene
 
@@ -60,3 +61,9 @@ def test_search_with_inheritance_records_what_each_offspring_inherited(tmp_path,
     offspring = [r for r in trained if r.parents]
     assert offspring and any(r.result.metrics["inherited_layers"] > 0 for r in offspring)
     assert len(list((tmp_path / "run" / "weights").glob("*.npz"))) == len({r.genome.key for r in trained})
+
+
+def test_the_inherited_weights_are_what_dask_workers_must_reach(tiny_images, tmp_path):
+    assert BackpropEvaluator(*tiny_images, weights_dir=str(tmp_path / "w")).shared_paths() == {
+        str(tmp_path / "w"): "weights of --inherit-weights"}
+    assert BackpropEvaluator(*tiny_images).shared_paths() == {}

@@ -169,9 +169,12 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
 
 
 def test_compare_on_a_real_subset_writes_every_file(fashion_mnist, tmp_path):
+    """On a Dask LocalCluster: the candidates, the vanilla autoencoders and the Optuna lineage go through
+    Dask as they do through the local pool (which the other integration tests use)."""
     out = tmp_path / "comparison"
     done = archsearch("compare", "--seeds", "2", "--budget", "3", "--population", "4", "--train-size", "200",
                       "--val-size", "100", "--test-size", "200", "--epochs", "1", "--out", str(out),
+                      "--executor", "dask",
                       "--optuna-storage", f"sqlite:///{tmp_path / 'lineage.db'}", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     for name in ("results.csv", "evaluations.csv", "summary.md", "best_vs_evaluations.png", "best_vs_seconds.png",

@@ -150,3 +150,14 @@ def test_pipeline_autoencoder_search_then_transfer_search_on_fashion_mnist(tmp_p
     assert test_accuracy > 0.5  # ten classes: chance is 0.1
     comparison = report.comparison.set_index("classifier")["test_accuracy"]
     assert len(comparison) == 3 and comparison["linear classifier on raw pixels"] > 0.7
+
+
+def test_the_backbone_files_are_what_dask_workers_must_reach(labelled, backbone_file, tmp_path):
+    splits = split(labelled, 64, 32, seed=0)
+    assert TransferEvaluator(BackboneSource(backbone_file), splits, 2).shared_paths() == {backbone_file: "--backbone"}
+    (tmp_path / "exported").mkdir()
+    (tmp_path / "exported" / "encoder.keras").write_bytes(b"")
+    assert TransferEvaluator(BackboneSource(str(tmp_path / "exported")), splits, 2).shared_paths() == {
+        str(tmp_path / "exported" / "encoder.keras"): "--backbone"}
+    named = TransferEvaluator(BackboneSource("MobileNetV2", "/data/mobilenet.h5"), splits, 2)
+    assert named.shared_paths() == {"/data/mobilenet.h5": "--backbone-weights"}

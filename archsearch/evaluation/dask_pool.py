@@ -88,8 +88,9 @@ class DaskPool:
         except BaseException:
             self.close()
             raise
-        threading.Thread(target=self._watch_workers, args=(lost_seconds,), daemon=True,
-                         name="archsearch-dask-watch").start()
+        self._watcher = threading.Thread(target=self._watch_workers, args=(lost_seconds,), daemon=True,
+                                         name="archsearch-dask-watch")
+        self._watcher.start()
 
     def _local_cluster(self, workers: int) -> Any:
         import dask
@@ -167,6 +168,8 @@ class DaskPool:
         """Stops the training children on every worker (the plugin's teardown), then the cluster if it
         is archsearch's own."""
         self._closed.set()
+        if hasattr(self, "_watcher"):
+            self._watcher.join(timeout=10)  # not asking the scheduler anything while the client closes
         try:
             self.client.unregister_worker_plugin(self._plugin)
         except Exception:  # noqa: BLE001 - a cluster already gone, or a plugin never registered

@@ -3,28 +3,27 @@
 The evaluator (its pickle, with the images it holds) is a worker plugin, not scattered data: the
 scheduler keeps plugins and installs them on every worker that joins, so a worker restarted after a
 crash, or one started later on another machine, gets it too (scattered data dies with the workers that
-held it). The task hands each candidate to an `IsolatedEvaluator` of the worker thread, and carries the
+held it). On setup it starts a local `WorkerPool` of one training child per worker thread, so TensorFlow
+is imported while the client gets going; the task hands each candidate to it, and carries the
 candidate's checkpoints both ways (see `dask_pool`).
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from distributed import WorkerPlugin
 
-from archsearch.evaluation.isolated import IsolatedEvaluator
+from archsearch.evaluation.pool import WorkerPool
 from archsearch.fidelity import Fidelity
 from archsearch.genome import Genome
 from archsearch.records import EvaluationResult
 
-# On a Dask worker: the plugins of the pools it serves, and their isolated evaluators (one per thread).
+# On a Dask worker: the plugins of the pools it serves.
 _PLUGINS: dict[str, EvaluatorPlugin] = {}
-_ISOLATED: dict[tuple[str, int], IsolatedEvaluator] = {}
 
 
 class EvaluatorPlugin(WorkerPlugin):
@@ -37,33 +36,34 @@ class EvaluatorPlugin(WorkerPlugin):
                  recycle_after: int) -> None:
         self.pool, self.name, self.inherits, self.uses_tensorflow = pool, name, inherits, uses_tensorflow
         self.pickled, self.recycle_after = pickled, recycle_after
+        self.local: WorkerPool | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "local": None}  # the worker's own children do not travel
 
     def setup(self, worker: Any) -> None:
+        self.local = WorkerPool(self, worker.state.nthreads, self.recycle_after, pickled=self.pickled)
         _PLUGINS[self.pool] = self
 
     def teardown(self, worker: Any) -> None:
         _PLUGINS.pop(self.pool, None)
-        for key in [k for k in _ISOLATED if k[0] == self.pool]:
-            _ISOLATED.pop(key).close()
+        if self.local is not None:
+            self.local.close()
 
 
 def evaluate_on_worker(pool: str, resume: bytes | None, genome: Genome, seed: int,
                        *context: Any) -> tuple[EvaluationResult, bytes | None]:
     """The evaluation, and the bytes of the checkpoint it saved (None if none). A continued evaluation's
     checkpoint arrives as `resume` bytes; both live in a temporary directory of this machine meanwhile."""
-    key = (pool, threading.get_ident())
-    if key not in _ISOLATED:
-        plugin = _PLUGINS[pool]
-        _ISOLATED[key] = IsolatedEvaluator(plugin, plugin.recycle_after, threads=1, pickled=plugin.pickled)
-    isolated = _ISOLATED[key]
+    local = _PLUGINS[pool].local
     fidelity = context[-1] if context and isinstance(context[-1], Fidelity) else None
     if fidelity is None:
-        return isolated.evaluate(genome, seed, *context), None
-    with tempfile.TemporaryDirectory(prefix="archsearch-") as local:
+        return local.evaluate(genome, seed, *context), None
+    with tempfile.TemporaryDirectory(prefix="archsearch-") as scratch:
         if resume is not None:
-            Path(local, "resume.npz").write_bytes(resume)
-        here = replace(fidelity, resume=str(Path(local, "resume.npz")) if fidelity.resume else None,
-                       checkpoint=str(Path(local, "checkpoint.npz")) if fidelity.checkpoint else None)
-        result = isolated.evaluate(genome, seed, *context[:-1], here)
+            Path(scratch, "resume.npz").write_bytes(resume)
+        here = replace(fidelity, resume=str(Path(scratch, "resume.npz")) if fidelity.resume else None,
+                       checkpoint=str(Path(scratch, "checkpoint.npz")) if fidelity.checkpoint else None)
+        result = local.evaluate(genome, seed, *context[:-1], here)
         saved = Path(here.checkpoint) if here.checkpoint else None
         return result, saved.read_bytes() if saved is not None and saved.is_file() else None

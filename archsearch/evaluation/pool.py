@@ -29,12 +29,13 @@ class WorkerPool:
     """`workers` single-threaded worker processes behind the evaluator interface."""
 
     def __init__(self, evaluator: Any, workers: int, recycle_after: int = 20,
-                 log_path: str | Path | None = None) -> None:
+                 log_path: str | Path | None = None, pickled: bytes | None = None) -> None:
+        """`pickled` is `evaluator` already pickled (a Dask worker receives it so)."""
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.name = getattr(evaluator, "name", type(evaluator).__name__)
         self.inherits = getattr(evaluator, "inherits", False)
-        pickled = pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # once, not once per member
+        pickled = pickled or pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # once, not once per member
         self.members = [IsolatedEvaluator(evaluator, recycle_after, log_path=log_path, threads=1, pickled=pickled)
                         for _ in range(workers)]
         self._free: queue.Queue[IsolatedEvaluator] = queue.Queue()
