@@ -178,7 +178,8 @@ def main() -> None:
         header = f"{'evaluations':>12}{'worker MiB':>12}{'children MiB':>14}"
         print(header + "\n" + "-" * len(header))
         with tempfile.TemporaryDirectory() as tmp:
-            for done, worker, children in memory(evaluator, config, args.memory_candidates, lowest, Path(tmp)):
+            for done, worker, children in memory(evaluator, config, args.memory_candidates, lowest,
+                                                 Path(tmp) / "memory"):
                 print(f"{done:>12}{worker:>12.0f}{children:>14.0f}", flush=True)
         print()
 

@@ -51,6 +51,18 @@ from archsearch.records import FAILED, EvaluationResult
 
 CONNECT_SECONDS = 10
 LOST_SECONDS = 120  # a cluster with no workers this long stops the run (workers restarting take seconds)
+LOCAL_CLUSTER_SETTINGS = {
+    "distributed.scheduler.allowed-failures": 1,  # a candidate whose worker dies runs once more, not thrice
+    # one task per single-threaded worker: a task queued on a worker that dies would count as suspect too
+    "distributed.scheduler.worker-saturation": 1.0,
+    # Dask's own bookkeeping takes CPU from training on the same cores: its statistical profiler (a
+    # sample every 10 ms), event-loop ticks, work stealing and the monitors run far less often here
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.scheduler.work-stealing": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "2s",
+}
 
 
 def _reads(path: str, size: int) -> bool:
@@ -96,9 +108,7 @@ class DaskPool:
         import dask
         from distributed import Client, LocalCluster
 
-        # one task per single-threaded worker: a task queued on a worker that dies would count as suspect too
-        with dask.config.set({"distributed.scheduler.allowed-failures": 1,
-                              "distributed.scheduler.worker-saturation": 1.0}):
+        with dask.config.set(LOCAL_CLUSTER_SETTINGS):
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR)
         return Client(self.cluster)
