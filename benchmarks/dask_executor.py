@@ -93,9 +93,13 @@ def memory(evaluator, config: SearchConfig, candidates: int, budget: int, direct
                 return future
 
         def sample() -> None:
-            done = len(samples) + 1
-            children = sum(c.memory_info().rss for c in worker.children(recursive=True))
-            samples.append((done, worker.memory_info().rss / 2**20, children / 2**20))
+            children = 0
+            for child in worker.children(recursive=True):
+                try:
+                    children += child.memory_info().rss
+                except psutil.Error:  # a training child retired meanwhile
+                    pass
+            samples.append((len(samples) + 1, worker.memory_info().rss / 2**20, children / 2**20))
 
         AsyncEngine(strategy, Sampled(), config.seed, Rungs(budget, budget), directory).run(candidates)
     return [row for row in samples if row[0] % 10 == 0]

@@ -110,7 +110,7 @@ class DaskPool:
 
         with dask.config.set(LOCAL_CLUSTER_SETTINGS):
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL)
         return Client(self.cluster)
 
     @property
