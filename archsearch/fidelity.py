@@ -33,3 +33,8 @@ class Fidelity:
                              f"({self.schedule_budget})")
         if self.start and not self.resume:
             raise ValueError(f"continuing from {self.start} needs the checkpoint to resume from")
+
+
+def fidelity_in(context: tuple) -> Fidelity | None:
+    """The `Fidelity` an evaluation's context ends with (the engine passes it last), or None."""
+    return context[-1] if context and isinstance(context[-1], Fidelity) else None

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from archsearch.errors import ArchsearchError
-from archsearch.fidelity import Fidelity
+from archsearch.fidelity import Fidelity, fidelity_in
 from archsearch.genome import Genome
 from archsearch.records import FAILED, EvaluationResult
 
@@ -85,12 +85,12 @@ class DaskPool:
         self.client = connect(scheduler, connect_seconds) if scheduler else self._local_cluster(workers)
         self._pending: set[Future] = set()
         self._lock = threading.Lock()
-        self._count, self._counted_at = 0, -1.0
         self._closed = threading.Event()
         self._pool = uuid.uuid4().hex
         try:
             from archsearch.evaluation.dask_worker import EvaluatorPlugin, evaluate_on_worker
 
+            self._count = self._worker_count()  # then kept up to date by the watcher, once a second
             check_workers_run_this_archsearch(self.client, self.address)
             check_shared_paths(self.client, getattr(evaluator, "shared_paths", dict)(), self.address)
             self._task = evaluate_on_worker
@@ -115,16 +115,19 @@ class DaskPool:
 
     @property
     def workers(self) -> int:
-        """The cluster's worker count (asked of the scheduler at most once a second)."""
-        now = time.monotonic()
-        if now - self._counted_at >= 1.0:
-            self._count, self._counted_at = len(self.client.scheduler_info()["workers"]), now
+        """The cluster's worker count, as the watcher last saw it (at least 1: a task waits for a worker)."""
         return max(1, self._count)
+
+    def _worker_count(self) -> int:
+        try:
+            return len(self.client.scheduler_info()["workers"])
+        except Exception:  # noqa: BLE001 - the scheduler itself gone: counts as no workers
+            return 0
 
     def submit(self, genome: Genome, seed: int, *context: Any) -> Future:
         """Starts an evaluation on the cluster; the future holds its result, or a failed result when the
         cluster could not run it."""
-        fidelity = context[-1] if context and isinstance(context[-1], Fidelity) else None
+        fidelity = fidelity_in(context)
         resume = Path(fidelity.resume).read_bytes() if fidelity is not None and fidelity.resume else None
         with warnings.catch_warnings():  # a checkpoint of a few MiB travels in the task on purpose (see above)
             warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
@@ -152,11 +155,8 @@ class DaskPool:
         a chief waiting forever on a cluster that lost every worker is worse than a clear stop."""
         alone_since = None
         while not self._closed.wait(1.0):
-            try:
-                count = len(self.client.scheduler_info()["workers"])
-            except Exception:  # noqa: BLE001 - the scheduler itself gone: counts as no workers
-                count = 0
-            alone_since = None if count else (alone_since or time.monotonic())
+            self._count = self._worker_count()
+            alone_since = None if self._count else (alone_since or time.monotonic())
             if alone_since is not None and time.monotonic() - alone_since >= lost_seconds:
                 error = ArchsearchError(f"{self.address}: no Dask worker for {lost_seconds:.0f} s; every finished "
                                         "evaluation is in the journal: start workers and run again with --resume")

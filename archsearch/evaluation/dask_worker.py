@@ -18,7 +18,7 @@ from typing import Any
 from distributed import WorkerPlugin
 
 from archsearch.evaluation.pool import WorkerPool
-from archsearch.fidelity import Fidelity
+from archsearch.fidelity import fidelity_in
 from archsearch.genome import Genome
 from archsearch.records import EvaluationResult
 
@@ -56,7 +56,7 @@ def evaluate_on_worker(pool: str, resume: bytes | None, genome: Genome, seed: in
     """The evaluation, and the bytes of the checkpoint it saved (None if none). A continued evaluation's
     checkpoint arrives as `resume` bytes; both live in a temporary directory of this machine meanwhile."""
     local = _PLUGINS[pool].local
-    fidelity = context[-1] if context and isinstance(context[-1], Fidelity) else None
+    fidelity = fidelity_in(context)
     if fidelity is None:
         return local.evaluate(genome, seed, *context), None
     with tempfile.TemporaryDirectory(prefix="archsearch-") as scratch:
