@@ -4,9 +4,11 @@ Fashion-MNIST subset for the integration tests."""
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,50 @@ from archsearch.records import FAILED, OK, EvaluationResult
 from archsearch.space_file import SPACES_DIR, load_space
 from archsearch.transfer_genome import TransferGenome
 from archsearch.transfer_space_file import load_transfer_space
+
+SESSION_MARK = "ARCHSEARCH_TEST_SESSION"  # every process a test starts inherits it, however deep
+
+
+def pytest_configure(config):
+    os.environ[SESSION_MARK] = uuid.uuid4().hex
+
+
+def _started_by_this_session():
+    """Processes still alive that carry this session's mark: processes a test started and left behind."""
+    import psutil
+
+    mark, found = os.environ.get(SESSION_MARK), []
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and process.status() != psutil.STATUS_ZOMBIE \
+                    and process.environ().get(SESSION_MARK) == mark:
+                found.append(process)
+        except psutil.Error:  # gone meanwhile, or not ours to read
+            pass
+    return found
+
+
+def pytest_sessionfinish(session):
+    """A process left running by a test (an orphaned Dask worker or training child) would keep CI's output
+    pipe open after pytest ends, so CI would wait for it: each is named, then killed."""
+    import psutil
+
+    deadline = time.monotonic() + 15  # processes shutting down on their own get the time to do so
+    while (left := _started_by_this_session()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for process in left:
+        try:
+            print(f"\nleft behind by a test, killed: pid {process.pid}: {' '.join(process.cmdline())[:200]}")
+            process.kill()
+        except psutil.Error:
+            pass
+
+
+def pytest_unconfigure(config):
+    """An interpreter that does not exit within two minutes of the end (a thread or exit handler that
+    hangs) prints every thread's stack and exits, instead of holding CI until its time runs out."""
+    faulthandler.dump_traceback_later(120, exit=True)
+
 
 TRANSFER_SPACES = ("transfer_learning",)
 SPACE_NAMES = sorted(p.stem for p in SPACES_DIR.glob("*.toml") if p.stem not in TRANSFER_SPACES)

@@ -75,9 +75,15 @@ def test_interrupted_search_resumes_to_the_same_result(tiny_run, tmp_path):
     assert done.returncode == 0, done.stderr
 
     interrupted = tmp_path / "interrupted"
-    process = subprocess.Popen([sys.executable, "-m", "archsearch", "search", *TINY, "--out", str(interrupted)],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    # A shell running pytest in the background ignores Ctrl-C for it, and a child would inherit that; a
+    # handled signal is reset to its default in the child, which Python then turns into KeyboardInterrupt.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "archsearch", "search", *TINY, "--out", str(interrupted)],
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, handler)
     journal = interrupted / "journal.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and (not journal.exists() or len(Journal(journal).read()) < 7):
