@@ -10,12 +10,15 @@
    sampled every 10 evaluations (goal: flat, as the children are replaced every 20 evaluations).
 3. Scheduling overhead per task: a stub evaluator (no TensorFlow, sleeps `--stub-seconds`) on 32
    single-threaded Dask workers, 32 tasks always in flight, each through the whole path a candidate takes
-   (client -> scheduler -> worker -> training child and back). overhead = wall x 32 / tasks - sleep
-   (goal: under 20 ms). Then the same with a stub that returns at once: the tasks per second one client
-   and scheduler can serve, from which the load of a cluster of any size can be read off.
+   (client -> scheduler -> worker -> training child and back). Extra time per task = wall x 32 / tasks -
+   sleep (goal: under 20 ms), with the training children replaced every 20 evaluations as in a search,
+   then never (what is left is the cluster's own cost); latency from submit to result, and the CPU time
+   per task of this process (client and scheduler), of the Dask workers and of their training children.
+   Then the same with a stub that returns at once: the tasks per second one client and scheduler serve,
+   from which the load of a cluster of any size can be read off.
 
     python benchmarks/dask_executor.py [--candidates 16] [--budget 18048] [--repeats 2] [--memory-candidates 80]
-                                       [--tasks 640] [--stub-seconds 0.5] [--parts throughput,memory,overhead]
+                                       [--tasks 3200] [--stub-seconds 0.5] [--parts throughput,memory,overhead]
 """
 
 from __future__ import annotations
@@ -105,18 +108,43 @@ def memory(evaluator, config: SearchConfig, candidates: int, budget: int, direct
     return [row for row in samples if row[0] % 10 == 0]
 
 
-def overhead(workers: int, tasks: int, seconds: float) -> dict:
-    """Keeps `workers` stub tasks in flight until `tasks` have finished; wall x workers / tasks - sleep."""
+def cpu_seconds(pool) -> dict[str, float]:
+    """CPU seconds so far of this process (the client; for Dask also the scheduler and nannies of its
+    LocalCluster), of the Dask worker processes (none for the local pool), and of the training children
+    (live ones, and those retired and reaped)."""
+    import psutil
+
+    def used(process, children=False) -> float:
+        try:
+            times = process.cpu_times()
+            return times.children_user + times.children_system if children else times.user + times.system
+        except psutil.Error:
+            return 0.0
+
+    me = psutil.Process()
+    workers = [psutil.Process(pid) for pid in pool.client.run(os.getpid).values()] if isinstance(pool, DaskPool) \
+        else []
+    parents = workers or [me]
+    live = [child for parent in parents for child in parent.children(recursive=True)]
+    return {"client": used(me), "workers": sum(map(used, workers)),
+            "children": sum(map(used, live)) + sum(used(parent, children=True) for parent in parents)}
+
+
+def overhead(kind: str, workers: int, tasks: int, seconds: float, recycle_after: int) -> dict:
+    """Keeps `workers` stub tasks in flight on `workers` workers of the `kind` pool until `tasks` have
+    finished. Extra time per task = wall x workers / tasks - sleep (what each worker slot loses per task,
+    the loop that submits included); latency = submit to result in hand, less the sleep; CPU per task of
+    each kind of process."""
     genome = load_space("conv_autoencoder").sample(np.random.default_rng(0))
     start = time.perf_counter()
-    with DaskPool(Stub(seconds), workers) as pool:
+    with POOLS[kind](Stub(seconds), workers, recycle_after=recycle_after) as pool:
         while pool.workers < workers:
             time.sleep(0.1)
         for future in [pool.submit(genome, i) for i in range(workers)]:  # every training child started
             future.result()
         started = time.perf_counter() - start
-        begin, submitted, done, latencies = time.perf_counter(), 0, 0, []
-        running: dict = {}
+        before, begin = cpu_seconds(pool), time.perf_counter()
+        submitted, done, latencies, running = 0, 0, [], {}
         while done < tasks:
             while submitted < tasks and len(running) < workers:
                 running[pool.submit(genome, submitted)] = time.perf_counter()
@@ -124,12 +152,14 @@ def overhead(workers: int, tasks: int, seconds: float) -> dict:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             now = time.perf_counter()
             for future in finished:
-                latencies.append(now - running.pop(future))
+                latencies.append(now - running.pop(future) - seconds)
                 assert future.result().ok, future.result().reason
                 done += 1
         wall = time.perf_counter() - begin
-    return {"start": started, "wall": wall, "per_task": wall * workers / tasks - seconds,
-            "served": tasks / wall, "latency": float(np.median(latencies)) - seconds}
+        after = cpu_seconds(pool)
+    return {"start": started, "wall": wall, "per_task": wall * workers / tasks - seconds, "served": tasks / wall,
+            "mean": float(np.mean(latencies)), "median": float(np.median(latencies)),
+            "p90": float(np.percentile(latencies, 90)), **{kind: (after[kind] - before[kind]) / tasks for kind in after}}
 
 
 def main() -> None:
@@ -141,7 +171,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=2, help="rounds of the throughput part, order alternating")
     parser.add_argument("--budget", type=int, default=18048, help="images seen per candidate")
-    parser.add_argument("--tasks", type=int, default=640)
+    parser.add_argument("--tasks", type=int, default=3200)
     parser.add_argument("--stub-seconds", type=float, default=0.5)
     parser.add_argument("--stub-workers", type=int, default=32)
     args = parser.parse_args()
@@ -188,15 +218,23 @@ def main() -> None:
         print()
 
     if "overhead" in parts:
-        print(f"overhead: {args.stub_workers} single-threaded Dask workers, {args.stub_workers} tasks in flight, "
-              f"{args.tasks} tasks\n")
-        header = f"{'stub sleeps':>12}{'start s':>9}{'wall s':>9}{'overhead/task ms':>18}{'median extra ms':>17}" \
-                 f"{'tasks/s':>9}"
+        print(f"overhead: {args.stub_workers} workers, {args.stub_workers} tasks in flight, {args.tasks} tasks a row, "
+              f"{args.repeats} rounds, order alternating; ms per task\n")
+        header = (f"{'executor':>9}{'stub':>6}{'children replaced':>18}{'wall s':>8}{'extra/task':>11}"
+                  f"{'latency mean':>13}{'median':>8}{'p90':>7}{'tasks/s':>9}{'CPU: client':>12}{'workers':>9}"
+                  f"{'children':>9}")
         print(header + "\n" + "-" * len(header))
-        for seconds in (args.stub_seconds, 0.0):
-            row = overhead(args.stub_workers, args.tasks, seconds)
-            print(f"{seconds:>11.1f}s{row['start']:>9.1f}{row['wall']:>9.1f}{1000 * row['per_task']:>18.1f}"
-                  f"{1000 * row['latency']:>17.1f}{row['served']:>9.1f}", flush=True)
+        never = 10**9
+        rows = [(kind, args.stub_seconds, recycle) for recycle in (20, never) for kind in POOLS]
+        for repeat in range(args.repeats):
+            for kind, seconds, recycle_after in (rows if repeat % 2 == 0 else rows[::-1]) + \
+                    ([("dask", 0.0, never)] if repeat == args.repeats - 1 else []):
+                row = overhead(kind, args.stub_workers, args.tasks, seconds, recycle_after)
+                every = "never" if recycle_after == never else f"every {recycle_after}"
+                ms = [1000 * row[key] for key in ("per_task", "mean", "median", "p90")]
+                cpu = [1000 * row[key] for key in ("client", "workers", "children")]
+                print(f"{kind:>9}{seconds:>5.1f}s{every:>18}{row['wall']:>8.1f}{ms[0]:>11.1f}{ms[1]:>13.1f}{ms[2]:>8.1f}"
+                      f"{ms[3]:>7.1f}{row['served']:>9.1f}{cpu[0]:>12.2f}{cpu[1]:>9.2f}{cpu[2]:>9.2f}", flush=True)
 
 
 if __name__ == "__main__":

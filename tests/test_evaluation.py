@@ -90,6 +90,28 @@ def test_isolated_evaluator_matches_in_process_and_survives_a_dying_child(tiny_i
     assert {r.fitness for r in results if r.ok} == {expected.fitness}
 
 
+def _training_children():
+    import psutil
+
+    return [child for child in psutil.Process().children(recursive=True)
+            if "archsearch.evaluation.worker" in " ".join(child.cmdline())]
+
+
+def test_a_retired_child_exits_on_its_own_and_close_leaves_no_child(conv_space, toy_evaluator):
+    """A child retires after its last evaluation without the result waiting for it to exit; it exits all
+    the same, and closing the evaluator leaves no child behind, retiring ones included."""
+    genomes = [conv_space.sample(np.random.default_rng(seed)) for seed in range(6)]
+    with IsolatedEvaluator(toy_evaluator, recycle_after=2) as isolated:
+        results = [isolated.evaluate(genome, 0) for genome in genomes[:4]]  # two children retired
+        deadline = time.monotonic() + 30
+        while len(_training_children()) > 2 and time.monotonic() < deadline:  # the current one and a spare
+            time.sleep(0.05)
+        assert len(_training_children()) <= 2, "retired children kept running"
+        results += [isolated.evaluate(genome, 0) for genome in genomes[4:]]  # the last one retires as it closes
+    assert [r.fitness for r in results] == [toy_evaluator.evaluate(genome, 0).fitness for genome in genomes]
+    assert _training_children() == []
+
+
 def test_evaluators_pickle_for_worker_processes(tiny_images):
     evaluator = BackpropEvaluator(*tiny_images)
     clone = pickle.loads(pickle.dumps(evaluator))

@@ -17,6 +17,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,7 @@ class IsolatedEvaluator:
         self.threads = threads
         self.tensorflow = getattr(evaluator, "uses_tensorflow", True)
         self._worker: _Worker | None = None
+        self._stopping: list[threading.Thread] = []  # children retired, exiting in the background
         self._spare: _Worker | None = self._start()
 
     def evaluate(self, genome: Genome, seed: int, *context: Any) -> EvaluationResult:
@@ -146,7 +148,7 @@ class IsolatedEvaluator:
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"evaluation process died ({why})")
         if worker.done >= self.recycle_after:
-            self._retire()
+            self._retire(wait=False)
         return result
 
     def _start(self) -> _Worker:
@@ -157,13 +159,23 @@ class IsolatedEvaluator:
             self._worker, self._spare = self._spare or self._start(), None
         return self._worker
 
-    def _retire(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
+    def _retire(self, wait: bool = True) -> None:
+        """Stops the current child. A child retired after its last evaluation exits in the background:
+        the result need not wait for an interpreter (with TensorFlow) to shut down."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if wait:
+            worker.stop()
+        else:
+            self._stopping = [t for t in self._stopping if t.is_alive()]
+            self._stopping.append(threading.Thread(target=worker.stop, name="archsearch-retire", daemon=True))
+            self._stopping[-1].start()
 
     def close(self) -> None:
         self._retire()
+        for stopping in self._stopping:
+            stopping.join()
         if self._spare is not None:
             self._spare.stop()
             self._spare = None
