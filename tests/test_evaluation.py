@@ -108,8 +108,10 @@ def test_a_retired_child_exits_on_its_own_and_close_leaves_no_child(conv_space, 
             time.sleep(0.05)
         assert len(_training_children()) <= 2, "retired children kept running"
         results += [isolated.evaluate(genome, 0) for genome in genomes[4:]]  # the last one retires as it closes
+        spare = isolated._spare.process  # started ahead of the next replacement, never given an evaluator
     assert [r.fitness for r in results] == [toy_evaluator.evaluate(genome, 0).fitness for genome in genomes]
     assert _training_children() == []
+    assert spare.returncode == 0  # it ended when told to, instead of being killed after a wait
 
 
 def test_evaluators_pickle_for_worker_processes(tiny_images):

@@ -18,9 +18,9 @@ from archsearch.run.journal import Journal
 
 pytestmark = pytest.mark.integration
 
-# The default (multi-fidelity) search, made tiny: 12 candidates, rungs of 128, 384 and 1,152 images seen;
+# The default (multi-fidelity) search, made tiny: 9 candidates, rungs of 128, 384 and 1,152 images seen;
 # one worker, so the seed fixes the whole history.
-TINY = ["--population", "4", "--generations", "2", "--min-budget", "128", "--max-budget", "1152", "--val-size", "100",
+TINY = ["--population", "3", "--generations", "2", "--min-budget", "128", "--max-budget", "1152", "--val-size", "100",
         "--workers", "1", "--seed", "3"]
 
 
@@ -42,7 +42,7 @@ def test_tiny_search_writes_a_loadable_best_model(tiny_run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "best candidates" in done.stdout + done.stderr
     frame = pd.read_csv(run_dir / "evaluations.csv")
-    assert list(frame["index"]) == list(range(len(frame))) and frame["continued_from"].isna().sum() == 12
+    assert list(frame["index"]) == list(range(len(frame))) and frame["continued_from"].isna().sum() == 9
     assert set(frame["budget"]) == {128, 384, 1152} and (frame["rung"] == 2).any()
     for _, row in frame[frame["continued_from"].notna()].iterrows():  # a promotion continues its candidate
         previous = frame.loc[int(row["continued_from"])]
@@ -174,11 +174,16 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
     assert len(lines) == 1 and lines[0].startswith("archsearch: error: ") and message in lines[0], done.stderr
 
 
+STRATEGIES = ["random", "ga", "nsga2", "optuna-tpe"]
+
+
 def test_compare_on_a_real_subset_writes_every_file(fashion_mnist, tmp_path):
     """On a Dask LocalCluster: the candidates, the vanilla autoencoders and the Optuna lineage go through
-    Dask as they do through the local pool (which the other integration tests use)."""
+    Dask as they do through the local pool (which the other integration tests use). Four of the seven
+    strategies, each file's kind included (the rest run in test_compare's toy comparisons)."""
     out = tmp_path / "comparison"
-    done = archsearch("compare", "--seeds", "2", "--budget", "3", "--population", "4", "--train-size", "200",
+    done = archsearch("compare", "--strategies", ",".join(STRATEGIES), "--seeds", "2", "--budget", "3",
+                      "--population", "4", "--train-size", "200",
                       "--val-size", "100", "--test-size", "200", "--epochs", "1", "--out", str(out),
                       "--executor", "dask",
                       "--optuna-storage", f"sqlite:///{tmp_path / 'lineage.db'}", cwd=tmp_path)
@@ -187,7 +192,8 @@ def test_compare_on_a_real_subset_writes_every_file(fashion_mnist, tmp_path):
                  "final_loss.png", "improvement_vs_vanilla.png", "nsga2_pareto.png", "runs/nsga2-seed0/pareto.csv"):
         assert (out / name).stat().st_size > 0, name
     results = pd.read_csv(out / "results.csv")
-    assert len(results) == 7 * 2 and (results["evaluations"] == 3).all() and (results["epochs"] <= 3).all()
+    assert sorted(results["strategy"]) == sorted(STRATEGIES * 2)
+    assert (results["evaluations"] == 3).all() and (results["epochs"] <= 3).all()
     assert results["test_mse"].between(0, 1).all()  # every best candidate was also scored on test images
     vanilla = pd.read_csv(out / "vanilla.csv")
     assert (vanilla["test_mse"] > 0).all() and set(vanilla["seed"]) == {0, 1}

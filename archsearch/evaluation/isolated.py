@@ -91,6 +91,10 @@ class _Worker:
             self.process.kill()
         else:
             self._request(None)
+            try:  # a spare still waiting for its evaluator takes the None for it, then reads the end and exits
+                self.process.stdin.close()
+            except OSError:
+                pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
