@@ -35,11 +35,16 @@ def _started_by_this_session():
     for process in psutil.process_iter():
         try:
             if process.pid != os.getpid() and process.status() != psutil.STATUS_ZOMBIE \
-                    and process.environ().get(SESSION_MARK) == mark:
+                    and process.environ().get(SESSION_MARK) == mark and not _own_resource_tracker(process):
                 found.append(process)
         except psutil.Error:  # gone meanwhile, or not ours to read
             pass
     return found
+
+
+def _own_resource_tracker(process):
+    """multiprocessing's helper of this pytest process (Dask started it): it ends when pytest does."""
+    return process.ppid() == os.getpid() and "multiprocessing.resource_tracker" in " ".join(process.cmdline())
 
 
 def pytest_sessionfinish(session):
