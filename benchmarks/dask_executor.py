@@ -159,7 +159,8 @@ def overhead(kind: str, workers: int, tasks: int, seconds: float, recycle_after:
         after = cpu_seconds(pool)
     return {"start": started, "wall": wall, "per_task": wall * workers / tasks - seconds, "served": tasks / wall,
             "mean": float(np.mean(latencies)), "median": float(np.median(latencies)),
-            "p90": float(np.percentile(latencies, 90)), **{kind: (after[kind] - before[kind]) / tasks for kind in after}}
+            "p90": float(np.percentile(latencies, 90)),
+            **{part: (after[part] - before[part]) / tasks for part in after}}
 
 
 def main() -> None:

@@ -65,3 +65,20 @@ def test_a_diverging_candidate_is_a_failure_and_keeps_no_checkpoint(tiny_images,
         genome(learning_rate=1e-2), 5, (), Fidelity(128, 128, checkpoint=str(tmp_path / "c.npz")))
     assert result.status == "failed" and "NaN" in result.reason
     assert not (tmp_path / "c.npz").exists()
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_and_no_partial_one(tmp_path):
+    from archsearch.atomic_write import write_atomically
+
+    path = tmp_path / "checkpoint.npz"
+    write_atomically(path, b"old")
+
+    def half_then_fail(handle):
+        handle.write(b"ne")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(path, half_then_fail)
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]
+    write_atomically(path, b"new")
+    assert path.read_bytes() == b"new"

@@ -14,7 +14,6 @@ the budgets split no batch (the rungs are multiples of the batch sizes).
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from archsearch.atomic_write import write_atomically
 from archsearch.builder import Autoencoder
 from archsearch.evaluation.keras_parts import make_loss, make_optimizer, mean_squared_error
 from archsearch.fidelity import Fidelity
@@ -128,11 +128,7 @@ def model_arrays(model: keras.Model) -> dict[str, np.ndarray]:
 
 def write_npz_atomically(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """`arrays` as one .npz, written beside and renamed into place: a reader never sees half a file."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as handle:
-        np.savez(handle, **arrays)
-    os.replace(partial, path)
+    write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
 
 def load_model_variables(model: keras.Model, path: str | Path) -> None:

@@ -46,6 +46,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from archsearch.atomic_write import write_atomically
 from archsearch.errors import ArchsearchError
 from archsearch.fidelity import Fidelity, fidelity_in
 from archsearch.genome import Genome
@@ -266,10 +267,3 @@ def check_shared_paths(client: Any, paths: dict[str, str], address: str) -> None
         if blind:
             raise ArchsearchError(f"{path} ({what}): Dask worker {blind[0]} of {address} cannot read it; it must be on "
                                   "storage every worker reaches at the same path")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """`data` written beside `path` and renamed into place: a reader never sees half a file."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)

@@ -12,11 +12,12 @@ layer after the last one matched.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from archsearch.atomic_write import write_atomically
 
 # Settings that do not change what a layer computes with its weights.
 _IGNORED_CONFIG = {"name", "trainable", "dtype"}
@@ -50,15 +51,13 @@ class WeightStore:
         return self.directory / f"{key}.npz"
 
     def save(self, key: str, model: keras.Model) -> None:
-        """Writes atomically (a temporary file, then a rename), so a reader never sees half a file."""
+        """Written atomically: another process reading the store never sees half a file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         layers = weighted_layers(model)
         arrays = {f"l{i}_w{j}": np.asarray(w) for i, layer in enumerate(layers)
                   for j, w in enumerate(layer.get_weights())}
         signatures = np.array(json.dumps([layer_signature(layer) for layer in layers]))
-        temporary = self.directory / f".{key}.{os.getpid()}.npz"
-        np.savez(temporary, signatures=signatures, **arrays)
-        os.replace(temporary, self._path(key))
+        write_atomically(self._path(key), lambda handle: np.savez(handle, signatures=signatures, **arrays))
 
     def load(self, key: str) -> list[tuple[str, list[np.ndarray]]] | None:
         """(signature, weights) per weighted layer of the genome, or None when none were saved."""
