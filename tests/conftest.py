@@ -42,6 +42,16 @@ def _started_by_this_session():
     return found
 
 
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait a while for its reaper in a container)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _own_resource_tracker(process):
     """multiprocessing's helper of this pytest process (Dask started it): it ends when pytest does."""
     return process.ppid() == os.getpid() and "multiprocessing.resource_tracker" in " ".join(process.cmdline())

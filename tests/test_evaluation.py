@@ -5,11 +5,10 @@ import pickle
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
-import pytest
+from conftest import running
 
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
 from archsearch.evaluation.isolated import IsolatedEvaluator
@@ -153,14 +152,6 @@ def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, c
     assert sum(status == OK for status, _ in one.values()) >= 3
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's zombie may wait for a reaper in a container)."""
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(),
-                    reason="tells a finished process from a zombie by its /proc state: Linux only (CI is Linux)")
 def test_a_worker_whose_parent_is_killed_ends_itself(tmp_path):
     pid_file = tmp_path / "pid"
     child = (f"import os, time; from archsearch.evaluation.worker import {exit_when_orphaned.__name__}; "
@@ -172,6 +163,6 @@ def test_a_worker_whose_parent_is_killed_ends_itself(tmp_path):
     subprocess.run([sys.executable, "-c", parent], timeout=60)
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 10
-    while _running(pid) and time.monotonic() < deadline:
+    while running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _running(pid), "the orphaned worker kept running"
+    assert not running(pid), "the orphaned worker kept running"
