@@ -10,15 +10,21 @@
    sampled every 10 evaluations (goal: flat, as the children are replaced every 20 evaluations).
 3. Scheduling overhead per task: a stub evaluator (no TensorFlow, sleeps `--stub-seconds`) on 32
    single-threaded Dask workers, 32 tasks always in flight, each through the whole path a candidate takes
-   (client -> scheduler -> worker -> training child and back). Extra time per task = wall x 32 / tasks -
-   sleep (goal: under 20 ms), with the training children replaced every 20 evaluations as in a search,
-   then never (what is left is the cluster's own cost); latency from submit to result, and the CPU time
-   per task of this process (client and scheduler), of the Dask workers and of their training children.
-   Then the same with a stub that returns at once: the tasks per second one client and scheduler serve,
-   from which the load of a cluster of any size can be read off.
+   (client -> scheduler -> worker -> training child and back). Extra time per task (goal: under 20 ms) =
+   the mean time from a slot's submit to its next submit, less the sleep, while every slot is busy; and
+   over the whole row, wall x 32 / tasks - sleep, which adds the row's start and end: the slots drift
+   apart by the jitter of each task and finish one by one. With the training children replaced every 20
+   evaluations as in a search, then never (what is left is the cluster's own cost); latency from submit
+   to result, and the CPU time per task of this process (client and scheduler), of the Dask workers and
+   of their training children.
+   Then Dask's client message window (archsearch's 2 ms against Dask's own 10 ms, `--dask-windows`),
+   the two taking turns every 320 tasks within one row, so both see the same load on this shared machine.
+   And a stub that returns at once: the tasks per second one client and scheduler serve, from which the
+   load of a cluster of any size can be read off.
 
     python benchmarks/dask_executor.py [--candidates 16] [--budget 18048] [--repeats 2] [--memory-candidates 80]
-                                       [--tasks 3200] [--stub-seconds 0.5] [--parts throughput,memory,overhead]
+                                       [--tasks 3200] [--stub-seconds 0.5] [--dask-windows 2,10]
+                                       [--parts throughput,memory,overhead]
 """
 
 from __future__ import annotations
@@ -130,11 +136,15 @@ def cpu_seconds(pool) -> dict[str, float]:
             "children": sum(map(used, live)) + sum(used(parent, children=True) for parent in parents)}
 
 
-def overhead(kind: str, workers: int, tasks: int, seconds: float, recycle_after: int) -> dict:
+def overhead(kind: str, workers: int, tasks: int, seconds: float, recycle_after: int,
+             windows: tuple = (None,), block: int = 320) -> dict:
     """Keeps `workers` stub tasks in flight on `workers` workers of the `kind` pool until `tasks` have
-    finished. Extra time per task = wall x workers / tasks - sleep (what each worker slot loses per task,
-    the loop that submits included); latency = submit to result in hand, less the sleep; CPU per task of
-    each kind of process."""
+    finished. Extra time per task, steady = a slot's submit to its next submit, less the sleep (what each
+    worker slot loses per task, the loop that submits included), while all slots are busy; over the row =
+    wall x workers / tasks - sleep; latency = submit to result in hand, less the sleep; CPU per task of
+    each kind of process. With several Dask client message `windows` (seconds; None = archsearch's), they
+    take turns every `block` tasks in the same row, so they are compared on the same machine minute;
+    "by window" holds each one's steady extra time and latencies."""
     genome = load_space("conv_autoencoder").sample(np.random.default_rng(0))
     start = time.perf_counter()
     with POOLS[kind](Stub(seconds), workers, recycle_after=recycle_after) as pool:
@@ -144,22 +154,38 @@ def overhead(kind: str, workers: int, tasks: int, seconds: float, recycle_after:
             future.result()
         started = time.perf_counter() - start
         before, begin = cpu_seconds(pool), time.perf_counter()
-        submitted, done, latencies, running = 0, 0, [], {}
+        submitted, done, running = 0, 0, {}
+        freed = []  # (submit time, window) of the tasks whose slot is free
+        cycles = {window: [] for window in windows}  # a slot's submit to its next submit
+        latencies = {window: [] for window in windows}
         while done < tasks:
             while submitted < tasks and len(running) < workers:
-                running[pool.submit(genome, submitted)] = time.perf_counter()
+                window = windows[submitted // block % len(windows)]
+                if window is not None:  # Dask's undocumented client stream, set as `dask_pool.send_promptly` does
+                    pool.client.scheduler_comm.interval = window
+                now = time.perf_counter()
+                if freed:
+                    slot_start, slot_window = freed.pop(0)
+                    cycles[slot_window].append(now - slot_start)
+                running[pool.submit(genome, submitted)] = now, window
                 submitted += 1
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             now = time.perf_counter()
             for future in finished:
-                latencies.append(now - running.pop(future) - seconds)
+                freed.append(running.pop(future))
+                latencies[freed[-1][1]].append(now - freed[-1][0] - seconds)
                 assert future.result().ok, future.result().reason
                 done += 1
         wall = time.perf_counter() - begin
         after = cpu_seconds(pool)
+
+    def summary(window) -> dict:
+        late = latencies[window]
+        return {"steady": float(np.mean(cycles[window])) - seconds, "mean": float(np.mean(late)),
+                "median": float(np.median(late)), "p90": float(np.percentile(late, 90)), "tasks": len(late)}
+
     return {"start": started, "wall": wall, "per_task": wall * workers / tasks - seconds, "served": tasks / wall,
-            "mean": float(np.mean(latencies)), "median": float(np.median(latencies)),
-            "p90": float(np.percentile(latencies, 90)),
+            **summary(windows[0]), "by window": {window: summary(window) for window in windows},
             **{part: (after[part] - before[part]) / tasks for part in after}}
 
 
@@ -175,6 +201,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=3200)
     parser.add_argument("--stub-seconds", type=float, default=0.5)
     parser.add_argument("--stub-workers", type=int, default=32)
+    parser.add_argument("--dask-windows", type=lambda text: [float(ms) for ms in text.split(",")], default=[2, 10],
+                        help="ms: the Dask client's message windows compared in one row (archsearch's 2, Dask's 10)")
     args = parser.parse_args()
     parts = args.parts.split(",")
 
@@ -221,9 +249,14 @@ def main() -> None:
     if "overhead" in parts:
         print(f"overhead: {args.stub_workers} workers, {args.stub_workers} tasks in flight, {args.tasks} tasks a row, "
               f"{args.repeats} rounds, order alternating; ms per task\n")
-        header = (f"{'executor':>9}{'stub':>6}{'children replaced':>18}{'wall s':>8}{'extra/task':>11}"
-                  f"{'latency mean':>13}{'median':>8}{'p90':>7}{'tasks/s':>9}{'CPU: client':>12}{'workers':>9}"
-                  f"{'children':>9}")
+        # (title, row key, scale, format); ms per task unless said otherwise
+        columns = [("wall s", "wall", 1, ".1f"), ("extra/task", "steady", 1000, ".1f"),
+                   ("over row", "per_task", 1000, ".1f"), ("latency mean", "mean", 1000, ".1f"),
+                   ("median", "median", 1000, ".1f"), ("p90", "p90", 1000, ".1f"), ("tasks/s", "served", 1, ".1f"),
+                   ("CPU: client", "client", 1000, ".2f"), ("workers", "workers", 1000, ".2f"),
+                   ("children", "children", 1000, ".2f")]
+        header = f"{'executor':>9}{'stub':>6}{'children replaced':>18}" + "".join(
+            f"{title:>{max(len(title) + 2, 7)}}" for title, *_ in columns)
         print(header + "\n" + "-" * len(header))
         never = 10**9
         rows = [(kind, args.stub_seconds, recycle) for recycle in (20, never) for kind in POOLS]
@@ -232,11 +265,23 @@ def main() -> None:
                     ([("dask", 0.0, never)] if repeat == args.repeats - 1 else []):
                 row = overhead(kind, args.stub_workers, args.tasks, seconds, recycle_after)
                 every = "never" if recycle_after == never else f"every {recycle_after}"
-                ms = [1000 * row[key] for key in ("per_task", "mean", "median", "p90")]
-                cpu = [1000 * row[key] for key in ("client", "workers", "children")]
-                print(f"{kind:>9}{seconds:>5.1f}s{every:>18}{row['wall']:>8.1f}{ms[0]:>11.1f}{ms[1]:>13.1f}{ms[2]:>8.1f}"
-                      f"{ms[3]:>7.1f}{row['served']:>9.1f}{cpu[0]:>12.2f}{cpu[1]:>9.2f}{cpu[2]:>9.2f}", flush=True)
-
+                print(f"{kind:>9}{seconds:>5.1f}s{every:>18}" + "".join(
+                    f"{scale * row[key]:>{max(len(title) + 2, 7)}{fmt}}" for title, key, scale, fmt in columns),
+                      flush=True)
+        if len(args.dask_windows) > 1:
+            windows = tuple(ms / 1000 for ms in args.dask_windows)
+            tasks = args.tasks * len(windows)
+            block = min(320, max(1, tasks // (4 * len(windows))))  # each window has at least 4 turns
+            print(f"\nthe Dask client's message window: {', '.join(f'{ms:g} ms' for ms in args.dask_windows)}, "
+                  f"taking turns every {block} tasks in one row of {tasks} (children never replaced)\n")
+            titles = ("window ms", "extra/task", "latency mean", "median", "p90", "tasks")
+            print("".join(f"{title:>{max(len(title) + 2, 7)}}" for title in titles) + "\n" + "-" * 64)
+            by_window = overhead("dask", args.stub_workers, tasks, args.stub_seconds, never, windows,
+                                 block)["by window"]
+            for window, row in by_window.items():
+                cells = [1000 * window] + [1000 * row[key] for key in ("steady", "mean", "median", "p90")]
+                print("".join(f"{cell:>{max(len(title) + 2, 7)}.1f}" for title, cell in zip(titles, cells)) +
+                      f"{row['tasks']:>7}", flush=True)
 
 if __name__ == "__main__":
     main()

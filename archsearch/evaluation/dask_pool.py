@@ -53,6 +53,7 @@ from archsearch.genome import Genome
 from archsearch.records import FAILED, EvaluationResult
 
 CONNECT_SECONDS = 10
+SUBMIT_WINDOW_SECONDS = 0.002  # see `send_promptly`
 LOST_SECONDS = 120  # a cluster with no workers this long stops the run (workers restarting take seconds)
 LOCAL_CLUSTER_SETTINGS = {
     "distributed.scheduler.allowed-failures": 1,  # a candidate whose worker dies runs once more, not thrice
@@ -86,6 +87,7 @@ class DaskPool:
         self.inherits = getattr(evaluator, "inherits", False)
         self.cluster, self.address = None, scheduler or "the local Dask cluster"
         self.client = connect(scheduler, connect_seconds) if scheduler else self._local_cluster(workers)
+        send_promptly(self.client)
         self._pending: set[Future] = set()
         self._finished: list[Any] = []  # Dask futures whose results arrived, released after the next submit
         self._lock = threading.Lock()
@@ -212,6 +214,17 @@ class DaskPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def send_promptly(client: Any) -> None:
+    """Dask's client sends its messages to the scheduler at most once per 10 ms, a window written into
+    Dask to batch the many small tasks of a dataframe computation. A search submits each candidate when
+    another finishes, a few a second, so the window only delays each submit (2.7 ms of the 6.9 ms from
+    submit to scheduler, on 32 workers): it is 2 ms here. The stream's `interval` is not a documented
+    setting; where a Dask release has none, the client keeps Dask's window and works as before."""
+    stream = getattr(client, "scheduler_comm", None)
+    if stream is not None and hasattr(stream, "interval"):
+        stream.interval = SUBMIT_WINDOW_SECONDS
 
 
 def connect(scheduler: str, seconds: float | None = None) -> Any:
