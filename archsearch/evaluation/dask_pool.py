@@ -219,9 +219,10 @@ class DaskPool:
 def send_promptly(client: Any) -> None:
     """Dask's client sends its messages to the scheduler at most once per 10 ms, a window written into
     Dask to batch the many small tasks of a dataframe computation. A search submits each candidate when
-    another finishes, a few a second, so the window only delays each submit (2.7 ms of the 6.9 ms from
-    submit to scheduler, on 32 workers): it is 2 ms here. The stream's `interval` is not a documented
-    setting; where a Dask release has none, the client keeps Dask's window and works as before."""
+    another finishes, a few a second, so the window only delays each submit: 32 workers lost 14.5 ms per
+    task with 2 ms, 18.4 ms with 10 ms (the two taking turns in one benchmark row). The stream's
+    `interval` is not a documented setting; where a Dask release has none (or after the client
+    reconnects, on a new stream), the client keeps Dask's window and works as before."""
     stream = getattr(client, "scheduler_comm", None)
     if stream is not None and hasattr(stream, "interval"):
         stream.interval = SUBMIT_WINDOW_SECONDS
