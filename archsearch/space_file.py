@@ -43,16 +43,25 @@ def resolve_space_path(name_or_path: str | Path | None) -> Path:
     return path
 
 
-def load_space(name_or_path: str | Path | None = None) -> SearchSpace:
+def read_space_document(name_or_path: str | Path | None) -> tuple[dict[str, Any], str]:
+    """The parsed TOML of a space file (of any kind) and its path; a file that is missing, unreadable,
+    not text or not TOML is one `SpaceError` naming it."""
     path = resolve_space_path(name_or_path)
     if not path.is_file():
         available = ", ".join(sorted(p.stem for p in SPACES_DIR.glob("*.toml")))
         raise SpaceError(str(path), "file", f"no such search space (built in: {available})")
     try:
-        document = tomllib.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpaceError(str(path), "file", f"cannot be read as a text file ({exc})") from None
+    try:
+        return tomllib.loads(text), str(path)
     except tomllib.TOMLDecodeError as exc:
         raise SpaceError(str(path), "syntax", str(exc)) from None
-    return parse_space(document, str(path))
+
+
+def load_space(name_or_path: str | Path | None = None) -> SearchSpace:
+    return parse_space(*read_space_document(name_or_path))
 
 
 def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpace:

@@ -3,18 +3,12 @@ anything malformed with a one-line `SpaceError` naming the file and the key."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 from archsearch.errors import SpaceError
 from archsearch.params import Range
-from archsearch.space_file import SPACES_DIR, SpaceReader, resolve_space_path
+from archsearch.space_file import SpaceReader, read_space_document
 from archsearch.transfer_space import TransferSpace
 
 DEFAULT_TRANSFER_SPACE = "transfer_learning"
@@ -23,14 +17,7 @@ TOP_KEYS = {"name", "description", "backbone", "head", "training"}
 
 def read_transfer_document(name_or_path: str | Path | None) -> tuple[dict[str, Any], str]:
     """The parsed file and its path; `parse_transfer_space` checks it."""
-    path = resolve_space_path(name_or_path or DEFAULT_TRANSFER_SPACE)
-    if not path.is_file():
-        available = ", ".join(sorted(p.stem for p in SPACES_DIR.glob("*.toml")))
-        raise SpaceError(str(path), "file", f"no such search space (built in: {available})")
-    try:
-        return tomllib.loads(path.read_text()), str(path)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpaceError(str(path), "syntax", str(exc)) from None
+    return read_space_document(name_or_path or DEFAULT_TRANSFER_SPACE)
 
 
 def load_transfer_space(name_or_path: str | Path | None, depth: int) -> TransferSpace:

@@ -123,6 +123,20 @@ def test_toml_syntax_errors_name_the_file(tmp_path):
         load_space(path)
 
 
+def test_a_space_file_that_is_not_text_is_one_line_naming_it(tmp_path, capsys):
+    from archsearch.cli import main
+
+    path = tmp_path / "picture.toml"
+    path.write_bytes(bytes(range(128, 256)))
+    with pytest.raises(SpaceError, match="picture.toml: file: cannot be read as a text file"):
+        load_space(path)
+    for command in (["search", str(path)], ["transfer", str(path), "--backbone", str(path)]):
+        assert main([*command, "--out", str(tmp_path / "never")]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and "picture.toml" in error[0] and "text file" in error[0], error
+    assert not (tmp_path / "never").exists()
+
+
 def test_the_default_genes_are_read_from_the_file():
     default = {"encoder": [{"kind": "conv", "filters": 8, "kernel": 3, "stride": 2, "activation": "relu"}],
                "latent_size": 8, "training": {"optimizer": "adam", "learning_rate": 2e-3, "batch_size": 32,
