@@ -28,7 +28,14 @@ from archsearch.evaluation.pool import WorkerPool, default_workers
 from archsearch.genome import Genome
 from archsearch.records import EvaluationRecord
 from archsearch.run.candidates import Evaluator, Observer
-from archsearch.run.config import RunSettings, SearchConfig, check_config, check_labels_for_objectives, fit_to_data
+from archsearch.run.config import (
+    RunSettings,
+    SearchConfig,
+    check_config,
+    check_labels_for_objectives,
+    fit_to_data,
+    read_settings,
+)
 from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.inner import FinalTrainer, FromCheckpoint, candidate_key, make_evaluator
 from archsearch.run.journal import Journal
@@ -234,7 +241,7 @@ def final_splits(config: RunSettings, dataset: Dataset) -> DataSplits:
 
 def task_of(run_dir: Path) -> str:
     """The kind of search a run directory holds (runs written before tasks were named: by their settings)."""
-    settings = json.loads((run_dir / CONFIG).read_text())
+    settings = read_settings(run_dir / CONFIG)
     return settings.get("task") or ("transfer" if "backbone" in settings else AUTOENCODER.name)
 
 

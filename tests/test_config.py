@@ -51,3 +51,22 @@ def test_the_time_limit_is_the_box_of_a_run_without_one_and_changes_on_resume(tm
     assert SearchConfig(seconds=100).time_box == 100  # a time box given: the limit does not cut it
     assert SearchConfig(time_limit=0).time_box is None and SearchConfig(time_limit=None).time_box is None
     SearchConfig(time_limit=0).check_resumable(SearchConfig(), tmp_path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (bytes(range(128, 256)), "not a readable settings file"),
+    (b'{"seed": 0,', "not a readable settings file"),
+    (b"[1, 2]", "not a settings file"),
+])
+def test_a_damaged_settings_file_is_one_line_naming_it(content, message, tmp_path, capsys):
+    from archsearch.cli import main
+
+    (tmp_path / "config.json").write_bytes(content)
+    (tmp_path / "journal.jsonl").write_text("")
+    with pytest.raises(ResumeError, match=f"config.json: {message}"):
+        SearchConfig.load(tmp_path / "config.json")
+    for command in (["search", "--resume", "--out", str(tmp_path)], ["export", str(tmp_path)]):
+        assert main(command) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and "config.json" in error[0] and message in error[0], error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "journal.jsonl"]  # nothing written

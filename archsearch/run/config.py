@@ -37,6 +37,18 @@ RESUMABLE_CHANGES = {"generations", "budget", "seconds", "time_limit", "final_tr
 EXECUTORS = ("local", "dask")
 
 
+def read_settings(path: Path) -> dict[str, Any]:
+    """The settings a run directory's `config.json` holds; a file that cannot be read, or is not a JSON
+    object, is one line naming it."""
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResumeError(f"{path}: not a readable settings file ({exc})") from None
+    if not isinstance(settings, dict):
+        raise ResumeError(f"{path}: not a settings file (a JSON object of settings)")
+    return settings
+
+
 class RunSettings:
     """What the settings of every kind of run share: a JSON file in the run directory, and the check
     that a resumed run changes nothing its record depends on (`resumable_changes` may change)."""
@@ -59,7 +71,11 @@ class RunSettings:
 
     @classmethod
     def load(cls, path: Path):
-        return cls.from_dict(json.loads(path.read_text()))
+        settings = read_settings(path)
+        try:
+            return cls.from_dict(settings)
+        except (TypeError, ValueError) as exc:  # a required setting missing, or one of the wrong kind
+            raise ResumeError(f"{path}: not the settings of a {cls.task} run ({exc})") from None
 
     def check_resumable(self, recorded: "RunSettings", source: Path) -> None:
         for name in sorted(self.to_dict()):
