@@ -36,6 +36,22 @@ def test_a_named_directory_without_the_files_is_an_error(tmp_path):
         load_fashion_mnist(tmp_path)
 
 
+@pytest.mark.parametrize("damage", ["not gzip", "cut short", "fewer bytes than its shape"])
+def test_a_damaged_idx_file_is_one_line_naming_it(damage, tmp_path):
+    make_fashion_dir(tmp_path)
+    path = tmp_path / f"{data.IDX_FILES['x_train']}.gz"
+    whole = gzip.decompress(path.read_bytes())
+    if damage == "not gzip":
+        path.write_bytes(b"\x89PNG" + bytes(200))
+    elif damage == "cut short":
+        path.write_bytes(path.read_bytes()[:-40])
+    else:
+        path.write_bytes(gzip.compress(whole[:-100]))
+    with pytest.raises(DataError, match=f"{path.name}: not a readable IDX file") as caught:
+        load_fashion_mnist(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
 def test_search_order_ends_with_keras_cache_then_debian(tmp_path):
     assert data.fashion_mnist_dirs(tmp_path) == [tmp_path, data.KERAS_CACHE_DIR, data.DEBIAN_DIR]
 

@@ -161,14 +161,18 @@ def _idx_paths(directory: Path) -> dict[str, Path]:
 
 
 def _read_idx(path: Path) -> np.ndarray:
+    """The array of an IDX file (gzipped or not); a damaged or truncated one is one line naming it."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
-    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype_code != 0x08:
-        raise DataError(f"{path}: not an IDX file of unsigned bytes")
-    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+        zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+        if zero != 0 or dtype_code != 0x08:
+            raise DataError(f"{path}: not an IDX file of unsigned bytes")
+        shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+        return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    except (OSError, EOFError, struct.error, ValueError) as exc:  # not gzip, cut short, fewer bytes than its shape
+        raise DataError(f"{path}: not a readable IDX file ({type(exc).__name__}: {exc})") from None
 
 
 def _as_images(array: np.ndarray, what: str = "images") -> np.ndarray:
