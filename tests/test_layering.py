@@ -16,7 +16,7 @@ def modules_loaded_by(module: str) -> set[str]:
     return names | {name.split(".")[0] for name in names}
 
 
-@pytest.mark.parametrize("module", ["archsearch.genome", "archsearch.space_file", "archsearch.operators",
+@pytest.mark.parametrize("module", ["archsearch", "archsearch.genome", "archsearch.space_file", "archsearch.operators",
                                     "archsearch.records", "archsearch.strategies", "archsearch.strategies.weights",
                                     "archsearch.run.candidates", "archsearch.cli"])
 def test_core_and_strategies_do_not_import_keras(module):
