@@ -71,11 +71,7 @@ class RunSettings:
 
     @classmethod
     def load(cls, path: Path):
-        settings = read_settings(path)
-        try:
-            return cls.from_dict(settings)
-        except (TypeError, ValueError) as exc:  # a required setting missing, or one of the wrong kind
-            raise ResumeError(f"{path}: not the settings of a {cls.task} run ({exc})") from None
+        return cls.from_dict(read_settings(path))
 
     def check_resumable(self, recorded: "RunSettings", source: Path) -> None:
         for name in sorted(self.to_dict()):
