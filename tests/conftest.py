@@ -27,6 +27,13 @@ def pytest_configure(config):
     os.environ[SESSION_MARK] = uuid.uuid4().hex
 
 
+def pytest_collection_modifyitems(config, items):
+    """An integration test is a slow one too, so `pytest -m "not slow"` is the whole fast tier."""
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 def _started_by_this_session():
     """Processes still alive that carry this session's mark: processes a test started and left behind."""
     import psutil

@@ -39,6 +39,7 @@ def trained_weights(evaluator, g, fidelity, seed=5):
     return [np.asarray(w) for w in built.autoencoder.weights]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
 def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path, optimizer):
     x_train, x_val = tiny_images

@@ -59,6 +59,7 @@ def test_every_strategy_of_a_comparison_gets_the_same_budget(tmp_path, small_dat
     assert list(report.summary["strategy"]) and set(report.files) <= set(FILES)
 
 
+@pytest.mark.slow
 def test_a_comparison_writes_every_file_and_resumes_without_training(tmp_path, small_dataset, toy_evaluator):
     run_toy_comparison(tmp_path, small_dataset, toy_evaluator)
     for name in FILES:
@@ -91,6 +92,7 @@ def test_pareto_front_keeps_only_undominated_successes():
     assert [r.index for r in pareto_front(records)] == [0, 1, 3]
 
 
+@pytest.mark.slow
 def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, small_dataset, toy_evaluator):
     from conftest import TimedToy
 

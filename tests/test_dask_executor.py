@@ -28,6 +28,7 @@ def _records(pool, conv_space, checkpoints):
     return {(r.genome.key, r.rung, r.budget): (r.result.status, r.result.fitness) for r in records}
 
 
+@pytest.mark.slow
 def test_a_search_on_a_local_dask_cluster_gives_the_records_of_the_local_pool(tiny_images, conv_space, tmp_path):
     """One rung, so the generations alone decide which candidates run (with several, which candidate climbs
     depends on the order two workers finish in): the records are the same set. Continued training on
@@ -78,6 +79,7 @@ def _kill_marked_workers(run, marks, seconds=240):
     return killed
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_candidate_costs_that_candidate_one_retry_then_a_failed_record(conv_space, tmp_path):
     from archsearch.evaluation.dask_pool import DaskPool
 
@@ -131,6 +133,7 @@ if __name__ == "__main__":
 '''
 
 
+@pytest.mark.slow
 def test_a_client_killed_and_run_again_continues_from_the_journal_and_leaves_no_worker_behind(tmp_path):
     from archsearch.run.journal import Journal
 
@@ -171,6 +174,7 @@ class Sleepy:
         time.sleep(60)
 
 
+@pytest.mark.slow
 def test_a_cluster_left_without_workers_stops_the_run_in_one_line_instead_of_waiting_forever(conv_space):
     from distributed import LocalCluster
 
@@ -186,6 +190,7 @@ def test_a_cluster_left_without_workers_stops_the_run_in_one_line_instead_of_wai
                 waiting.result(timeout=60)
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_naming_it_before_anything_is_written(tmp_path, capsys, monkeypatch):
     from archsearch.evaluation import dask_pool
 
@@ -205,6 +210,7 @@ class _HalfBlindClient:
         return {"tcp://10.0.0.1:4000": function(*args), "tcp://10.0.0.2:4000": "0.0.1" if not args else False}
 
 
+@pytest.mark.slow
 def test_a_worker_that_cannot_read_a_path_or_runs_another_archsearch_is_one_line_naming_it(tmp_path):
     from archsearch.evaluation.dask_pool import _reads, check_shared_paths, check_workers_run_this_archsearch
 

@@ -8,6 +8,7 @@ import time
 
 import keras
 import numpy as np
+import pytest
 from conftest import running
 
 from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
@@ -25,6 +26,7 @@ class RaiseAtEpoch(keras.callbacks.Callback):
         raise RuntimeError("planted failure")
 
 
+@pytest.mark.slow
 def test_training_reduces_validation_error(tiny_images):
     x_train, x_val = tiny_images
     one = BackpropEvaluator(x_train, x_val, TrainingSettings(epochs=1)).evaluate(SMALL, seed=1)
@@ -77,6 +79,7 @@ class CrashingEvaluator:
         return self.inner.evaluate(genome, seed)
 
 
+@pytest.mark.slow
 def test_isolated_evaluator_matches_in_process_and_survives_a_dying_child(tiny_images, tmp_path):
     inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=2))
     expected = inner.evaluate(SMALL, 4)
@@ -133,6 +136,7 @@ def test_images_that_were_bytes_cross_to_workers_as_bytes_and_come_back_identica
     assert np.array_equal(pickle.loads(pickle.dumps(BackpropEvaluator(smooth, smooth[:20]))).x_train, smooth)
 
 
+@pytest.mark.slow
 def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, conv_space):
     """Workers are single-threaded whatever the pool size, so a candidate's fitness does not depend on it
     (the order results come back in does: an asynchronous run's journal keeps that order)."""

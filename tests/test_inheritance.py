@@ -1,6 +1,7 @@
 """Weight inheritance: which layers an offspring shares with its parent, and a search that uses it."""
 
 import numpy as np
+import pytest
 
 from archsearch.builder import build_autoencoder
 from archsearch.evaluation.backprop import BackpropEvaluator
@@ -41,6 +42,7 @@ def test_a_changed_layer_and_everything_shaped_by_it_start_afresh(tmp_path):
     assert store.load("never-trained") is None
 
 
+@pytest.mark.slow
 def test_search_with_inheritance_records_what_each_offspring_inherited(tmp_path, tiny_images):
     from archsearch.api import search
     from archsearch.evaluation.data import Dataset

@@ -31,6 +31,7 @@ def test_only_strategies_import_deap_and_optuna():
     assert {"deap", "optuna"} <= modules_loaded_by("archsearch.strategies")
 
 
+@pytest.mark.slow
 def test_builder_does_not_import_evolution():
     loaded = modules_loaded_by("archsearch.builder")
     assert "keras" in loaded

@@ -109,6 +109,7 @@ def latent(result: EvaluationResult) -> dict[str, float]:
     return {k: v for k, v in result.metrics.items() if k.startswith("latent_")}
 
 
+@pytest.mark.slow
 def test_backprop_evaluator_measures_what_the_trained_codes_know_about_the_labels(blobs):
     (x_train, y_train), (x_val, y_val) = blobs(300, 0), blobs(100, 1)
     settings = TrainingSettings(epochs=6, patience=6)
@@ -123,6 +124,7 @@ def test_backprop_evaluator_measures_what_the_trained_codes_know_about_the_label
     assert latent(BackpropEvaluator(x_train, x_val, settings).evaluate(DENSE, seed=0)) == {}
 
 
+@pytest.mark.slow
 def test_weight_evolution_evaluator_measures_the_evolved_codes(blobs):
     (x_train, y_train), (x_val, y_val) = blobs(100, 0), blobs(60, 1)
     settings = WeightEvolutionSettings(strategy="es", population=8, generations=3, batch_size=None)
@@ -131,6 +133,7 @@ def test_weight_evolution_evaluator_measures_the_evolved_codes(blobs):
     assert scored.ok and 0 <= scored.metrics["latent_cluster_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_nsga2_search_on_a_latent_objective_from_the_command_line(tmp_path, blobs, capsys):
     (x_train, y_train), (x_test, y_test) = blobs(400, 0), blobs(100, 1)
     data = tmp_path / "blobs.npz"

@@ -92,6 +92,7 @@ def test_later_proposals_depend_on_the_fitness_told(name, conv_space, toy_evalua
     assert straight[6:] != reversed_[6:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
 def test_beats_random_by_a_clear_margin_over_several_seeds(name, conv_space, toy_evaluator):
     def median_best(strategy_name):

@@ -69,6 +69,7 @@ def test_an_archsearch_export_gives_its_encoder(tmp_path):
     assert np.allclose(from_dir.get_weights()[0], built.encoder.get_weights()[0])
 
 
+@pytest.mark.slow
 def test_keras_applications_backbone_from_a_local_weights_file(tmp_path):
     """DenseNet121 built without a download: random weights, saved and read back as "pretrained" ones;
     grey 28x28 images are resized to 32x32 and repeated to three channels."""

@@ -47,6 +47,7 @@ def test_fitness_is_the_validation_error_of_the_fine_tuned_classifier(labelled, 
     assert too_deep.status == INVALID and "4 cut points" in too_deep.reason
 
 
+@pytest.mark.slow
 def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, labelled, backbone_file):
     config = TransferConfig(backbone=backbone_file, population=4, generations=1, train_size=200, val_size=100,
                             epochs=1, final_train_size=300, final_epochs=1, isolate=False, baselines=False,
@@ -67,6 +68,7 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
         export(tmp_path / "run")
 
 
+@pytest.mark.slow
 def test_continued_fine_tuning_equals_uninterrupted_fine_tuning(labelled, backbone_file, tmp_path):
     splits = split(labelled, 256, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2)
@@ -86,6 +88,7 @@ def test_continued_fine_tuning_equals_uninterrupted_fine_tuning(labelled, backbo
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_multi_fidelity_transfer_search_hands_over_its_top_rung_classifier(tmp_path, labelled, backbone_file):
     config = TransferConfig(backbone=backbone_file, population=4, generations=1, val_size=100, final_train_size=256,
                             final_epochs=3, isolate=False)

@@ -30,6 +30,7 @@ def evolve(name: str, images: np.ndarray, seed: int = 0, generations: int = 40):
     return model, evolve_weights(model, images, settings, rng, make_weight_strategy, monitor=images)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
 def test_each_weight_strategy_trains_a_network_without_gradients(name, tiny_images):
     images = tiny_images[0][:32]
@@ -43,6 +44,7 @@ def test_each_weight_strategy_trains_a_network_without_gradients(name, tiny_imag
     np.testing.assert_allclose(np.mean((reconstruction - images) ** 2), last, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_seeded_runs_repeat(tiny_images):
     images = tiny_images[0][:32]
     histories = [[(r.best, r.median, r.monitor) for r in evolve("es", images, seed, 8)[1].history]

@@ -83,6 +83,7 @@ def test_bad_inner_settings_are_one_line_errors(change, message):
         check_config(SearchConfig(**{"inner": "weights", **change}))
 
 
+@pytest.mark.slow
 def test_search_with_weight_evolution_inner_loop_exports_a_loadable_model(tiny_images, tmp_path):
     """Through a worker process, as a user's search runs; the winner is evolved again, not backpropagated."""
     from archsearch.api import search
@@ -126,6 +127,7 @@ def test_continued_evolution_equals_uninterrupted_evolution(tiny_images, tmp_pat
                 np.testing.assert_allclose(a[name], b[name], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_multi_fidelity_weight_search_climbs_rungs_of_generations(tiny_images, tmp_path):
     from archsearch.api import search
 
