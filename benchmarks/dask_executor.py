@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from stub_evaluator import Stub
 
-from archsearch.evaluation.dask_pool import DaskPool
+from archsearch.evaluation.dask_pool import DaskPool, send_promptly
 from archsearch.evaluation.pool import WorkerPool
 from archsearch.run.config import SearchConfig
 from archsearch.run.engine import AsyncEngine
@@ -161,8 +161,8 @@ def overhead(kind: str, workers: int, tasks: int, seconds: float, recycle_after:
         while done < tasks:
             while submitted < tasks and len(running) < workers:
                 window = windows[submitted // block % len(windows)]
-                if window is not None:  # Dask's undocumented client stream, set as `dask_pool.send_promptly` does
-                    pool.client.scheduler_comm.interval = window
+                if window is not None:
+                    send_promptly(pool.client, window)
                 now = time.perf_counter()
                 if freed:
                     slot_start, slot_window = freed.pop(0)

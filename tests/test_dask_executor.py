@@ -210,7 +210,6 @@ class _HalfBlindClient:
         return {"tcp://10.0.0.1:4000": function(*args), "tcp://10.0.0.2:4000": "0.0.1" if not args else False}
 
 
-@pytest.mark.slow
 def test_a_worker_that_cannot_read_a_path_or_runs_another_archsearch_is_one_line_naming_it(tmp_path):
     from archsearch.evaluation.dask_pool import _reads, check_shared_paths, check_workers_run_this_archsearch
 

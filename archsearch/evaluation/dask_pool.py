@@ -216,7 +216,7 @@ class DaskPool:
         self.close()
 
 
-def send_promptly(client: Any) -> None:
+def send_promptly(client: Any, window: float = SUBMIT_WINDOW_SECONDS) -> None:
     """Dask's client sends its messages to the scheduler at most once per 10 ms, a window written into
     Dask to batch the many small tasks of a dataframe computation. A search submits each candidate when
     another finishes, a few a second, so the window only delays each submit: 32 workers lost 14.5 ms per
@@ -225,7 +225,7 @@ def send_promptly(client: Any) -> None:
     reconnects, on a new stream), the client keeps Dask's window and works as before."""
     stream = getattr(client, "scheduler_comm", None)
     if stream is not None and hasattr(stream, "interval"):
-        stream.interval = SUBMIT_WINDOW_SECONDS
+        stream.interval = window
 
 
 def connect(scheduler: str, seconds: float | None = None) -> Any:
