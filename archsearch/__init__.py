@@ -16,16 +16,16 @@ from typing import Any
 
 # public name: the module that defines it
 _PUBLIC = {
-    "search": "archsearch.api",
-    "export": "archsearch.api",
-    "transfer_search": "archsearch.transfer",
-    "compare": "archsearch.comparison",
-    "latent_report": "archsearch.latent",
-    "SearchConfig": "archsearch.run.config",
-    "TransferConfig": "archsearch.run.transfer_config",
-    "load_space": "archsearch.space_file",
-    "load_dataset": "archsearch.evaluation.data",
-    "ArchsearchError": "archsearch.errors",
+    "search": "archsearch.autoencoder.task",
+    "export": "archsearch.autoencoder.export",
+    "transfer_search": "archsearch.transfer.task",
+    "compare": "archsearch.comparison.compare",
+    "latent_report": "archsearch.latent.report",
+    "SearchConfig": "archsearch.autoencoder.config",
+    "TransferConfig": "archsearch.transfer.config",
+    "load_space": "archsearch.autoencoder.space_file",
+    "load_dataset": "archsearch.core.data",
+    "ArchsearchError": "archsearch.core.errors",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -1,5 +1,5 @@
 import sys
 
-from archsearch.cli import main
+from archsearch.cli.main import main
 
 sys.exit(main())

@@ -39,12 +39,12 @@ from pathlib import Path
 import numpy as np
 from stub_evaluator import Stub
 
-from archsearch.evaluation.dask_pool import DaskPool, send_promptly
-from archsearch.evaluation.pool import WorkerPool
-from archsearch.run.config import SearchConfig
+from archsearch.autoencoder.config import SearchConfig
+from archsearch.autoencoder.space_file import load_space
+from archsearch.core.rungs import Rungs
+from archsearch.run.dask_pool import DaskPool, send_promptly
 from archsearch.run.engine import AsyncEngine
-from archsearch.run.rungs import Rungs
-from archsearch.space_file import load_space
+from archsearch.run.pool import WorkerPool
 from archsearch.strategies import make_strategy
 
 # Nothing here imports TensorFlow at the top: the Dask workers are spawned processes, which import this
@@ -54,12 +54,12 @@ POOLS = {"local": WorkerPool, "dask": DaskPool}
 
 def real_evaluator() -> tuple:
     """The default search's backprop evaluator on Fashion-MNIST, and its settings."""
-    from archsearch.quiet import import_tensorflow_quietly
+    from archsearch.run.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from archsearch.evaluation.data import load_fashion_mnist, split
-    from archsearch.run.config import fit_to_data
-    from archsearch.run.inner import make_evaluator
+    from archsearch.autoencoder.config import fit_to_data
+    from archsearch.autoencoder.inner_loops import make_evaluator
+    from archsearch.core.data import load_fashion_mnist, split
 
     dataset = load_fashion_mnist()
     config = fit_to_data(SearchConfig(population=8, seed=0), len(dataset.x_train))

@@ -29,10 +29,10 @@ import pandas as pd
 from scipy import stats
 
 from archsearch.analysis.baselines import pca_test_mse
-from archsearch.analysis.compare_plots import save_best_so_far_plots
 from archsearch.analysis.tables import markdown_table
-from archsearch.evaluation.data import load_dataset, split
-from archsearch.run.config import SearchConfig
+from archsearch.autoencoder.config import SearchConfig
+from archsearch.comparison.plots import save_best_so_far_plots
+from archsearch.core.data import load_dataset, split
 
 CELLS = "ga,tournament,dehb,ga:full,random,optuna-hyperband"
 KERAS_TUNER = "keras-tuner-hyperband"

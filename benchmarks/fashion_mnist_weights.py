@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archsearch.quiet import import_tensorflow_quietly
+from archsearch.run.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
@@ -31,15 +31,15 @@ import keras  # noqa: E402
 
 from archsearch.analysis.baselines import pca_test_mse  # noqa: E402
 from archsearch.analysis.tables import markdown_table  # noqa: E402
-from archsearch.analysis.weight_plots import save_loss_against_seconds, save_reconstruction_strip  # noqa: E402
-from archsearch.builder import build_autoencoder  # noqa: E402
-from archsearch.cli_options import parse_options  # noqa: E402
-from archsearch.evaluation.data import load_dataset, split  # noqa: E402
-from archsearch.evaluation.population_forward import PopulationForward  # noqa: E402
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights, starting_from  # noqa: E402
-from archsearch.evaluation.weights import WeightLayout  # noqa: E402
-from archsearch.genome import Genome, LayerGene  # noqa: E402
-from archsearch.strategies.weights import make_weight_strategy  # noqa: E402
+from archsearch.autoencoder.genome import Genome, LayerGene  # noqa: E402
+from archsearch.autoencoder.model import build_autoencoder  # noqa: E402
+from archsearch.cli.options import parse_options  # noqa: E402
+from archsearch.core.data import load_dataset, split  # noqa: E402
+from archsearch.weights.evolution import WeightEvolutionSettings, evolve_weights, starting_from  # noqa: E402
+from archsearch.weights.layout import WeightLayout  # noqa: E402
+from archsearch.weights.plots import save_loss_against_seconds, save_reconstruction_strip  # noqa: E402
+from archsearch.weights.population_forward import PopulationForward  # noqa: E402
+from archsearch.weights.strategies import make_weight_strategy  # noqa: E402
 
 
 def network(hidden: int, activation: str) -> Genome:

@@ -34,12 +34,12 @@ import keras_tuner
 import numpy as np
 import tensorflow as tf
 
-from archsearch.builder.autoencoder import build_autoencoder
-from archsearch.evaluation.data import load_dataset, split
-from archsearch.evaluation.keras_parts import make_loss, make_optimizer, mean_squared_error
-from archsearch.run.config import SearchConfig
-from archsearch.space_file import load_space
+from archsearch.autoencoder.config import SearchConfig
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.autoencoder.space_file import load_space
+from archsearch.core.data import load_dataset, split
 from archsearch.strategies.optuna_space import suggest_genome
+from archsearch.training.keras_parts import make_loss, make_optimizer, mean_squared_error
 
 
 class HyperParameterTrial:

@@ -24,17 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.quiet import import_tensorflow_quietly
+from archsearch.run.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-from archsearch.evaluation.data import load_fashion_mnist, split  # noqa: E402
-from archsearch.evaluation.pool import WorkerPool, default_workers  # noqa: E402
-from archsearch.run.config import SearchConfig, fit_to_data  # noqa: E402
+from archsearch.autoencoder.config import SearchConfig, fit_to_data  # noqa: E402
+from archsearch.autoencoder.inner_loops import make_evaluator  # noqa: E402
+from archsearch.autoencoder.space_file import load_space  # noqa: E402
+from archsearch.core.data import load_fashion_mnist, split  # noqa: E402
 from archsearch.run.engine import AsyncEngine  # noqa: E402
-from archsearch.run.inner import make_evaluator  # noqa: E402
 from archsearch.run.journal import Journal  # noqa: E402
-from archsearch.space_file import load_space  # noqa: E402
+from archsearch.run.pool import WorkerPool, default_workers  # noqa: E402
 from archsearch.strategies import make_strategy  # noqa: E402
 
 

@@ -24,21 +24,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archsearch.quiet import import_tensorflow_quietly
+from archsearch.run.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
 import keras  # noqa: E402
 
 from archsearch.analysis.tables import markdown_table  # noqa: E402
-from archsearch.analysis.weight_plots import save_loss_against_seconds, save_reconstruction_strip  # noqa: E402
-from archsearch.builder.seed_network import build_seed_network  # noqa: E402
-from archsearch.evaluation.data import load_dataset  # noqa: E402
-from archsearch.evaluation.population_forward import PopulationForward  # noqa: E402
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights, starting_from  # noqa: E402
-from archsearch.evaluation.weights import WeightLayout  # noqa: E402
-from archsearch.evolve import sample_split  # noqa: E402
-from archsearch.strategies.weights import make_weight_strategy  # noqa: E402
+from archsearch.core.data import load_dataset  # noqa: E402
+from archsearch.weights.evolution import WeightEvolutionSettings, evolve_weights, starting_from  # noqa: E402
+from archsearch.weights.evolve import sample_split  # noqa: E402
+from archsearch.weights.layout import WeightLayout  # noqa: E402
+from archsearch.weights.plots import save_loss_against_seconds, save_reconstruction_strip  # noqa: E402
+from archsearch.weights.population_forward import PopulationForward  # noqa: E402
+from archsearch.weights.seed_network import build_seed_network  # noqa: E402
+from archsearch.weights.strategies import make_weight_strategy  # noqa: E402
 
 TARGET_RANGE = (0.1, 0.9)
 MARGINS = (0.5, 0.2, 0.1)  # "within 50%": MAE <= 1.5 x backprop's best

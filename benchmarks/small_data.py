@@ -23,7 +23,7 @@ import numpy as np
 
 
 def small_fashion_mnist(path: Path, train: int = 1500, test: int = 2000, side: int = 16) -> None:
-    from archsearch.evaluation.data import load_fashion_mnist
+    from archsearch.core.data import load_fashion_mnist
 
     dataset = load_fashion_mnist()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from archsearch.genome import Genome
-from archsearch.records import OK, EvaluationResult
+from archsearch.autoencoder.genome import Genome
+from archsearch.core.records import OK, EvaluationResult
 
 
 class Stub:

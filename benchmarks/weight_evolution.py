@@ -17,16 +17,16 @@ import time
 
 import numpy as np
 
-from archsearch.quiet import import_tensorflow_quietly
+from archsearch.run.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
 import keras  # noqa: E402
 
-from archsearch.builder import build_autoencoder  # noqa: E402
-from archsearch.builder.seed_network import build_seed_network  # noqa: E402
-from archsearch.evaluation.population_forward import PopulationForward, layer_chain  # noqa: E402
-from archsearch.genome import Genome, LayerGene  # noqa: E402
+from archsearch.autoencoder.genome import Genome, LayerGene  # noqa: E402
+from archsearch.autoencoder.model import build_autoencoder  # noqa: E402
+from archsearch.weights.population_forward import PopulationForward, layer_chain  # noqa: E402
+from archsearch.weights.seed_network import build_seed_network  # noqa: E402
 
 NETWORKS = {
     "dense 784-32-2-32-784": lambda: build_autoencoder(

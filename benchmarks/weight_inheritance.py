@@ -23,18 +23,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from archsearch.quiet import import_tensorflow_quietly
+from archsearch.run.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
 from archsearch.analysis.tables import markdown_table  # noqa: E402
-from archsearch.builder import build_autoencoder  # noqa: E402
-from archsearch.errors import InvalidGenome  # noqa: E402
-from archsearch.evaluation.backprop import compile_autoencoder, fresh_keras_state, mean_squared_error  # noqa: E402
-from archsearch.evaluation.data import load_dataset, split  # noqa: E402
-from archsearch.evaluation.inheritance import WeightStore, inherit, weighted_layers  # noqa: E402
-from archsearch.genome import Genome  # noqa: E402
-from archsearch.space_file import load_space  # noqa: E402
+from archsearch.autoencoder.backprop import compile_autoencoder  # noqa: E402
+from archsearch.autoencoder.genome import Genome  # noqa: E402
+from archsearch.autoencoder.inheritance import WeightStore, inherit, weighted_layers  # noqa: E402
+from archsearch.autoencoder.model import build_autoencoder  # noqa: E402
+from archsearch.autoencoder.space_file import load_space  # noqa: E402
+from archsearch.core.data import load_dataset, split  # noqa: E402
+from archsearch.core.errors import InvalidGenome  # noqa: E402
+from archsearch.training.keras_parts import fresh_keras_state, mean_squared_error  # noqa: E402
 
 
 @dataclass

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archsearch.genome import Genome
-from archsearch.records import FAILED, OK, EvaluationResult
-from archsearch.space_file import SPACES_DIR, load_space
-from archsearch.transfer_genome import TransferGenome
-from archsearch.transfer_space_file import load_transfer_space
+from archsearch.autoencoder.genome import Genome
+from archsearch.autoencoder.space_file import load_space
+from archsearch.core.records import FAILED, OK, EvaluationResult
+from archsearch.core.space_files import built_in_spaces
+from archsearch.transfer.genome import TransferGenome
+from archsearch.transfer.space_file import load_transfer_space
 
 SESSION_MARK = "ARCHSEARCH_TEST_SESSION"  # every process a test starts inherits it, however deep
 
@@ -87,7 +88,7 @@ def pytest_unconfigure(config):
 
 
 TRANSFER_SPACES = ("transfer_learning",)
-SPACE_NAMES = sorted(p.stem for p in SPACES_DIR.glob("*.toml") if p.stem not in TRANSFER_SPACES)
+SPACE_NAMES = sorted(p.stem for p in built_in_spaces().glob("*.toml") if p.stem not in TRANSFER_SPACES)
 # Backbone depths the transfer space is tried at: one cut point, a small encoder, a DenseNet-sized network.
 TRANSFER_DEPTHS = (1, 5, 120)
 
@@ -212,7 +213,7 @@ def blobs():
 @pytest.fixture(scope="session")
 def fashion_mnist():
     """The real data set, from the Debian package or ~/.keras; CI installs it, so CI never skips."""
-    from archsearch.evaluation.data import DEBIAN_DIR, KERAS_CACHE_DIR, load_fashion_mnist
+    from archsearch.core.data import DEBIAN_DIR, KERAS_CACHE_DIR, load_fashion_mnist
 
     if not any((d / "train-images-idx3-ubyte.gz").exists() or (d / "train-images-idx3-ubyte").exists()
                for d in (DEBIAN_DIR, KERAS_CACHE_DIR)):

@@ -4,11 +4,12 @@ continuation from a checkpoint, failures as data."""
 import numpy as np
 import pytest
 
-from archsearch.builder import build_autoencoder
-from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings, fresh_keras_state
-from archsearch.evaluation.budgeted import load_model_variables, stream_indices
-from archsearch.fidelity import Fidelity
-from archsearch.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.core.fidelity import Fidelity
+from archsearch.training.budgeted import load_model_variables, stream_indices
+from archsearch.training.keras_parts import fresh_keras_state
 
 
 def genome(**training) -> Genome:
@@ -69,7 +70,7 @@ def test_a_diverging_candidate_is_a_failure_and_keeps_no_checkpoint(tiny_images,
 
 
 def test_a_write_that_fails_midway_leaves_the_old_file_and_no_partial_one(tmp_path):
-    from archsearch.atomic_write import write_atomically
+    from archsearch.core.atomic_write import write_atomically
 
     path = tmp_path / "checkpoint.npz"
     write_atomically(path, b"old")

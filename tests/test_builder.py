@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from archsearch.builder import build_autoencoder, plan_autoencoder
-from archsearch.errors import InvalidGenome
-from archsearch.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.autoencoder.plan import plan_autoencoder
+from archsearch.core.errors import InvalidGenome
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 20, 3), (9, 30, 1), (64, 48, 2)])

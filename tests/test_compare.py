@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archsearch.analysis.compare import paired_test
 from archsearch.analysis.pareto import pareto_front
-from archsearch.comparison import DEFAULT_STRATEGIES, compare
-from archsearch.evaluation.data import Dataset
-from archsearch.genome import Genome, LayerGene
-from archsearch.records import FAILED, OK, EvaluationRecord, EvaluationResult
-from archsearch.run.config import SearchConfig
+from archsearch.autoencoder.config import SearchConfig
+from archsearch.autoencoder.genome import Genome, LayerGene
+from archsearch.comparison.compare import DEFAULT_STRATEGIES, compare
+from archsearch.comparison.statistics import paired_test
+from archsearch.core.data import Dataset
+from archsearch.core.records import FAILED, OK, EvaluationRecord, EvaluationResult
 from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, make_strategy
 
@@ -128,7 +128,7 @@ def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, s
 
 
 def test_fidelities_in_a_comparison_need_a_time_box(small_dataset, tmp_path):
-    from archsearch.errors import ArchsearchError
+    from archsearch.core.errors import ArchsearchError
 
     with pytest.raises(ArchsearchError, match="need --seconds"):
         compare(SearchConfig(), tmp_path, ("ga", "ga:full"), 1, 10, small_dataset)

@@ -1,7 +1,7 @@
 import pytest
 
-from archsearch.errors import ArchsearchError, ResumeError
-from archsearch.run.config import SearchConfig, check_config, fit_to_data
+from archsearch.autoencoder.config import SearchConfig, check_config, fit_to_data
+from archsearch.core.errors import ArchsearchError, ResumeError
 
 
 @pytest.mark.parametrize("change, message", [
@@ -15,7 +15,7 @@ from archsearch.run.config import SearchConfig, check_config, fit_to_data
     ({"time_limit": -5}, "--time-limit -5: must be at least 0"),
 ])
 def test_bad_settings_fail_in_the_library_too_before_the_run_directory_exists(tmp_path, change, message):
-    from archsearch.api import search
+    from archsearch.autoencoder.task import search
 
     with pytest.raises(ArchsearchError, match=message):
         search(SearchConfig(**change), tmp_path / "run")
@@ -59,7 +59,7 @@ def test_the_time_limit_is_the_box_of_a_run_without_one_and_changes_on_resume(tm
     (b"[1, 2]", "not a settings file"),
 ])
 def test_a_damaged_settings_file_is_one_line_naming_it(content, message, tmp_path, capsys):
-    from archsearch.cli import main
+    from archsearch.cli.main import main
 
     (tmp_path / "config.json").write_bytes(content)
     (tmp_path / "journal.jsonl").write_text("")

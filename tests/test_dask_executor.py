@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from conftest import ToyEvaluator, ToyFidelityEvaluator, running
 
-from archsearch.cli import main
-from archsearch.errors import ArchsearchError
-from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.cli.main import main
+from archsearch.core.errors import ArchsearchError
+from archsearch.core.rungs import Rungs
 from archsearch.run.engine import AsyncEngine
-from archsearch.run.rungs import Rungs
 from archsearch.strategies import make_strategy
 
 
@@ -33,8 +33,8 @@ def test_a_search_on_a_local_dask_cluster_gives_the_records_of_the_local_pool(ti
     """One rung, so the generations alone decide which candidates run (with several, which candidate climbs
     depends on the order two workers finish in): the records are the same set. Continued training on
     Dask, its checkpoints travelling with the tasks, is checked by the tests below."""
-    from archsearch.evaluation.dask_pool import SUBMIT_WINDOW_SECONDS, DaskPool
-    from archsearch.evaluation.pool import WorkerPool
+    from archsearch.run.dask_pool import SUBMIT_WINDOW_SECONDS, DaskPool
+    from archsearch.run.pool import WorkerPool
 
     inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=1))
     with WorkerPool(inner, 2) as pool:
@@ -81,7 +81,7 @@ def _kill_marked_workers(run, marks, seconds=240):
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_candidate_costs_that_candidate_one_retry_then_a_failed_record(conv_space, tmp_path):
-    from archsearch.evaluation.dask_pool import DaskPool
+    from archsearch.run.dask_pool import DaskPool
 
     first = [p.genome.key for p in make_strategy("random", conv_space, np.random.default_rng(5), population=4).ask()]
     once, always = first[1], first[2]
@@ -114,11 +114,11 @@ from pathlib import Path
 import numpy as np
 from conftest import TimedToy, ToyEvaluator
 
-from archsearch.evaluation.dask_pool import DaskPool
+from archsearch.run.dask_pool import DaskPool
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
-from archsearch.run.rungs import Rungs
-from archsearch.space_file import load_space
+from archsearch.core.rungs import Rungs
+from archsearch.autoencoder.space_file import load_space
 from archsearch.strategies import make_strategy
 
 if __name__ == "__main__":
@@ -178,7 +178,7 @@ class Sleepy:
 def test_a_cluster_left_without_workers_stops_the_run_in_one_line_instead_of_waiting_forever(conv_space):
     from distributed import LocalCluster
 
-    from archsearch.evaluation.dask_pool import DaskPool
+    from archsearch.run.dask_pool import DaskPool
 
     genome = conv_space.sample(np.random.default_rng(0))
     with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
@@ -192,7 +192,7 @@ def test_a_cluster_left_without_workers_stops_the_run_in_one_line_instead_of_wai
 
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_naming_it_before_anything_is_written(tmp_path, capsys, monkeypatch):
-    from archsearch.evaluation import dask_pool
+    from archsearch.run import dask_pool
 
     monkeypatch.setattr(dask_pool, "CONNECT_SECONDS", 2)
     out = tmp_path / "never"
@@ -211,7 +211,7 @@ class _HalfBlindClient:
 
 
 def test_a_worker_that_cannot_read_a_path_or_runs_another_archsearch_is_one_line_naming_it(tmp_path):
-    from archsearch.evaluation.dask_pool import _reads, check_shared_paths, check_workers_run_this_archsearch
+    from archsearch.run.dask_pool import _reads, check_shared_paths, check_workers_run_this_archsearch
 
     weights = tmp_path / "run" / "weights"
     with pytest.raises(ArchsearchError) as refused:

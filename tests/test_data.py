@@ -4,9 +4,9 @@ import struct
 import numpy as np
 import pytest
 
-from archsearch.errors import DataError
-from archsearch.evaluation import data
-from archsearch.evaluation.data import load_fashion_mnist, load_npz, split
+from archsearch.core import data
+from archsearch.core.data import load_fashion_mnist, load_npz, split
+from archsearch.core.errors import DataError
 
 
 def write_idx(path, array):

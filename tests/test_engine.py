@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import TimedToy, ToyFidelityEvaluator
 
-from archsearch.errors import ResumeError
+from archsearch.core.errors import ResumeError
+from archsearch.core.rungs import Ladder, Rungs
 from archsearch.run.engine import AsyncEngine, checkpoint_path
 from archsearch.run.journal import Issued, Journal
-from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies import STRATEGIES, make_strategy
 from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy
 

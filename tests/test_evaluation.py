@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import running
 
-from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
-from archsearch.evaluation.isolated import IsolatedEvaluator
-from archsearch.evaluation.worker import exit_when_orphaned
-from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.records import FAILED, INVALID, OK
+from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.core.records import FAILED, INVALID, OK
+from archsearch.run.isolated import IsolatedEvaluator
+from archsearch.run.worker import exit_when_orphaned
 
 SMALL = Genome((LayerGene("conv", filters=8, kernel=3, stride=2, activation="relu"),), 8,
                TrainingGenes("adam", 3e-3, 16, "mse"))
@@ -96,7 +96,7 @@ def _training_children():
     import psutil
 
     return [child for child in psutil.Process().children(recursive=True)
-            if "archsearch.evaluation.worker" in " ".join(child.cmdline())]
+            if "archsearch.run.worker" in " ".join(child.cmdline())]
 
 
 def test_a_retired_child_exits_on_its_own_and_close_leaves_no_child(conv_space, toy_evaluator):
@@ -140,8 +140,8 @@ def test_images_that_were_bytes_cross_to_workers_as_bytes_and_come_back_identica
 def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, conv_space):
     """Workers are single-threaded whatever the pool size, so a candidate's fitness does not depend on it
     (the order results come back in does: an asynchronous run's journal keeps that order)."""
-    from archsearch.evaluation.pool import WorkerPool
     from archsearch.run.engine import AsyncEngine
+    from archsearch.run.pool import WorkerPool
     from archsearch.strategies import make_strategy
 
     def scores(workers):
@@ -158,7 +158,7 @@ def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, c
 
 def test_a_worker_whose_parent_is_killed_ends_itself(tmp_path):
     pid_file = tmp_path / "pid"
-    child = (f"import os, time; from archsearch.evaluation.worker import {exit_when_orphaned.__name__}; "
+    child = (f"import os, time; from archsearch.run.worker import {exit_when_orphaned.__name__}; "
              f"{exit_when_orphaned.__name__}(os.getppid(), 0.05); "
              f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)")
     parent = (f"import os, subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}])\n"

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from archsearch.errors import GenomeError
-from archsearch.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.core.errors import GenomeError
 
 
 def test_json_round_trip_keeps_every_genome_of_every_space(any_space):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from archsearch.builder import build_autoencoder
-from archsearch.evaluation.backprop import BackpropEvaluator
-from archsearch.evaluation.inheritance import WeightStore, inherit, weighted_layers
-from archsearch.genome import Genome, LayerGene
+from archsearch.autoencoder.backprop import BackpropEvaluator
+from archsearch.autoencoder.genome import Genome, LayerGene
+from archsearch.autoencoder.inheritance import WeightStore, inherit, weighted_layers
+from archsearch.autoencoder.model import build_autoencoder
 
 CONV8 = LayerGene("conv", filters=8, kernel=3, stride=2, activation="relu")
 CONV16 = LayerGene("conv", filters=16, kernel=3, stride=1, activation="relu")
@@ -44,9 +44,9 @@ def test_a_changed_layer_and_everything_shaped_by_it_start_afresh(tmp_path):
 
 @pytest.mark.slow
 def test_search_with_inheritance_records_what_each_offspring_inherited(tmp_path, tiny_images):
-    from archsearch.api import search
-    from archsearch.evaluation.data import Dataset
-    from archsearch.run.config import SearchConfig
+    from archsearch.autoencoder.config import SearchConfig
+    from archsearch.autoencoder.task import search
+    from archsearch.core.data import Dataset
 
     x_train, x_test = tiny_images
     space = tmp_path / "space.toml"

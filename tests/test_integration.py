@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from archsearch.core.space_files import built_in_spaces
 from archsearch.run.journal import Journal
 
 pytestmark = pytest.mark.integration
@@ -121,8 +122,8 @@ def test_resume_refuses_changed_settings(fashion_mnist, tmp_path):
 def test_own_non_square_colour_images(tmp_path):
     import numpy as np
 
-    from archsearch.api import search
-    from archsearch.run.config import SearchConfig
+    from archsearch.autoencoder.config import SearchConfig
+    from archsearch.autoencoder.task import search
 
     rng = np.random.default_rng(0)
     path = tmp_path / "mine.npz"
@@ -166,7 +167,7 @@ def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
 ])
 def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
     space = tmp_path / "space.toml"
-    valid = (Path(__file__).parent.parent / "search_spaces" / "dense_autoencoder.toml").read_text()
+    valid = (built_in_spaces() / "dense_autoencoder.toml").read_text()
     space.write_text(valid.replace("[encoder]\n", "[encoder]\ndepth = 3\n"))
     done = archsearch(*[a.format(space=space) for a in args], cwd=tmp_path)
     assert done.returncode == 2

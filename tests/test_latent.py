@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archsearch.builder import build_autoencoder
-from archsearch.cli import main
-from archsearch.genome import Genome, LayerGene
+from archsearch.autoencoder.genome import Genome, LayerGene
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.cli.main import main
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from archsearch.analysis.latent_quality import cluster_accuracy, latent_quality
+from archsearch.latent.quality import cluster_accuracy, latent_quality
 
 
 def test_cluster_accuracy_ignores_cluster_names_and_matches_one_to_one():

@@ -1,10 +1,112 @@
-"""The dependency direction of the design: the core and the strategies know nothing of Keras, and the
-builder knows nothing of evolution. Checked in a fresh interpreter, where nothing else was imported."""
+"""The shape of the package (`../shared/design.md`): a few modules at the root, one folder per
+capability, no import cycles, and dependencies in one direction: the core imports nothing else of
+archsearch, the engine (`run/`) no task folder, only the training folders import Keras and only the
+strategies (and the Optuna lineage) import DEAP or Optuna. Read from the source, so a lazy import
+inside a function counts too; imports only for type checkers do not."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "archsearch"
+TASK_FOLDERS = {"autoencoder", "transfer", "weights", "latent", "comparison", "cli"}
+KERAS_FOLDERS = {"autoencoder", "transfer", "weights", "training", "latent"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The modules a file imports, leaving out `if TYPE_CHECKING:` blocks."""
+    tree = ast.parse(path.read_text())
+    skipped = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+               and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
+               for node in ast.walk(block)}
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+IMPORTS = {name: {i for i in runtime_imports(path) if i in MODULES or not i.startswith("archsearch")}
+           for name, path in MODULES.items()}
+
+
+def folder(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and (PACKAGE / parts[1]).is_dir()) else "<root>"
+
+
+def test_the_package_root_holds_only_the_public_api_and_the_entry_point():
+    assert sorted(p.name for p in PACKAGE.glob("*.py")) == ["__init__.py", "__main__.py"]
+
+
+def test_no_module_imports_itself_through_others():
+    def cycle_from(start: str) -> list[str] | None:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            module, path = stack.pop()
+            for dep in IMPORTS[module]:
+                if dep == start and len(path) > 1:
+                    return path + [dep]
+                if dep in MODULES and dep not in seen and dep != module:
+                    seen.add(dep)
+                    stack.append((dep, path + [dep]))
+        return None
+
+    internal = {m: {d for d in deps if d in MODULES and d != "archsearch"} for m, deps in IMPORTS.items()}
+    IMPORTS.update(internal)
+    cycles = [cycle for m in sorted(MODULES) if (cycle := cycle_from(m))]
+    assert not cycles, " -> ".join(cycles[0])
+
+
+def imported_folders(source_folder: str) -> dict[str, set[str]]:
+    return {m: {folder(d) for d in deps if d.startswith("archsearch.")}
+            for m, deps in IMPORTS.items() if folder(m) == source_folder}
+
+
+def test_the_core_imports_nothing_else_of_archsearch_and_no_machine_learning_library():
+    for module, deps in IMPORTS.items():
+        if folder(module) == "core":
+            assert {folder(d) for d in deps if d.startswith("archsearch.")} <= {"core"}, module
+            assert not {d.split(".")[0] for d in deps} & {"keras", "tensorflow", "deap", "optuna"}, module
+
+
+# Two encodings read the autoencoder space's structure (variable-length layer sequences): DE's fixed-length
+# vector and the TPE's conditional parameters. Every other space reaches them as flat parameters.
+AUTOENCODER_ENCODINGS = {"archsearch.strategies.de", "archsearch.strategies.optuna_space"}
+
+
+def test_the_engine_and_strategies_import_no_task_folder():
+    for source in ("run", "strategies", "analysis", "training"):
+        for module, folders in imported_folders(source).items():
+            if module in AUTOENCODER_ENCODINGS:
+                assert {d for d in IMPORTS[module] if folder(d) == "autoencoder"} <= {
+                    "archsearch.autoencoder.genome", "archsearch.autoencoder.space"}, module
+                folders = folders - {"autoencoder"}
+            assert not folders & TASK_FOLDERS, f"{module} imports {folders & TASK_FOLDERS}"
+
+
+def test_only_the_training_folders_import_keras_and_only_strategies_import_deap_and_optuna():
+    for module, deps in IMPORTS.items():
+        libraries = {d.split(".")[0] for d in deps}
+        if libraries & {"keras", "tensorflow"}:
+            assert folder(module) in KERAS_FOLDERS, module
+        if libraries & {"deap", "optuna"}:
+            assert folder(module) == "strategies" or module.startswith(("archsearch.weights.strategies",
+                                                                         "archsearch.analysis.lineage")), module
 
 
 def modules_loaded_by(module: str) -> set[str]:
@@ -16,24 +118,10 @@ def modules_loaded_by(module: str) -> set[str]:
     return names | {name.split(".")[0] for name in names}
 
 
-@pytest.mark.parametrize("module", ["archsearch", "archsearch.genome", "archsearch.space_file", "archsearch.operators",
-                                    "archsearch.records", "archsearch.strategies", "archsearch.strategies.weights",
-                                    "archsearch.run.candidates", "archsearch.cli"])
-def test_core_and_strategies_do_not_import_keras(module):
-    """(The CLI imports TensorFlow only after silencing it, so bad arguments fail in one clean line.)"""
-    loaded = modules_loaded_by(module)
-    assert not loaded & {"keras", "tensorflow", "torch", "jax"}
-
-
-def test_only_strategies_import_deap_and_optuna():
-    for core in ("archsearch.operators", "archsearch.space_file", "archsearch.records"):
-        assert not modules_loaded_by(core) & {"deap", "optuna"}
-    assert {"deap", "optuna"} <= modules_loaded_by("archsearch.strategies")
-
-
-@pytest.mark.slow
-def test_builder_does_not_import_evolution():
-    loaded = modules_loaded_by("archsearch.builder")
-    assert "keras" in loaded
-    assert not loaded & {"deap", "optuna", "archsearch.strategies", "archsearch.operators", "archsearch.run"}
-
+@pytest.mark.parametrize("module", ["archsearch", "archsearch.run.runner", "archsearch.strategies",
+                                    "archsearch.weights.strategies", "archsearch.autoencoder.space_file",
+                                    "archsearch.cli.main"])
+def test_the_engine_strategies_and_command_line_start_without_keras(module):
+    """(The CLI imports TensorFlow only after silencing it, so bad arguments fail in one clean line; Dask
+    workers import the package without TensorFlow.)"""
+    assert not modules_loaded_by(module) & {"keras", "tensorflow", "torch", "jax"}

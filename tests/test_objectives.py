@@ -10,21 +10,21 @@ import optuna
 import pandas as pd
 import pytest
 
-from archsearch.analysis.latent_quality import LatentQuality
 from archsearch.analysis.pareto import pareto_front, write_pareto
-from archsearch.cli import main
-from archsearch.errors import ArchsearchError
-from archsearch.evaluation.backprop import BackpropEvaluator, TrainingSettings
-from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
-from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.objectives import LATENT_METRICS, objective_values, parse_objectives
-from archsearch.records import FAILED, OK, EvaluationRecord, EvaluationResult
+from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.space_file import load_space
+from archsearch.autoencoder.weight_inner_loop import WeightEvolutionEvaluator
+from archsearch.cli.main import main
+from archsearch.core.errors import ArchsearchError
+from archsearch.core.objectives import LATENT_METRICS, objective_values, parse_objectives
+from archsearch.core.records import FAILED, OK, EvaluationRecord, EvaluationResult
+from archsearch.latent.quality import LatentQuality
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
-from archsearch.space_file import load_space
 from archsearch.strategies.nsga2 import NSGA2
-from archsearch.strategies.weights import make_weight_strategy
+from archsearch.weights.evolution import WeightEvolutionSettings
+from archsearch.weights.strategies import make_weight_strategy
 
 DENSE = Genome((LayerGene("dense", units=8, activation="tanh"),), 2, TrainingGenes("adam", 1e-2, 16, "mse"))
 

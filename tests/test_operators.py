@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from archsearch.operators import MUTATIONS, mutate, two_point_crossover
+from archsearch.autoencoder.operators import MUTATIONS, mutate, two_point_crossover
 
 
 def test_every_operator_output_is_valid_over_many_random_genomes(any_space):

@@ -7,11 +7,13 @@ import archsearch
 
 
 def test_every_public_name_is_the_object_its_module_defines():
-    from archsearch import api, comparison, transfer
-    from archsearch.run.config import SearchConfig
+    from archsearch.autoencoder import export, task
+    from archsearch.autoencoder.config import SearchConfig
+    from archsearch.comparison import compare
+    from archsearch.transfer import task as transfer
 
-    assert archsearch.search is api.search and archsearch.export is api.export
-    assert archsearch.transfer_search is transfer.transfer_search and archsearch.compare is comparison.compare
+    assert archsearch.search is task.search and archsearch.export is export.export
+    assert archsearch.transfer_search is transfer.transfer_search and archsearch.compare is compare.compare
     assert archsearch.SearchConfig is SearchConfig
     for name in archsearch.__all__:
         assert getattr(archsearch, name).__name__ == name

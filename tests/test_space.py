@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from archsearch.errors import SpaceError
-from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.space_file import load_space, parse_space
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.space_file import load_space, parse_space
+from archsearch.core.errors import SpaceError
 
 
 def test_samples_are_valid_and_varied(any_space):
@@ -124,7 +124,7 @@ def test_toml_syntax_errors_name_the_file(tmp_path):
 
 
 def test_a_space_file_that_is_not_text_is_one_line_naming_it(tmp_path, capsys):
-    from archsearch.cli import main
+    from archsearch.cli.main import main
 
     path = tmp_path / "picture.toml"
     path.write_bytes(bytes(range(128, 256)))

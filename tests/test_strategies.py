@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from archsearch.records import EvaluationRecord
+from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import candidate_seed
 from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, Proposal, make_strategy

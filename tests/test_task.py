@@ -1,4 +1,4 @@
-"""A new kind of search is one Task: the toy task below runs through `api.run_task` with the journal,
+"""A new kind of search is one Task: the toy task below runs through `run.runner.run_task` with the journal,
 run directory and resume every real task has (no Keras: the toy fitness)."""
 
 import json
@@ -8,11 +8,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from archsearch.api import AUTOENCODER, JOURNAL, run_task, task_of
-from archsearch.evaluation.data import Dataset
+from archsearch.autoencoder.config import SearchConfig
+from archsearch.autoencoder.space_file import load_space
+from archsearch.autoencoder.task import AUTOENCODER
+from archsearch.core.data import Dataset
 from archsearch.run.candidates import genome_key
-from archsearch.run.config import SearchConfig
-from archsearch.space_file import load_space
+from archsearch.run.run_dir import JOURNAL, task_of
+from archsearch.run.runner import run_task
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from archsearch.builder import build_autoencoder
-from archsearch.builder.transfer import BackboneSource, build_classifier, cut_points
-from archsearch.errors import ArchsearchError, InvalidGenome
-from archsearch.genome import Genome, LayerGene
-from archsearch.transfer_genome import TransferGenome
+from archsearch.autoencoder.genome import Genome, LayerGene
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.core.errors import ArchsearchError, InvalidGenome
+from archsearch.transfer.genome import TransferGenome
+from archsearch.transfer.model import BackboneSource, build_classifier, cut_points
 
 
 def stack() -> keras.Model:

@@ -7,17 +7,17 @@ import keras
 import numpy as np
 import pytest
 
-from archsearch.api import export
-from archsearch.builder.transfer import BackboneSource
-from archsearch.cli import main
-from archsearch.errors import ArchsearchError
-from archsearch.evaluation.data import Dataset, split
-from archsearch.evaluation.transfer import TransferEvaluator
-from archsearch.fidelity import Fidelity
-from archsearch.records import INVALID, OK
-from archsearch.run.transfer_config import TransferConfig
-from archsearch.transfer import transfer_search
-from archsearch.transfer_genome import TransferGenome
+from archsearch.autoencoder.export import export
+from archsearch.cli.main import main
+from archsearch.core.data import Dataset, split
+from archsearch.core.errors import ArchsearchError
+from archsearch.core.fidelity import Fidelity
+from archsearch.core.records import INVALID, OK
+from archsearch.transfer.config import TransferConfig
+from archsearch.transfer.fine_tune import TransferEvaluator
+from archsearch.transfer.genome import TransferGenome
+from archsearch.transfer.model import BackboneSource
+from archsearch.transfer.task import transfer_search
 
 
 @pytest.fixture
@@ -133,10 +133,10 @@ def test_command_line_errors_are_one_line(tmp_path, capsys, backbone_file, blobs
 def test_pipeline_autoencoder_search_then_transfer_search_on_fashion_mnist(tmp_path, fashion_mnist):
     """Autoencoder search -> exported encoder -> transfer search -> best classifier as a .keras file
     that loads and scores the test accuracy it reports."""
-    from archsearch import api
-    from archsearch.run.config import SearchConfig
+    from archsearch.autoencoder.config import SearchConfig
+    from archsearch.autoencoder.task import search
 
-    autoencoder = api.search(SearchConfig(population=2, generations=0, train_size=500, val_size=200, epochs=1,
+    autoencoder = search(SearchConfig(population=2, generations=0, train_size=500, val_size=200, epochs=1,
                                           final_train_size=1000, final_epochs=1, test_size=500, isolate=False),
                              tmp_path / "autoencoder", dataset=fashion_mnist)
     encoder_dir = autoencoder.run_dir / "best"

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from archsearch.errors import GenomeError, SpaceError
-from archsearch.records import EvaluationRecord, EvaluationResult
-from archsearch.space_file import load_space
-from archsearch.transfer_genome import TransferGenome
-from archsearch.transfer_space_file import load_transfer_space, parse_transfer_space
+from archsearch.autoencoder.space_file import load_space
+from archsearch.core.errors import GenomeError, SpaceError
+from archsearch.core.records import EvaluationRecord, EvaluationResult
+from archsearch.transfer.genome import TransferGenome
+from archsearch.transfer.space_file import load_transfer_space, parse_transfer_space
 
 DOCUMENT = {
     "name": "t", "backbone": {"included": {"min": 2, "max": "depth"}, "frozen": {"min": 0, "max": "included"}},

@@ -8,11 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from archsearch.builder import build_autoencoder
-from archsearch.cli import main
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings, evolve_weights
-from archsearch.genome import Genome, LayerGene
-from archsearch.strategies.weights import WEIGHT_STRATEGIES, make_weight_strategy
+from archsearch.autoencoder.genome import Genome, LayerGene
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.cli.main import main
+from archsearch.weights.evolution import WeightEvolutionSettings, evolve_weights
+from archsearch.weights.strategies import WEIGHT_STRATEGIES, make_weight_strategy
 
 TINY = Genome((LayerGene("dense", units=4, activation="tanh"),), 2)  # 1,322 weights on 12x12 images
 # ga-mutation is the weak baseline of the published attempts: it must improve, but slowly
@@ -53,8 +53,8 @@ def test_seeded_runs_repeat(tiny_images):
 
 
 def test_samples_are_balanced_and_never_among_the_validation_images():
-    from archsearch.evaluation.data import Dataset
-    from archsearch.evolve import sample_split
+    from archsearch.core.data import Dataset
+    from archsearch.weights.evolve import sample_split
 
     images = np.arange(60, dtype=np.float32).reshape(60, 1, 1, 1)  # each image is its own index
     labelled = Dataset(images, images[:5], y_train=np.arange(60) % 3, source="test")
@@ -66,8 +66,8 @@ def test_samples_are_balanced_and_never_among_the_validation_images():
 
 
 def test_the_command_names_the_seed_network_as_the_builder_does():
-    from archsearch.builder.seed_network import SEED_NETWORK
-    from archsearch.cli_weights import SEED_NETWORK as COMMAND_DEFAULT
+    from archsearch.cli.weights import SEED_NETWORK as COMMAND_DEFAULT
+    from archsearch.weights.seed_network import SEED_NETWORK
 
     assert COMMAND_DEFAULT == SEED_NETWORK
 

@@ -9,15 +9,15 @@ import keras
 import numpy as np
 import pytest
 
-from archsearch.errors import ArchsearchError, ResumeError
-from archsearch.evaluation.data import Dataset
-from archsearch.evaluation.weight_evaluator import WeightEvolutionEvaluator
-from archsearch.evaluation.weight_evolution import WeightEvolutionSettings
-from archsearch.fidelity import Fidelity
-from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.records import FAILED, INVALID, OK
-from archsearch.run.config import SearchConfig, check_config
-from archsearch.strategies.weights import make_weight_strategy
+from archsearch.autoencoder.config import SearchConfig, check_config
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.weight_inner_loop import WeightEvolutionEvaluator
+from archsearch.core.data import Dataset
+from archsearch.core.errors import ArchsearchError, ResumeError
+from archsearch.core.fidelity import Fidelity
+from archsearch.core.records import FAILED, INVALID, OK
+from archsearch.weights.evolution import WeightEvolutionSettings
+from archsearch.weights.strategies import make_weight_strategy
 
 SMALL = Genome((LayerGene("conv", filters=4, kernel=3, stride=2, activation="relu"),), 4, TrainingGenes())
 SETTINGS = WeightEvolutionSettings(strategy="es", population=16, batch_size=None,
@@ -40,8 +40,8 @@ def test_more_generations_give_a_better_network_and_the_same_seed_the_same_fitne
 
 def test_fitness_is_the_validation_mse_of_the_evolved_weights(tiny_images):
     """Scored by the batched pass; Keras, given the same weights, must agree."""
-    from archsearch.builder import build_autoencoder
-    from archsearch.evaluation.weight_evolution import evolve_weights
+    from archsearch.autoencoder.model import build_autoencoder
+    from archsearch.weights.evolution import evolve_weights
 
     x_train, x_val = tiny_images
     result = evaluator(x_train, x_val, 5).evaluate(SMALL, seed=1)
@@ -86,7 +86,7 @@ def test_bad_inner_settings_are_one_line_errors(change, message):
 @pytest.mark.slow
 def test_search_with_weight_evolution_inner_loop_exports_a_loadable_model(tiny_images, tmp_path):
     """Through a worker process, as a user's search runs; the winner is evolved again, not backpropagated."""
-    from archsearch.api import search
+    from archsearch.autoencoder.task import search
 
     x_train, x_val = tiny_images
     dataset = Dataset(np.concatenate([x_train, x_val]), x_val, source="tiny")
@@ -129,7 +129,7 @@ def test_continued_evolution_equals_uninterrupted_evolution(tiny_images, tmp_pat
 
 @pytest.mark.slow
 def test_a_multi_fidelity_weight_search_climbs_rungs_of_generations(tiny_images, tmp_path):
-    from archsearch.api import search
+    from archsearch.autoencoder.task import search
 
     x_train, x_val = tiny_images
     dataset = Dataset(np.concatenate([x_train, x_val]), x_val, source="tiny")

@@ -5,7 +5,7 @@ each one makes real progress."""
 import numpy as np
 import pytest
 
-from archsearch.strategies.weights import WEIGHT_STRATEGIES, make_weight_strategy
+from archsearch.weights.strategies import WEIGHT_STRATEGIES, make_weight_strategy
 
 N_PARAMS = 20
 POPULATION = 16
@@ -100,7 +100,7 @@ def test_unknown_strategy_and_bad_population_are_clear_errors():
 
 
 def test_nes_utilities_reward_the_better_half_and_sum_to_zero():
-    from archsearch.strategies.weights.snes import nes_utilities
+    from archsearch.weights.strategies.snes import nes_utilities
 
     losses = np.array([0.3, 0.1, 0.9, 0.5, 0.2, 0.7])
     utilities = nes_utilities(losses)
@@ -115,7 +115,7 @@ def test_nes_utilities_reward_the_better_half_and_sum_to_zero():
 def test_a_strategy_draws_as_many_starting_vectors_as_it_uses(name):
     """One centre for the ES family, a whole first generation for `ga`; and `starting_from` puts a given
     vector first (to compare methods from the same weights)."""
-    from archsearch.evaluation.weight_evolution import starting_from
+    from archsearch.weights.evolution import starting_from
 
     drawn = []
 
@@ -133,7 +133,7 @@ def test_a_strategy_draws_as_many_starting_vectors_as_it_uses(name):
 
 
 def test_noise_rows_are_seeded_standard_normal_slices_of_one_table():
-    from archsearch.strategies.weights.noise import NoiseTable
+    from archsearch.weights.strategies.noise import NoiseTable
 
     table = NoiseTable(np.random.default_rng(3), width=1000)
     rows = table.rows(np.random.default_rng(4), 64)

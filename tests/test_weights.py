@@ -5,11 +5,11 @@ import keras
 import numpy as np
 import pytest
 
-from archsearch.builder import build_autoencoder
-from archsearch.builder.seed_network import build_seed_network
-from archsearch.evaluation.population_forward import PopulationForward
-from archsearch.evaluation.weights import WeightLayout
-from archsearch.genome import Genome, LayerGene
+from archsearch.autoencoder.genome import Genome, LayerGene
+from archsearch.autoencoder.model import build_autoencoder
+from archsearch.weights.layout import WeightLayout
+from archsearch.weights.population_forward import PopulationForward
+from archsearch.weights.seed_network import build_seed_network
 
 GENOMES = {
     "dense": Genome((LayerGene("dense", units=24, activation="tanh"),), 2),

@@ -27,9 +27,9 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from archsearch.errors import ArchsearchError
-from archsearch.objectives import Objective, objective_values
-from archsearch.records import EvaluationRecord
+from archsearch.core.errors import ArchsearchError
+from archsearch.core.objectives import Objective, objective_values
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.optuna_space import genome_params
 
 

@@ -2,7 +2,7 @@
 
 This is what a multi-objective search (`nsga2`) returns instead of a single winner; `pareto.csv` and
 `pareto.png` in its run directory show it, and `archsearch export RUN --pareto` retrains its members.
-The other objectives are the run's (`archsearch.objectives`): the model's size unless it chose latent
+The other objectives are the run's (`archsearch.core.objectives`): the model's size unless it chose latent
 metrics.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from archsearch.analysis.plots import save_pareto_plot
-from archsearch.objectives import DEFAULT_OBJECTIVES, LATENT_PREFIX, Objective, objective_values, parse_objectives
-from archsearch.records import EvaluationRecord
+from archsearch.core.objectives import DEFAULT_OBJECTIVES, LATENT_PREFIX, Objective, objective_values, parse_objectives
+from archsearch.core.records import EvaluationRecord
 
 DEFAULT = parse_objectives(DEFAULT_OBJECTIVES)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from archsearch.records import OK, EvaluationRecord
+from archsearch.core.records import OK, EvaluationRecord
 
 
 def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """What the engine needs to know of candidates and evaluators, without knowing any kind of search.
 
 A candidate's training seed is fixed by the run's seed and its genome (so it trains the same whatever
-order it comes in, on whichever worker); two genomes are one candidate when their `key` matches (or,
-for an inner loop that ignores the training genes, their `architecture_key`).
+order it comes in, on whichever worker); two genomes are one candidate when their `key` matches (or what the task's
+`candidate_key` compares).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
-from archsearch.genome import Genome
-from archsearch.records import EvaluationRecord, EvaluationResult
+from archsearch.core.genomes import JsonGenome
+from archsearch.core.records import EvaluationRecord, EvaluationResult
 
 
 class Evaluator(Protocol):
@@ -20,7 +20,7 @@ class Evaluator(Protocol):
     One whose `inherits` is true is also given the genome keys of the candidate's parents; in a
     multi-fidelity run every evaluator is called as `evaluate(genome, seed, parents, fidelity)`."""
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult: ...
+    def evaluate(self, genome: JsonGenome, seed: int) -> EvaluationResult: ...
 
 
 class Observer(Protocol):
@@ -31,15 +31,11 @@ class Observer(Protocol):
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None: ...
 
 
-def genome_key(genome: Genome) -> str:
+def genome_key(genome: JsonGenome) -> str:
     return genome.key
 
 
-def architecture_key(genome: Genome) -> str:
-    return genome.architecture_key
-
-
-def candidate_seed(run_seed: int, genome: Genome) -> int:
+def candidate_seed(run_seed: int, genome: JsonGenome) -> int:
     """The training seed of a genome: fixed by run seed and genome, whatever order it comes in."""
     digest = hashlib.sha256(f"{run_seed}:{genome.key}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF

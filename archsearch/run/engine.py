@@ -37,13 +37,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from archsearch.errors import ResumeError
-from archsearch.fidelity import Fidelity
-from archsearch.genome import Genome
-from archsearch.records import EvaluationRecord, EvaluationResult
+from archsearch.core.errors import ResumeError
+from archsearch.core.fidelity import Fidelity
+from archsearch.core.genomes import JsonGenome
+from archsearch.core.records import EvaluationRecord, EvaluationResult
+from archsearch.core.rungs import Ladder, Rungs
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
 from archsearch.run.journal import Issued, Journal, TimeUp
-from archsearch.run.rungs import Ladder, Rungs
 from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy
 
 
@@ -97,7 +97,7 @@ class AsyncEngine:
     checkpoints: Path | None = None  # where candidates' checkpoints live (None: no continuation possible)
     journal: Journal | None = None
     observer: Observer | None = None
-    candidate_key: Callable[[Genome], str] = genome_key
+    candidate_key: Callable[[JsonGenome], str] = genome_key
     seconds: float | None = None  # the time box: no job is issued after this many seconds of searching
     # State, rebuilt by replay.
     ladder: Ladder = field(init=False)

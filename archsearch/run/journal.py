@@ -15,8 +15,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from archsearch.errors import ResumeError
-from archsearch.records import EvaluationRecord
+from archsearch.core.errors import ResumeError
+from archsearch.core.records import EvaluationRecord
 
 
 @dataclass(frozen=True)

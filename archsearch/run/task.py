@@ -4,9 +4,9 @@ The engine (`run.engine`) runs any strategy over any evaluator; a *task* says wh
 searches and how its candidates become models: its settings are checked and fitted to the data, its
 space is read from the run's own copy, its evaluator trains a candidate (to a fidelity, where the task
 has them), two genomes are one candidate when their keys agree, and its winner is handed over at the
-end. `api.run_task` runs every task the same way (journal, exact resume, Optuna lineage, worker pool),
+end. `run.runner.run_task` runs every task the same way (journal, exact resume, Optuna lineage, worker pool),
 so a new kind of search is one new Task with its settings type and command, not edits across the
-package. The autoencoder search (`api.AUTOENCODER`) and the transfer search (`transfer.TransferTask`)
+package. The autoencoder search (`autoencoder.task`) and the transfer search (`transfer.task`)
 are the two tasks; weight evolution is the autoencoder task's other inner loop.
 """
 
@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from archsearch.records import EvaluationRecord
+from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import Evaluator
 
 

@@ -14,9 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archsearch.genome import Genome
-from archsearch.records import EvaluationRecord
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import JsonGenome, Space
+from archsearch.core.records import EvaluationRecord
 
 DEFAULT_GENES = "default"  # the operator of a proposal that is the space's default genes
 
@@ -25,7 +24,7 @@ DEFAULT_GENES = "default"  # the operator of a proposal that is the space's defa
 class Proposal:
     """A genome to evaluate, with where it came from (for the run record and lineage)."""
 
-    genome: Genome
+    genome: JsonGenome
     parents: tuple[int, ...] = ()
     operator: str = "random"
 
@@ -37,7 +36,7 @@ class Strategy(ABC):
     min_population: ClassVar[int] = 2
     multi_objective: ClassVar[bool] = False  # takes `objectives` to minimise beside the fitness
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8) -> None:
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8) -> None:
         if population < self.min_population:
             raise ValueError(f"{self.name} needs a population of at least {self.min_population}, got {population}")
         self.space = space
@@ -123,7 +122,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-def make_strategy(name: str, space: SearchSpace, rng: np.random.Generator, **options: Any) -> Strategy:
+def make_strategy(name: str, space: Space, rng: np.random.Generator, **options: Any) -> Strategy:
     if name not in STRATEGIES:
         raise KeyError(name)
     return STRATEGIES[name](space, rng, **options)

@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.params import Range, Spec
-from archsearch.records import WORST_FITNESS, EvaluationRecord
-from archsearch.space import LAYER_FIELDS, TRAINING_FIELDS, SearchSpace, SequenceRules
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.space import LAYER_FIELDS, TRAINING_FIELDS, SearchSpace, SequenceRules
+from archsearch.core.params import Range, Spec
+from archsearch.core.records import WORST_FITNESS, EvaluationRecord
 from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
 
 

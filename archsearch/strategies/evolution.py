@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.records import EvaluationRecord
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import Space
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal, Strategy, register
 
 
@@ -21,7 +21,7 @@ from archsearch.strategies.base import Proposal, Strategy, register
 class Evolution(Strategy):
     name = "evolution"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  parents: int | None = None, newcomers: int | None = None) -> None:
         super().__init__(space, rng, population)
         self.parent_count = parents or max(2, population // 4)

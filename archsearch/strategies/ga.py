@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from deap import base, tools
 
-from archsearch.records import EvaluationRecord
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import Space
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal, Strategy, breed, register
 
 
@@ -59,7 +59,7 @@ def tournament(individuals: Sequence[Individual], count: int, size: int, rng: np
 class GeneticAlgorithm(Strategy):
     name = "ga"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  offspring: int | None = None, crossover_rate: float = 0.5, mutation_rate: float = 0.8,
                  elites: int = 1, tournament_size: int = 2) -> None:
         super().__init__(space, rng, population)

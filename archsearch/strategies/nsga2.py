@@ -1,6 +1,6 @@
 """NSGA-II: several objectives at once, all minimised: validation loss and, by default, parameter count.
 
-The objectives beside the loss are the run's choice (`archsearch.objectives`): the size, or latent-space
+The objectives beside the loss are the run's choice (`archsearch.core.objectives`): the size, or latent-space
 metrics such as the linear-probe accuracy (minimised as 1 - accuracy), or several of them.
 The result is not one winner but a Pareto front: every candidate that no other beats on every objective.
 Each generation breeds `population` offspring from parents chosen by binary tournaments on
@@ -22,9 +22,9 @@ from typing import Any, ClassVar
 import numpy as np
 from deap import base, tools
 
-from archsearch.objectives import DEFAULT_OBJECTIVES, Objective, objective_values, parse_objectives
-from archsearch.records import EvaluationRecord
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import Space
+from archsearch.core.objectives import DEFAULT_OBJECTIVES, Objective, objective_values, parse_objectives
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal, Strategy, breed, register
 
 # DEAP's crowding distance subtracts objective values: infinity (a failed candidate) would give NaN.
@@ -64,10 +64,10 @@ class NSGA2(Strategy):
     name = "nsga2"
     multi_objective: ClassVar[bool] = True
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  crossover_rate: float = 0.5, mutation_rate: float = 0.8,
                  objectives: Sequence[str] = DEFAULT_OBJECTIVES) -> None:
-        """`objectives`: what to minimise beside the validation loss (names of `archsearch.objectives`)."""
+        """`objectives`: what to minimise beside the validation loss (names of `archsearch.core.objectives`)."""
         super().__init__(space, rng, population)
         self.objectives = parse_objectives(objectives)
         self.crossover_rate, self.mutation_rate = crossover_rate, mutation_rate

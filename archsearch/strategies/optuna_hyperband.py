@@ -19,9 +19,9 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from archsearch.records import EvaluationRecord
-from archsearch.run.rungs import Ladder, Rungs
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import Space
+from archsearch.core.records import EvaluationRecord
+from archsearch.core.rungs import Ladder, Rungs
 from archsearch.strategies.base import Proposal, register
 from archsearch.strategies.optuna_tpe import OptunaTPE, told_fitness
 
@@ -62,7 +62,7 @@ class PrunerLadder(Ladder):
 class OptunaHyperband(OptunaTPE):
     name = "optuna-hyperband"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  startup_trials: int = 10, duplicate_tries: int = 20) -> None:
         super().__init__(space, rng, population, startup_trials, duplicate_tries)
         self.rungs = Rungs(1, 1)

@@ -15,9 +15,9 @@ from typing import Any, Callable
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
-from archsearch.genome import Genome, LayerGene, TrainingGenes
-from archsearch.params import Range, Spec
-from archsearch.space import TRAINING_FIELDS, SearchSpace, SequenceRules
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.autoencoder.space import TRAINING_FIELDS, SearchSpace, SequenceRules
+from archsearch.core.params import Range, Spec
 
 Suggest = Callable[[str, BaseDistribution], Any]
 

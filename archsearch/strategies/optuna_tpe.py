@@ -21,8 +21,8 @@ import optuna
 from optuna.distributions import distribution_to_json, json_to_distribution
 from optuna.trial import TrialState
 
-from archsearch.records import EvaluationRecord
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import Space
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
 from archsearch.strategies.optuna_space import genome_params, suggest_genome
 
@@ -31,7 +31,7 @@ from archsearch.strategies.optuna_space import genome_params, suggest_genome
 class OptunaTPE(Strategy):
     name = "optuna-tpe"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  startup_trials: int = 10, duplicate_tries: int = 20) -> None:
         super().__init__(space, rng, population)
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress bar reports the trials

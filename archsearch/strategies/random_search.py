@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archsearch.records import EvaluationRecord
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal, Strategy, register
 
 

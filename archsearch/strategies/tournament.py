@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.records import EvaluationRecord
-from archsearch.space import SearchSpace
+from archsearch.core.genomes import Space
+from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal, Strategy, most_trained_first, register
 
 
@@ -27,7 +27,7 @@ from archsearch.strategies.base import Proposal, Strategy, most_trained_first, r
 class TournamentSearch(Strategy):
     name = "tournament"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  tournament_size: int = 3) -> None:
         super().__init__(space, rng, population)
         self.tournament_size = tournament_size

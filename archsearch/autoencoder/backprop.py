@@ -1,0 +1,166 @@
+"""Backprop fitness: build a genome, train it on the run's training images, score it on validation.
+
+Failure is data: an impossible genome (`invalid`), NaN/inf loss, an exception or an out-of-memory error
+(`failed`) comes back as an `EvaluationResult` with the reason and the worst fitness. Each evaluation
+starts with `keras.backend.clear_session()`, without its `gc.collect()` (0.2-0.3 s a candidate, and it
+does not free TensorFlow's traced graphs anyway: `IsolatedEvaluator` bounds memory by recycling the
+process instead).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from archsearch.autoencoder.budget_training import train_to_budget
+from archsearch.autoencoder.genome import Genome, TrainingGenes
+from archsearch.autoencoder.inheritance import WeightStore, inherit
+from archsearch.autoencoder.model import Autoencoder, build_autoencoder
+from archsearch.core.data import pack_images, unpack_images
+from archsearch.core.fidelity import Fidelity
+from archsearch.core.records import FAILED, OK, EvaluationResult
+from archsearch.latent.metrics import Labels, latent_metrics
+from archsearch.training.failures import failure_as_data
+from archsearch.training.keras_parts import make_loss, make_optimizer, mean_squared_error
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How every candidate of a run is trained (the genome's training genes set the rest)."""
+
+    epochs: int = 3
+    patience: int = 1  # early stopping: epochs without validation improvement before stopping
+    max_params: int | None = 1_000_000
+    callbacks: tuple[Any, ...] = field(default=(), compare=False)  # extra Keras callbacks, e.g. for tests
+
+
+def compile_autoencoder(model: keras.Model, training: TrainingGenes) -> None:
+    model.compile(optimizer=make_optimizer(training), loss=make_loss(training),
+                  metrics=[keras.metrics.MeanSquaredError(name="mse")])
+
+
+class BackpropEvaluator:
+    """Scores genomes by training them with backprop. One instance serves a whole run."""
+
+    name = "backprop"
+
+    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings(),
+                 x_test: np.ndarray | None = None, weights_dir: str | None = None,
+                 labels: Labels | None = None) -> None:
+        """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
+        only: fitness, and so every choice of the search, sees the validation images alone. With
+        `weights_dir`, trained weights are kept there and an offspring starts from its first parent's
+        for the layers they share (weight inheritance; metric `inherited_layers`). With the training
+        and validation `labels`, its latent codes are scored too (metrics `latent_*`)."""
+        self.x_train, self.x_val, self.x_test, self.labels = x_train, x_val, x_test, labels
+        self.settings = settings
+        self.store = WeightStore(weights_dir) if weights_dir else None
+        self.inherits = self.store is not None
+
+    IMAGES = ("x_train", "x_val", "x_test")
+
+    def shared_paths(self) -> dict[str, str]:
+        """What every worker process must reach on disk (a Dask cluster checks it): the inherited weights."""
+        return {str(self.store.directory): "weights of --inherit-weights"} if self.store is not None else {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for each worker process: images that were bytes travel as bytes."""
+        return {**self.__dict__, **{name: pack_images(self.__dict__[name]) for name in self.IMAGES}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, **{name: unpack_images(state[name]) for name in self.IMAGES}})
+
+    def evaluate(self, genome: Genome, seed: int, parents: tuple[str, ...] = (),
+                 fidelity: Fidelity | None = None) -> EvaluationResult:
+        """`parents`: the genome keys of the candidate's parents (used with weight inheritance). With a
+        `fidelity`, the candidate trains to its budget of images seen, continuing from its checkpoint
+        (multi-fidelity search), instead of for the settings' epochs with early stopping."""
+        if fidelity is not None:
+            return failure_as_data(lambda start: self._train_to_budget(genome, seed, start, fidelity), seed)
+        return failure_as_data(lambda start: self._train_and_score(genome, seed, start, parents), seed)
+
+    def _train_to_budget(self, genome: Genome, seed: int, start: float, fidelity: Fidelity) -> EvaluationResult:
+        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        trained = train_to_budget(built, genome.training, self.x_train, self.x_val, fidelity, seed)
+        common = dict(params=built.params, epochs=math.ceil(fidelity.budget / len(self.x_train)),
+                      train_seconds=trained.seconds)
+        if trained.diverged:
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
+                                    reason=f"loss became NaN/inf before {fidelity.budget} images", **common)
+        return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
+                                metrics={"train_loss": trained.train_loss,
+                                         "first_step_seconds": round(trained.first_step_seconds, 4),
+                                         **self._reported(built, seed)}, **common)
+
+    def _reported(self, built: Autoencoder, seed: int) -> dict[str, float]:
+        """Test MSE (reports only) and latent metrics, where asked for."""
+        metrics = {}
+        if self.x_test is not None:
+            metrics["test_mse"] = mean_squared_error(built.autoencoder, self.x_test)
+        if self.labels is not None:
+            metrics.update(latent_metrics(built.encoder, self.x_train, self.x_val, self.labels, seed))
+        return metrics
+
+    def _train_and_score(self, genome: Genome, seed: int, start: float, parents: tuple[str, ...]) -> EvaluationResult:
+        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        inherited = self._inherit(built, parents)
+        trained = train_autoencoder(built, genome.training, self.x_train, self.x_val, self.settings)
+        if self.store is not None and trained.diverged_at is None:
+            self.store.save(genome.key, built.autoencoder)
+        common = dict(params=built.params, epochs=trained.epochs, train_seconds=trained.seconds)
+        if trained.diverged_at is not None:
+            return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
+                                    reason=f"loss became NaN/inf at epoch {trained.diverged_at}", **common)
+        metrics = {"val_loss": trained.val_loss, "train_loss": trained.train_loss}
+        if inherited is not None:
+            metrics["inherited_layers"] = inherited
+        metrics.update(self._reported(built, seed))
+        return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
+                                metrics=metrics, **common)
+
+    def _inherit(self, built: Autoencoder, parents: tuple[str, ...]) -> int | None:
+        """How many layers took the first parent's trained weights (None without inheritance)."""
+        if self.store is None:
+            return None
+        stored = self.store.load(parents[0]) if parents else None
+        return inherit(built.autoencoder, stored) if stored else 0
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    val_mse: float
+    val_loss: float
+    train_loss: float
+    epochs: int
+    seconds: float
+    diverged_at: int | None  # the epoch whose loss was NaN/inf, if any
+
+
+def train_autoencoder(built: Autoencoder, training: TrainingGenes, x_train: np.ndarray, x_val: np.ndarray,
+                      settings: TrainingSettings) -> TrainingOutcome:
+    """Fits with early stopping on validation MSE and keeps the best epoch's weights."""
+    model = built.autoencoder
+    compile_autoencoder(model, training)
+    start = time.perf_counter()
+    stop = keras.callbacks.EarlyStopping(monitor="val_mse", patience=settings.patience, restore_best_weights=True)
+    history = model.fit(
+        x_train, x_train, batch_size=training.batch_size, epochs=settings.epochs,
+        validation_data=(x_val, x_val),
+        callbacks=[keras.callbacks.TerminateOnNaN(), stop, *settings.callbacks], verbose=0,
+    ).history
+    seconds = time.perf_counter() - start
+    losses, val_mse = history.get("loss", []), history.get("val_mse", [])
+    finite = bool(losses) and all(math.isfinite(v) for v in losses + val_mse)
+    diverged_at = None if finite else next((i + 1 for i, v in enumerate(losses) if not math.isfinite(v)), len(losses))
+    best = int(np.argmin(val_mse)) if finite else 0
+    return TrainingOutcome(
+        val_mse=float(val_mse[best]) if finite else math.inf,
+        val_loss=float(history["val_loss"][best]) if finite else math.inf,
+        train_loss=float(losses[-1]) if losses else math.inf,
+        epochs=len(losses), seconds=seconds, diverged_at=diverged_at,
+    )

@@ -1,0 +1,239 @@
+"""The autoencoder search's settings (`SearchConfig`): one small dataclass that fully determines the run,
+with the checks that make a bad value one line before anything slow happens, and the fitting of what
+was left to the data (split sizes, rung budgets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from archsearch.autoencoder.space import SearchSpace
+from archsearch.autoencoder.space_file import load_space
+from archsearch.core.data import Dataset, require_labels
+from archsearch.core.errors import ArchsearchError
+from archsearch.core.objectives import DEFAULT_OBJECTIVES
+from archsearch.core.rungs import Rungs
+from archsearch.run.settings import (
+    BUDGET_MULTIPLE,
+    MULTI_FIDELITY,
+    RunSettings,
+    check_budgets,
+    check_counts_and_strategy,
+    check_executor,
+    check_fidelity_values,
+    rungs_of,
+)
+from archsearch.strategies import STRATEGIES
+from archsearch.weights.strategies.checks import check_weight_strategy
+
+INNER_LOOPS = ("backprop", "weights")
+
+
+DEFAULT_TIME_LIMIT = 270.0  # seconds of searching: with start-up and the final model, a 5-minute run
+
+
+# Settings that a resumed run may change without changing what was already recorded.
+# Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
+# history) differ from the single-threaded workers'. The number of workers changes nothing.
+RESUMABLE_CHANGES = {"generations", "budget", "seconds", "time_limit", "final_train_size", "final_epochs",
+                     "final_weight_generations", "top_k", "test_size", "recycle_after", "workers", "optuna_storage",
+                     "executor", "scheduler"}
+
+
+@dataclass(frozen=True)
+class SearchConfig(RunSettings):
+    resumable_changes: ClassVar[frozenset[str]] = frozenset(RESUMABLE_CHANGES)
+
+    space: str = "conv_autoencoder"
+    strategy: str = "ga"
+    population: int = 8
+    generations: int = 5
+    # Exactly this many evaluations instead of population x (generations + 1): equal budgets for
+    # strategies whose batches differ (see `archsearch compare`).
+    budget: int | None = None
+    # A time box: no evaluation starts after this many seconds of searching (those running finish), and
+    # without a `budget` the run starts candidates until then. Equal wall time for `archsearch compare`.
+    seconds: float | None = None
+    # A limit for runs without a time box: no job starts after this many seconds of searching even if
+    # candidates remain (a slow machine, or a search drifting to large models), and none that would end
+    # after it, so the default run finishes in 5 minutes on 2 cores. When it binds, the history depends on
+    # the clock, not on the seed alone (the summary says so). None or 0: no limit.
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    seed: int = 0
+    # None: fitted to the data (`fit_to_data`): without fidelities 2,000 training and 500 validation
+    # images, fewer on a small data set; with them, every training image and 2,000 for validation.
+    train_size: int | None = None
+    val_size: int | None = None
+    # Multi-fidelity search. "asha": each candidate trains in rungs of images seen (max_budget,
+    # max_budget / eta, ... down to min_budget), each rung continuing from the last one's checkpoint; the
+    # top 1/eta of a rung moves up as soon as it qualifies (ASHA), and the top rung's model is the final
+    # model (no retraining). "full": every candidate trains to max_budget in one go (asha's top regime
+    # without its cheaper rungs: the single-fidelity baseline at equal terms). "off": every candidate
+    # trains `epochs` epochs on `train_size` images and the winner is retrained (`final_train_size`,
+    # `final_epochs`). None: "asha" for a backprop search, "off" for weight evolution or weight
+    # inheritance. Budgets None: fitted to the data.
+    fidelity: str | None = None
+    min_budget: int | None = None
+    max_budget: int | None = None
+    eta: int = 3
+    epochs: int = 3
+    patience: int = 1
+    max_params: int = 1_000_000
+    # How a candidate's weights are trained: "backprop" (epochs, patience and the genome's training genes)
+    # or "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
+    # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all).
+    inner: str = "backprop"
+    # Weight inheritance (Lamarckian): an offspring starts from its first parent's trained weights for the
+    # layers they share, instead of a random initialisation (backprop only; weights kept in RUN_DIR/weights).
+    inherit_weights: bool = False
+    # What nsga2 minimises beside the validation loss (`archsearch.core.objectives`): "params", and/or latent
+    # metrics of each candidate's validation codes ("cluster_accuracy", "nmi", "ari",
+    # "linear_probe_accuracy"), each minimised as 1 - metric; latent metrics need labelled data.
+    objectives: list[str] = field(default_factory=lambda: list(DEFAULT_OBJECTIVES))
+    weight_strategy: str = "snes"
+    weight_population: int = 32
+    weight_generations: int = 100
+    weight_batch: int = 256
+    weight_options: dict[str, Any] = field(default_factory=dict)  # the weight strategy's own settings
+    data_dir: str | None = None
+    data_file: str | None = None
+    # The winner is retrained on more images for longer, then scored once on the test set.
+    final_train_size: int = 10000
+    final_epochs: int = 8
+    final_weight_generations: int = 1000  # with inner "weights": generations for the winner
+    test_size: int | None = None
+    top_k: int = 5
+    # Train candidates in single-threaded worker processes, each replaced every `recycle_after`
+    # evaluations (flat memory, crash isolation, every core busy). `workers` 0 means one per core; the
+    # history is the same for any number of workers. `isolate = False` trains in this process instead
+    # (TensorFlow's own threading: fitness values differ in the last digits, so the history may too).
+    isolate: bool = True
+    workers: int = 0
+    recycle_after: int = 20
+    # Where the worker processes run: "local" (archsearch's own pool) or "dask" (a Dask cluster: the one
+    # whose scheduler is at `scheduler`, tcp://HOST:PORT, or else a LocalCluster of `workers` processes).
+    executor: str = "local"
+    scheduler: str | None = None
+    # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
+    # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
+    optuna_storage: str | None = None
+
+    @property
+    def rungs(self) -> Rungs | None:
+        """The rungs of a multi-fidelity run, once fitted to the data: budgets in images seen (backprop)
+        or generations (weight evolution)."""
+        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta,
+                        1 if self.inner == "weights" else BUDGET_MULTIPLE)
+
+    @property
+    def budget_unit(self) -> str:
+        return "generations" if self.inner == "weights" else "images seen"
+
+    def candidate_training(self) -> str:
+        """How each candidate is trained, in words for progress output and reports."""
+        if self.rungs is not None and self.inner == "weights":
+            batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
+            return (f"each candidate's weights evolve without gradients ({self.weight_strategy}, population "
+                    f"{self.weight_population}) on {self.train_size} images ({batch}) to budgets of "
+                    f"{self.rungs.describe('generations')}, the top 1/{self.eta} of each rung moving up")
+        if self.rungs is not None and self.rungs.top == 0:
+            return (f"each candidate trains by backprop on a stream of {self.train_size} images to the full budget "
+                    f"of {self.rungs.budgets[0]:,} images seen")
+        if self.rungs is not None:
+            return (f"each candidate trains by backprop on a stream of {self.train_size} images to budgets of "
+                    f"{self.rungs.describe('images seen')}, the top 1/{self.eta} of each rung moving up")
+        if self.inner == "weights":
+            batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
+            return (f"each candidate's weights evolve without gradients on {self.train_size} images: "
+                    f"{self.weight_generations} generations of {self.weight_strategy}, population "
+                    f"{self.weight_population}, {batch}")
+        return (f"each candidate trains by backprop on {self.train_size} images for up to {self.epochs} epochs "
+                f"(patience {self.patience})")
+
+
+DEFAULT_MAX_BUDGET = 162_000  # images seen by a candidate at the top rung: about 2.7 passes over Fashion-MNIST
+
+
+MIN_PASSES_AT_TOP = 20  # on a small data set, the top rung sees each image up to this many times
+
+
+def resolved_fidelity(config: SearchConfig) -> str:
+    """The fidelity a run uses: as set, else asha for a backprop search, off for weight evolution or inheritance."""
+    return config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
+
+
+def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
+    """Fills the settings left to the data (None) for a training file of `images` images: the split
+    sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
+    fidelity = resolved_fidelity(config)
+    multi = fidelity in MULTI_FIDELITY
+    streamed = multi and config.inner == "backprop"  # rungs of images seen on a stream over every image
+    val_size = config.val_size or max(1, min(2000 if streamed else 500, images // (6 if streamed else 4)))
+    available = max(1, images - val_size)
+    train_size = config.train_size or (available if streamed else min(2000, available))
+    changes: dict[str, Any] = {"fidelity": fidelity, "val_size": val_size, "train_size": train_size}
+    if multi and config.max_budget is None:
+        # weight evolution: rungs of generations up to the candidates' own
+        top = config.weight_generations if config.inner == "weights" else max(
+            BUDGET_MULTIPLE, min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size))
+        changes["max_budget"] = top
+        check_budgets(config.min_budget, top, fitted=True)
+    return replace(config, **changes)
+
+
+# The smallest value each count may take; the message names the CLI flag the user typed.
+MINIMUMS = {"population": 2, "generations": 0, "time_limit": 0, "train_size": 1, "val_size": 1, "min_budget": 1,
+            "max_budget": 1, "eta": 2, "epochs": 1, "patience": 1,
+            "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1,
+            "weight_population": 2, "weight_generations": 1, "weight_batch": 0, "final_weight_generations": 1}
+
+
+def check_config(config: SearchConfig) -> SearchSpace:
+    """Raises a one-line `ArchsearchError` for a count out of range, an unknown strategy or a malformed
+    space; returns the space. The CLI and `search` both call it, before anything slow happens."""
+    check_counts_and_strategy(config, MINIMUMS)
+    check_executor(config)
+    check_fidelity(config)
+    if config.inner not in INNER_LOOPS:
+        raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
+    if config.inherit_weights and config.inner != "backprop":
+        raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
+    if config.inner == "weights":
+        check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
+    check_objectives(config)
+    return load_space(config.space)
+
+
+def check_fidelity(config: SearchConfig) -> None:
+    """One-line errors for fidelity settings that cannot work together."""
+    check_fidelity_values(config)
+    if config.fidelity not in MULTI_FIDELITY:
+        return
+    if config.inherit_weights:
+        raise ArchsearchError(f"--inherit-weights: not with --fidelity {config.fidelity} (a candidate trained on a "
+                              "stream keeps its own weights)")
+
+
+def check_objectives(config: SearchConfig) -> None:
+    """One-line errors for unknown objectives, or other objectives than the default for a strategy
+    that minimises the fitness alone."""
+    objectives = config.other_objectives
+    if [o.name for o in objectives] != list(DEFAULT_OBJECTIVES) and not STRATEGIES[config.strategy].multi_objective:
+        several = ", ".join(sorted(name for name, cls in STRATEGIES.items() if cls.multi_objective))
+        raise ArchsearchError(f"--objectives {','.join(config.objectives)}: only a multi-objective strategy "
+                              f"({several}) weighs them; {config.strategy} minimises the validation loss alone")
+
+
+def check_labels_for_objectives(config: SearchConfig, dataset: Dataset) -> None:
+    """Latent objectives score validation codes against their classes: one-line error when the data has
+    no labels, or fewer validation images than classes (k-means needs a point per cluster)."""
+    latent = [o.name for o in config.other_objectives if o.is_latent]
+    if not latent:
+        return
+    require_labels(dataset, f"--objectives {','.join(latent)}: latent metrics need", ("y_train",))
+    classes = len(np.unique(dataset.y_train))
+    if config.val_size < max(classes, 2):
+        raise ArchsearchError(f"--val-size {config.val_size}: latent metrics cluster the validation codes into "
+                              f"{classes} classes; give at least that many images")

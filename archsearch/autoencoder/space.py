@@ -1,0 +1,222 @@
+"""The search space: the one object that samples, validates and repairs genomes and reports bounds.
+
+Strategies, operators, the Optuna adapter and the builder's callers all read this object; no range is
+written anywhere else. Spaces are declared in TOML files (`archsearch.autoencoder.space_file.load_space`).
+
+Structural rules, beside every value lying in its declared range:
+- the encoder has min..max layers of the allowed kinds, spatial layers (conv, pool) before any dense
+  layer, and at most `max_downsampling` layers that shrink the image;
+- an evolved decoder (``decoder = "evolve"``) lists its genes from the latent code outwards: dense
+  layers first, then spatial ones, at most `max_upsampling` of them growing the image;
+- a mirrored space (``decoder = "mirror"``) has no decoder genes: the builder mirrors the encoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from archsearch.autoencoder import operators
+from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
+from archsearch.core.params import Spec
+
+# Which gene fields each layer kind uses; the space file must give a spec for each.
+LAYER_FIELDS: dict[str, tuple[str, ...]] = {
+    "conv": ("filters", "kernel", "stride", "activation"),
+    "pool": (),
+    "batchnorm": (),
+    "dropout": ("rate",),
+    "dense": ("units", "activation"),
+}
+TRAINING_FIELDS = ("optimizer", "learning_rate", "batch_size", "loss")
+
+
+@dataclass(frozen=True)
+class SequenceRules:
+    """Depth, kinds and resampling limit of one gene sequence (encoder or evolved decoder)."""
+
+    min_layers: int
+    max_layers: int
+    kinds: tuple[str, ...]
+    max_resampling: int
+    dense_first: bool  # the decoder grows from the code: dense genes come before spatial ones
+
+    def order(self, genes: list[LayerGene]) -> list[LayerGene]:
+        """Stable partition: spatial genes before dense ones (encoder) or after them (decoder)."""
+        if not self.dense_first:
+            # Only genes after the first dense gene move; batchnorm/dropout keep their place.
+            first_dense = next((i for i, g in enumerate(genes) if g.kind == "dense"), len(genes))
+            head, tail = genes[:first_dense], genes[first_dense:]
+            return head + [g for g in tail if g.is_spatial] + [g for g in tail if not g.is_spatial]
+        last_dense = max((i for i, g in enumerate(genes) if g.kind == "dense"), default=-1)
+        head, tail = genes[: last_dense + 1], genes[last_dense + 1 :]
+        return [g for g in head if not g.is_spatial] + [g for g in head if g.is_spatial] + tail
+
+    def misordered(self, genes: tuple[LayerGene, ...]) -> bool:
+        return list(genes) != self.order(list(genes))
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A declared space of autoencoder genomes. Build one with `load_space`."""
+
+    name: str
+    decoder_mode: str  # "mirror" or "evolve"
+    encoder: SequenceRules
+    decoder: SequenceRules | None
+    layer_specs: dict[str, dict[str, Spec]]
+    latent_size: Spec
+    training: dict[str, Spec]
+    source: str = "<memory>"
+    description: str = ""
+    document: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The space's default genes (`[default]` in its file): every strategy's first candidate, so a search
+    # never ends worse than this known-good start (as Keras Tuner's first trial takes every default).
+    default: Genome | None = None
+
+    # ---- sampling -------------------------------------------------------------------------------
+    def sample_gene(self, kind: str, rng: np.random.Generator) -> LayerGene:
+        values = {name: spec.sample(rng) for name, spec in self.layer_specs.get(kind, {}).items()}
+        return LayerGene(kind=kind, **values)
+
+    def _sample_sequence(self, rules: SequenceRules, rng: np.random.Generator) -> tuple[LayerGene, ...]:
+        depth = int(rng.integers(rules.min_layers, rules.max_layers + 1))
+        genes = [self.sample_gene(rules.kinds[int(rng.integers(len(rules.kinds)))], rng) for _ in range(depth)]
+        return self._repair_sequence(genes, rules, rng)
+
+    def sample_training(self, rng: np.random.Generator) -> TrainingGenes:
+        return TrainingGenes(**{name: spec.sample(rng) for name, spec in self.training.items()})
+
+    def sample(self, rng: np.random.Generator) -> Genome:
+        """A random valid genome."""
+        return Genome(
+            encoder=self._sample_sequence(self.encoder, rng),
+            latent_size=self.latent_size.sample(rng),
+            training=self.sample_training(rng),
+            decoder=None if self.decoder is None else self._sample_sequence(self.decoder, rng),
+        )
+
+    # ---- validation -----------------------------------------------------------------------------
+    def problems(self, genome: Genome) -> list[str]:
+        """Every way the genome breaks the space's rules; empty when it is valid."""
+        found = self._sequence_problems("encoder", genome.encoder, self.encoder)
+        if self.decoder is None and genome.decoder is not None:
+            found.append("decoder: this space mirrors the encoder, so it takes no decoder genes")
+        if self.decoder is not None:
+            if genome.decoder is None:
+                found.append("decoder: this space evolves the decoder, but the genome has no decoder genes")
+            else:
+                found += self._sequence_problems("decoder", genome.decoder, self.decoder)
+        if not self.latent_size.contains(genome.latent_size):
+            found.append(f"latent_size: {genome.latent_size} outside {self.latent_size}")
+        for name, spec in self.training.items():
+            if not spec.contains(getattr(genome.training, name)):
+                found.append(f"training.{name}: {getattr(genome.training, name)!r} outside {spec}")
+        return found
+
+    def is_valid(self, genome: Genome) -> bool:
+        return not self.problems(genome)
+
+    def _sequence_problems(self, where: str, genes: tuple[LayerGene, ...], rules: SequenceRules) -> list[str]:
+        found = []
+        if not rules.min_layers <= len(genes) <= rules.max_layers:
+            found.append(f"{where}: {len(genes)} layers, allowed {rules.min_layers}..{rules.max_layers}")
+        for i, gene in enumerate(genes):
+            if gene.kind not in rules.kinds:
+                found.append(f"{where}[{i}]: kind {gene.kind!r} not allowed (allowed: {', '.join(rules.kinds)})")
+                continue
+            found += self._gene_problems(f"{where}[{i}]", gene)
+        if rules.misordered(genes):
+            found.append(f"{where}: spatial and dense layers out of order")
+        resampling = sum(1 for g in genes if g.scale > 1)
+        if resampling > rules.max_resampling:
+            found.append(f"{where}: {resampling} resampling layers, at most {rules.max_resampling}")
+        return found
+
+    def _gene_problems(self, where: str, gene: LayerGene) -> list[str]:
+        specs = self.layer_specs.get(gene.kind, {})
+        found = [f"{where}.{name}: {getattr(gene, name)!r} outside {spec}"
+                 for name, spec in specs.items() if not spec.contains(getattr(gene, name))]
+        found += [f"{where}.{name}: not used by a {gene.kind} layer"
+                  for name in ("filters", "kernel", "stride", "activation", "units", "rate")
+                  if name not in specs and getattr(gene, name) is not None]
+        return found
+
+    # ---- repair ---------------------------------------------------------------------------------
+    def repair(self, genome: Genome, rng: np.random.Generator) -> Genome:
+        """The nearest valid genome: values clipped to their ranges, order and depth mended."""
+        decoder = None
+        if self.decoder is not None:
+            decoder = (self._repair_sequence(list(genome.decoder), self.decoder, rng)
+                       if genome.decoder is not None else self._sample_sequence(self.decoder, rng))
+        training = TrainingGenes(**{name: spec.nearest(getattr(genome.training, name), rng)
+                                    for name, spec in self.training.items()})
+        return Genome(
+            encoder=self._repair_sequence(list(genome.encoder), self.encoder, rng),
+            latent_size=self.latent_size.nearest(genome.latent_size, rng),
+            training=training,
+            decoder=decoder,
+        )
+
+    def repair_gene(self, gene: LayerGene, rng: np.random.Generator) -> LayerGene:
+        specs = self.layer_specs.get(gene.kind, {})
+        values = {name: spec.nearest(getattr(gene, name), rng) if getattr(gene, name) is not None
+                  else spec.sample(rng) for name, spec in specs.items()}
+        return LayerGene(kind=gene.kind, **values)
+
+    def _repair_sequence(self, genes: list[LayerGene], rules: SequenceRules,
+                         rng: np.random.Generator) -> tuple[LayerGene, ...]:
+        genes = [self.repair_gene(g, rng) for g in genes if g.kind in rules.kinds]
+        del genes[rules.max_layers:]
+        while len(genes) < rules.min_layers:
+            kind = rules.kinds[int(rng.integers(len(rules.kinds)))]
+            genes.insert(int(rng.integers(len(genes) + 1)), self.sample_gene(kind, rng))
+        genes = rules.order(genes)
+        return tuple(self._cap_resampling(genes, rules, rng))
+
+    def _cap_resampling(self, genes: list[LayerGene], rules: SequenceRules,
+                        rng: np.random.Generator) -> list[LayerGene]:
+        """Undo the excess resampling layers nearest the code: pools become batch-norm, strides 1."""
+        excess = sum(1 for g in genes if g.scale > 1) - rules.max_resampling
+        order = range(len(genes)) if rules.dense_first else range(len(genes) - 1, -1, -1)
+        for i in order:
+            if excess <= 0:
+                break
+            if genes[i].scale > 1:
+                genes[i] = (replace(genes[i], stride=1) if genes[i].kind == "conv"
+                            else self.sample_gene(self._non_resampling_kind(rules), rng))
+                excess -= 1
+        return genes
+
+    def _non_resampling_kind(self, rules: SequenceRules) -> str:
+        for kind in ("batchnorm", "dropout", "conv", "dense"):
+            if kind in rules.kinds:
+                return kind
+        raise AssertionError("space_file guarantees a non-resampling kind")
+
+    # ---- variation (what the strategies call, whatever the space) -------------------------------
+    def mutate(self, genome: Genome, rng: np.random.Generator) -> tuple[Genome, str]:
+        """A layer added, removed or modified, or a training gene changed (`operators.mutate`)."""
+        return operators.mutate(genome, self, rng)
+
+    def crossover(self, first: Genome, second: Genome, rng: np.random.Generator) -> tuple[Genome, Genome]:
+        """Two-point crossover of the variable-length layer sequences (`operators.two_point_crossover`)."""
+        return operators.two_point_crossover(first, second, self, rng)
+
+    # ---- description ----------------------------------------------------------------------------
+    def sequence_rules(self, which: str) -> SequenceRules:
+        rules = self.encoder if which == "encoder" else self.decoder
+        assert rules is not None, "this space mirrors the encoder"
+        return rules
+
+    def bounds(self) -> dict[str, Any]:
+        """Each gene's declared bounds, for reports and vector encodings."""
+        return {
+            "encoder_layers": (self.encoder.min_layers, self.encoder.max_layers),
+            "decoder_layers": None if self.decoder is None else (self.decoder.min_layers, self.decoder.max_layers),
+            "latent_size": self.latent_size,
+            "layers": self.layer_specs,
+            "training": self.training,
+        }

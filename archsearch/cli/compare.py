@@ -1,0 +1,119 @@
+"""`archsearch compare`: the command line of a strategy comparison (a thin layer over `comparison`)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from archsearch.cli.options import (
+    DEFAULTS,
+    WORKER_FIELDS,
+    add_fidelity_options,
+    add_inner_options,
+    add_training_options,
+    add_worker_options,
+    inner_overrides,
+)
+from archsearch.core.errors import ArchsearchError
+from archsearch.run.quiet import import_tensorflow_quietly
+
+STRATEGIES_DEFAULT = "random,tournament,evolution,de,ga,nsga2,optuna-tpe"
+SEEDS_DEFAULT, BUDGET_DEFAULT, TEST_SIZE_DEFAULT = 3, 40, 2000
+
+
+def add_compare_parser(commands) -> None:
+    c = commands.add_parser("compare", help="compare search strategies on equal budgets over several seeds")
+    c.add_argument("space", nargs="?", help=f"search space name or .toml path (default: {DEFAULTS.space})")
+    c.add_argument("--strategies", default=STRATEGIES_DEFAULT,
+                   help=f"comma-separated strategy names, each optionally STRATEGY:FIDELITY under --seconds "
+                        f"(default: {STRATEGIES_DEFAULT})")
+    c.add_argument("--seeds", type=int, default=SEEDS_DEFAULT, help=f"seeds per strategy (default: {SEEDS_DEFAULT})")
+    c.add_argument("--budget", type=int, default=BUDGET_DEFAULT,
+                   help=f"evaluations per strategy and seed (default: {BUDGET_DEFAULT})")
+    c.add_argument("--seconds", type=float,
+                   help="equal wall time instead: each strategy x seed searches this long (no job starts later). "
+                        "Fidelities then default to asha, and a strategy may name its own: ga:full trains every "
+                        "candidate to the top budget")
+    c.add_argument("--population", type=int, help=f"batch size of every strategy (default: {DEFAULTS.population})")
+    c.add_argument("--out", type=Path, help="comparison directory (default: results/compare/TIMESTAMP-SPACE)")
+    add_training_options(c)
+    add_inner_options(c)
+    add_fidelity_options(c)
+    c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
+                   help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")
+    c.add_argument("--resume", action="store_true", help="continue the comparison in --out where it stopped")
+    add_worker_options(c)
+
+
+def _base_config(args: argparse.Namespace):
+    from archsearch.autoencoder.config import SearchConfig
+
+    given = {name: getattr(args, name) for name in (
+        "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
+        *WORKER_FIELDS, "test_size", "fidelity", "min_budget", "max_budget", "eta")}
+    given.update(inner_overrides(args))
+    if args.in_process:
+        given["isolate"] = False
+    return SearchConfig().with_overrides(**given)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from archsearch.comparison.cells import check_comparison
+    from archsearch.run.dask_pool import check_scheduler_of
+
+    base = _base_config(args)
+    strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
+    check_comparison(base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports
+    check_scheduler_of(base)
+    out = args.out or Path("results") / "compare" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(base.space).stem}"
+    if (out / "compare.json").is_file() and not args.resume:
+        raise ArchsearchError(f"{out} already holds a comparison: pass --resume to continue it, "
+                              "or choose another --out")
+    if args.resume and not (out / "compare.json").is_file():
+        raise ArchsearchError(f"--out {out}: no comparison to resume here (no compare.json)")
+    import_tensorflow_quietly()
+    from archsearch.cli.progress import ComparisonProgress
+    from archsearch.comparison.compare import compare
+    from archsearch.core.data import load_dataset
+
+    dataset = load_dataset(base.data_dir, base.data_file)
+    runs = len(strategies) * args.seeds
+    total = None if args.seconds is not None else runs * args.budget
+    progress = ComparisonProgress(total)
+    console = progress.console
+    each = (f"{args.seconds:g} s each = {runs * args.seconds / 60:.0f} min" if args.seconds is not None
+            else f"{args.budget} evaluations each = {total} evaluations")
+    console.print(f"archsearch compare: {', '.join(strategies)} on {Path(base.space).stem}, {args.seeds} seeds x "
+                  f"{each}\n"
+                  f"directory: {out}")
+    command = "archsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+    resume = f"{command} --resume" if args.out is not None else f"{command} --out {out} --resume"
+    started = time.perf_counter()
+    try:
+        with progress:
+            report = compare(base, out, strategies, args.seeds, args.budget, dataset, progress, command,
+                             seconds=args.seconds)
+    except KeyboardInterrupt:
+        console.print(f"\ninterrupted: every finished evaluation is in {out}/runs/*/journal.jsonl.\n"
+                      f"resume with: {resume}")
+        return 130
+    _print_summary(report, console, time.perf_counter() - started)
+    return 0
+
+
+def _print_summary(report, console, seconds: float) -> None:
+    from rich.table import Table
+
+    table = Table(title="strategies by mean rank (best validation MSE of each run)")
+    for column in ("rank", "strategy", "median best", "IQR", "median test", "mean rank", "wall s"):
+        table.add_column(column)
+    for position, row in enumerate(report.summary.itertuples(), start=1):
+        table.add_row(str(position), row.strategy, f"{row.median_best_val_mse:.5f}",
+                      f"{row.q25:.5f}-{row.q75:.5f}", f"{row.median_test_mse:.5f}", f"{row.mean_rank:.2f}",
+                      f"{row.wall_seconds:.0f}")
+    console.print(table)
+    console.print(f"took {seconds:.0f} s; written to {report.out}: summary.md (paired tests in words), results.csv, "
+                  f"evaluations.csv, {', '.join(report.files)}")

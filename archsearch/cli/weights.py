@@ -1,0 +1,110 @@
+"""`archsearch evolve-weights`: the command line of `archsearch.weights.evolve`."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+from archsearch.cli.options import add_data_options, parse_options
+from archsearch.core.errors import ArchsearchError
+from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.weights.strategies import WEIGHT_STRATEGIES
+
+DEFAULT_SAMPLES = 2000
+SEED_NETWORK = "seed-network"  # builder.seed_network.SEED_NETWORK; importing it here would load Keras noisily
+
+
+def add_evolve_weights_parser(commands) -> None:
+    w = commands.add_parser(
+        "evolve-weights", help="train one network's weights by evolution (no gradients)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Evolves the weights of one autoencoder with a gradient-free strategy, scoring the whole "
+                    "population in one batched pass per generation.")
+    w.add_argument("network", nargs="?", default=SEED_NETWORK,
+                   help=f"'{SEED_NETWORK}' (the seed experiment's conv autoencoder), a genome .json, a .keras "
+                        "autoencoder, or a search space (a genome is drawn from it with --seed)")
+    w.add_argument("--strategy", default="snes", choices=sorted(WEIGHT_STRATEGIES))
+    w.add_argument("--population", type=int, default=64)
+    w.add_argument("--generations", type=int, default=300)
+    w.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
+                   help="training images, as many per class as possible (10: one per class)")
+    w.add_argument("--batch", type=int, default=256,
+                   help="images scored per generation (a fresh minibatch each time); 0: all, every generation")
+    w.add_argument("--loss", choices=("mse", "mae"), default="mse")
+    w.add_argument("--target-range", help="scale targets from [0, 1] to LOW,HIGH, e.g. 0.1,0.9")
+    w.add_argument("--time-limit", type=float, help="stop after the generation that crosses this many seconds")
+    w.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="a strategy setting, e.g. sigma=0.05 or learning_rate=0.03 (repeatable)")
+    w.add_argument("--val-size", type=int, default=500, help="validation images")
+    w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--out", type=Path, help="run directory (default: results/weights/TIMESTAMP-STRATEGY)")
+    add_data_options(w)
+
+
+def _settings(args: argparse.Namespace):
+    from archsearch.weights.evolution import WeightEvolutionSettings
+
+    for name in ("population", "generations", "samples", "val_size"):
+        if getattr(args, name) < 1:
+            raise ArchsearchError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be at least 1")
+    if args.batch < 0:
+        raise ArchsearchError(f"--batch {args.batch}: must be 0 (all images) or more")
+    target_range = None
+    if args.target_range:
+        try:
+            low, high = (float(v) for v in args.target_range.split(","))
+        except ValueError:
+            raise ArchsearchError(f"--target-range {args.target_range}: expected LOW,HIGH such as 0.1,0.9") from None
+        target_range = (low, high)
+    options = parse_options(args.option, "--option")
+    return WeightEvolutionSettings(
+        strategy=args.strategy, population=args.population, generations=args.generations,
+        batch_size=args.batch or None, loss=args.loss, target_range=target_range, time_limit=args.time_limit,
+        monitor_every=max(1, args.generations // 50), options=options)
+
+
+def run_evolve_weights(args: argparse.Namespace) -> int:
+    import_tensorflow_quietly()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from archsearch.core.data import load_dataset
+    from archsearch.weights.evolve import evolve_weights_run, resolve_network, sample_split
+    from archsearch.weights.layout import WeightLayout
+    from archsearch.weights.strategies.checks import check_weight_strategy
+
+    settings = _settings(args)
+    dataset = load_dataset(args.data_dir, args.data_file)
+    x_train, x_val = sample_split(dataset, args.samples, args.val_size, args.seed)
+    x_test = dataset.x_test if args.test_size is None else dataset.x_test[:args.test_size]
+    network = resolve_network(args.network, args.seed, x_train.shape[1:])
+    check_weight_strategy(settings.strategy, settings.population, settings.options, "--strategy",
+                          WeightLayout.of(network.model).n_params)
+    out = args.out or Path("results/weights") / f"{time.strftime('%Y%m%d-%H%M%S')}-{settings.strategy}"
+    console = Console(stderr=True)
+    console.print(f"[bold]evolve-weights[/] {settings.strategy}, population {settings.population}, "
+                  f"{len(x_train)} images, {settings.loss.upper()}: {network.description} -> {out}")
+    progress = Progress(TextColumn("[bold]gen"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("best {task.fields[best]}  solution {task.fields[solution]}"),
+                        TimeElapsedColumn(), console=console)
+    task = progress.add_task("evolve", total=settings.generations, best="-", solution="-")
+
+    def show(record, strategy) -> None:
+        fields = {"best": f"{record.best:.5f}"}
+        if record.monitor is not None:
+            fields["solution"] = f"{record.monitor:.5f}"
+        progress.update(task, completed=record.generation, **fields)
+
+    with progress:
+        summary = evolve_weights_run(network, x_train, x_val, x_test, settings, args.seed, out, show)
+    loss = settings.loss
+    test = "" if math.isnan(summary["test_mse"]) else f", test MSE {summary['test_mse']:.5f}"
+    console.print(f"{summary['generations']} generations ({summary['evaluations']:,} evaluations) in "
+                  f"{summary['seconds']:.1f} s: training {loss.upper()} {summary[f'train_{loss}']:.5f}, "
+                  f"validation MSE {summary['val_mse']:.5f}{test}")
+    console.print(f"model: {out / 'model.keras'}; curve: {out / 'fitness.png'}; "
+                  f"reconstructions: {out / 'reconstructions.png'}")
+    return 0

@@ -1,0 +1,144 @@
+"""The tables and words of a strategy comparison, derived from the runs' journals.
+
+One run per strategy and seed, each with the same budget. `results.csv` has a row per run; the summary
+gives each strategy's median and spread of the best validation loss, its mean rank over seeds, and a
+paired test (seeds are the pairs: within a seed every strategy has the same data split and training
+seeds) against the baselines `random` and `optuna-tpe`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from archsearch.analysis.tables import best_records, evaluations_frame
+from archsearch.core.records import EvaluationRecord
+
+BASELINES = ("random", "optuna-tpe", "optuna-hyperband")
+
+
+def wall_seconds(records: Sequence[EvaluationRecord]) -> np.ndarray:
+    """Seconds since the run started at which each record finished, pauses removed: the gap between two
+    finishes counts at most the later evaluation's own duration (a resumed run's break is not charged;
+    concurrent workers are, once)."""
+    order = sorted(range(len(records)), key=lambda i: (records[i].finished_at, records[i].index))
+    elapsed, clock, previous = np.zeros(len(records)), 0.0, None
+    for i in order:
+        own = 0.0 if records[i].cached_from is not None else records[i].result.seconds
+        gap = own if previous is None else min(max(records[i].finished_at - previous, 0.0), own)
+        clock += gap
+        elapsed[i], previous = clock, records[i].finished_at
+    return elapsed
+
+
+def run_evaluations(strategy: str, seed: int, records: Sequence[EvaluationRecord]) -> pd.DataFrame:
+    """The run's evaluations with its strategy, seed and wall clock."""
+    frame = evaluations_frame(records)
+    frame.insert(0, "seed", seed)
+    frame.insert(0, "strategy", strategy)
+    frame["wall_seconds"] = np.round(wall_seconds(records), 3)
+    frame["test_mse"] = [r.result.metrics.get("test_mse", math.nan) for r in records]
+    return frame
+
+
+def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord], seconds: float | None = None) -> dict:
+    """One row of results.csv: the run's best candidate and what the run spent. With a time box of
+    `seconds`, the best is chosen among the evaluations finished by then (jobs running at the time box
+    finish and are recorded, but a run is judged as it stood at its time), so every run gets equal time."""
+    clock = wall_seconds(records)
+    best = best_records([r for r, t in zip(records, clock) if seconds is None or t <= seconds], 1)
+    top = best[0] if best else None
+    trained = [r for r in records if r.cached_from is None]
+    return {
+        "strategy": strategy, "seed": seed,
+        "best_val_mse": top.result.fitness if top else math.nan,
+        "test_mse": top.result.metrics.get("test_mse", math.nan) if top else math.nan,
+        "params": top.result.params if top else None,
+        "latent_size": top.genome.latent_size if top else None,
+        "architecture": top.genome.describe() if top else "",
+        "evaluations": len(records), "trained": len(trained),
+        "failed": sum(not r.result.ok for r in records),
+        "epochs": sum(r.result.epochs for r in trained),
+        "wall_seconds": round(float(clock.max(initial=0.0)), 1),
+        "core_seconds": round(sum(r.result.seconds for r in trained), 1),
+        "best_genome": top.genome.to_json() if top else "",
+    }
+
+
+def strategy_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Per strategy: median and spread of the best loss, its test loss, mean rank and spend."""
+    ranks = results.groupby("seed")["best_val_mse"].rank(method="average")
+    table = results.assign(rank=ranks).groupby("strategy").agg(
+        median_best_val_mse=("best_val_mse", "median"),
+        q25=("best_val_mse", lambda v: v.quantile(0.25)), q75=("best_val_mse", lambda v: v.quantile(0.75)),
+        min=("best_val_mse", "min"), max=("best_val_mse", "max"),
+        median_test_mse=("test_mse", "median"), mean_rank=("rank", "mean"), seeds=("seed", "count"),
+        evaluations=("evaluations", "median"), epochs=("epochs", "median"), wall_seconds=("wall_seconds", "median"),
+    )
+    return table.sort_values(["mean_rank", "median_best_val_mse"]).reset_index()
+
+
+def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str = "best_val_mse") -> str:
+    """In plain words: how often `strategy` beat `baseline` on the same seed, and whether that is
+    significant (one-sided Wilcoxon signed-rank test of 'strategy's `column` is lower')."""
+    pivot = results.pivot(index="seed", columns="strategy", values=column)[[strategy, baseline]].dropna()
+    differences = (pivot[strategy] - pivot[baseline]).to_numpy()
+    n = len(differences)
+    if n == 0:
+        return f"`{strategy}` vs `{baseline}`: no seed where both finished."
+    wins, losses = int((differences < 0).sum()), int((differences > 0).sum())
+    head = (f"`{strategy}` vs `{baseline}`: lower on {wins} of {n} seeds, higher on {losses}, "
+            f"median difference {np.median(differences):+.5f}")
+    if wins + losses == 0:
+        return head + "; the same best loss on every seed."
+    p = float(stats.wilcoxon(differences, alternative="less", zero_method="wilcox").pvalue)
+    verdict = "significant" if p < 0.05 else "not significant"
+    return f"{head}; p = {p:.3f}, {verdict} at the 5% level."
+
+
+def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFrame, plots: Sequence[str]) -> str:
+    """summary.md: the settings, the table, the paired tests and the plots, for people to read."""
+    table = strategy_summary(results)
+    lines = ["# Strategy comparison", ""]
+    lines += [f"- {name}: {value}" for name, value in settings.items()]
+    lines += ["", f"Every strategy had the same budget on each seed ({settings.get('budget', 'as above')}); "
+              "within a seed, the same data split and training seeds. Lower is better; rank 1 is the best of a "
+              "seed (mean over seeds).", "",
+              "| rank | strategy | median best val MSE | IQR | min - max | median test MSE | mean rank "
+              "| evaluations | epochs | wall s |",
+              "| ---: | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for position, row in enumerate(table.itertuples(), start=1):
+        lines.append(f"| {position} | {row.strategy} | {row.median_best_val_mse:.5f} | {row.q25:.5f} - {row.q75:.5f} "
+                     f"| {row.min:.5f} - {row.max:.5f} | {row.median_test_mse:.5f} | {row.mean_rank:.2f} "
+                     f"| {row.evaluations:.0f} | {row.epochs:.0f} | {row.wall_seconds:.0f} |")
+    n = results["seed"].nunique()
+    lines += ["", "## Paired tests (seeds are the pairs)", "",
+              "Each line: on how many seeds the strategy's best validation loss was lower than the baseline's "
+              "on the same seed, the median difference (negative: the strategy is better), and a one-sided "
+              "Wilcoxon signed-rank test of 'the strategy finds lower losses' (seeds with equal losses are "
+              f"left out). With {n} seeds the smallest p any test can reach is {0.5 ** n:.3f}"
+              + (", so none can be significant at 5%: use more seeds for a verdict." if 0.5 ** n >= 0.05 else "."),
+              ""]
+    strategies = list(table["strategy"])
+    tested = [("best_val_mse", "Best validation loss (what each search selects by)")]
+    if results["test_mse"].notna().all():
+        tested.append(("test_mse", "Test MSE of each run's best candidate (held-out images: the final measure)"))
+    for column, heading in tested:
+        lines += [f"### {heading}", ""]
+        for baseline in BASELINES:
+            if baseline not in strategies:
+                lines.append(f"- `{baseline}` was not in this comparison.")
+                continue
+            lines += [f"- {paired_test(results, s, baseline, column)}" for s in strategies if s != baseline]
+        lines.append("")
+    if not vanilla.empty:
+        lines += ["", "## Vanilla autoencoder (input, one dense bottleneck layer, output), same training", "",
+                  "| seed | latent | val MSE | test MSE | params |", "| ---: | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {r.seed} | {r.latent_size} | {r.val_mse:.5f} | {r.test_mse:.5f} | {r.params:,} |"
+                  for r in vanilla.itertuples()]
+    lines += ["", "## Plots", ""] + [f"![{name}]({name})" for name in plots]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,42 @@
+"""A run directory: its files, named once here, and how a run starts or resumes in it.
+
+RUN_DIR/config.json (the settings), space.toml (the space as it was), journal.jsonl (the record),
+checkpoints/ (a multi-fidelity run's models), evaluations.csv, progress.png, worker.log (what training
+processes wrote to stderr), weights/ (inherited weights), best/ (the winner), export/ (`archsearch export`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from archsearch.core.errors import ResumeError
+from archsearch.core.space_files import resolve_space_path
+from archsearch.run.settings import RunSettings, read_settings
+
+CONFIG, SPACE, JOURNAL, CHECKPOINTS = "config.json", "space.toml", "journal.jsonl", "checkpoints"
+EVALUATIONS, PROGRESS, WORKER_LOG = "evaluations.csv", "progress.png", "worker.log"
+WEIGHTS, BEST, EXPORT = "weights", "best", "export"
+
+
+def prepare_run_dir(config: RunSettings, run_dir: Path, resume: bool) -> RunSettings:
+    """Creates (or, with `resume`, checks) the run directory; returns the config to run with (a
+    `SearchConfig` or a `TransferConfig`)."""
+    journal = run_dir / JOURNAL
+    if resume:
+        if not (run_dir / CONFIG).is_file():
+            raise ResumeError(f"{run_dir}: no run to resume here (no {CONFIG})")
+        config.check_resumable(type(config).load(run_dir / CONFIG), run_dir / CONFIG)
+    elif journal.exists() and journal.stat().st_size > 0:
+        raise ResumeError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --out")
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resolve_space_path(config.space), run_dir / SPACE)
+    config.save(run_dir / CONFIG)
+    return config
+
+
+def task_of(run_dir: Path) -> str:
+    """The kind of search a run directory holds (runs written before tasks were named: by their settings)."""
+    settings = read_settings(run_dir / CONFIG)
+    return settings.get("task") or ("transfer" if "backbone" in settings else RunSettings.task)

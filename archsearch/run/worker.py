@@ -1,0 +1,82 @@
+"""The child side of `IsolatedEvaluator`: `python -m archsearch.run.worker`.
+
+Protocol over stdin/stdout: length-prefixed pickles. First the evaluator, then (genome, seed, *context)
+requests, each answered by an `EvaluationResult`; None ends the child. The real stdout is kept for
+the protocol and file descriptor 1 is pointed at stderr, so a library that prints cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+import time
+from typing import Any, BinaryIO
+
+HEADER = struct.Struct("<Q")
+NO_TENSORFLOW = "--no-tensorflow"  # the evaluator needs no TensorFlow: do not import it ahead of time
+
+
+def send(stream: BinaryIO, obj: Any) -> None:
+    send_pickled(stream, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def send_pickled(stream: BinaryIO, data: bytes) -> None:
+    stream.write(HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def receive(stream: BinaryIO) -> Any:
+    """The next message; raises EOFError when the other side has gone."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError
+    size = HEADER.unpack(header)[0]
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def exit_when_orphaned(parent: int, every: float = 1.0) -> None:
+    """Ends this child once its parent is gone (killed with -9, say): a child in the middle of a candidate
+    would otherwise train on for up to a whole rung, on a core the next run needs."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="orphan-watch").start()
+
+
+def main() -> None:
+    exit_when_orphaned(os.getppid())
+    # Ctrl-C reaches the whole process group; the parent stops this child itself. Dying here instead
+    # would race the parent's KeyboardInterrupt and could record the candidate as failed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    from archsearch.run.quiet import import_tensorflow_quietly
+
+    if NO_TENSORFLOW not in sys.argv:
+        import_tensorflow_quietly()  # before the evaluator arrives: start-up overlaps the parent's work
+    evaluator = receive(requests)
+    send(protocol_out, "ready")
+    while True:
+        message = receive(requests)
+        if message is None:
+            return
+        genome, seed, *context = message  # context: the parents' genome keys, for weight inheritance
+        send(protocol_out, evaluator.evaluate(genome, seed, *context))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (EOFError, BrokenPipeError):
+        pass

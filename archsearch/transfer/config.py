@@ -1,0 +1,121 @@
+"""The resolved settings of a transfer search (`archsearch transfer`): which backbone, which space,
+which strategy, and how each candidate classifier is fine-tuned. Saved as `config.json`, checked on
+resume like `SearchConfig`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import ClassVar
+
+from archsearch.autoencoder.config import MINIMUMS as SEARCH_MINIMUMS
+from archsearch.core.errors import ArchsearchError
+from archsearch.core.rungs import Rungs
+from archsearch.run.settings import (
+    BUDGET_MULTIPLE,
+    MULTI_FIDELITY,
+    RunSettings,
+    check_budgets,
+    check_counts_and_strategy,
+    check_executor,
+    check_fidelity_values,
+    rungs_of,
+)
+from archsearch.transfer.space_file import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
+
+
+@dataclass(frozen=True)
+class TransferConfig(RunSettings):
+    resumable_changes: ClassVar[frozenset[str]] = frozenset({
+        "generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size", "recycle_after",
+        "workers", "optuna_storage", "baselines", "executor", "scheduler"})
+    task: ClassVar[str] = "transfer"
+    fitness_name: ClassVar[str] = "val_error"  # 1 - validation accuracy
+    fitness_label: ClassVar[str] = "val error (1 - accuracy)"
+
+    # A path (an exported model directory, a .keras file) or a keras.applications name such as DenseNet121,
+    # whose weights come from `backbone_weights` (a local file) or are random when it is None.
+    backbone: str = ""
+    backbone_weights: str | None = None
+    space: str = DEFAULT_TRANSFER_SPACE
+    strategy: str = "ga"
+    population: int = 8
+    generations: int = 3
+    budget: int | None = None
+    seed: int = 0
+    # Each candidate is fine-tuned on `train_size` labelled images and scored on `val_size` others; fitness
+    # is the validation error (1 - accuracy). Multi-fidelity ("asha", the default; "full": every candidate
+    # to the top budget): rungs of images seen on a stream over the training images, the top rung being
+    # the final regime (`final_train_size` images, `final_epochs` passes), so the top rung's classifier is
+    # the one handed over. "off": up to `epochs` epochs with early stopping on `train_size` images (2,000),
+    # the winner fine-tuned again on `final_train_size` images for up to `final_epochs`. None: fitted.
+    train_size: int | None = None
+    val_size: int = 1000
+    fidelity: str | None = None
+    min_budget: int | None = None
+    max_budget: int | None = None
+    eta: int = 3
+    epochs: int = 3
+    patience: int = 1
+    max_params: int = 10_000_000
+    data_dir: str | None = None
+    data_file: str | None = None
+    # The winner is fine-tuned again on more images for longer, then scored once on the test set, beside
+    # (a) the whole backbone fine-tuned with Keras defaults and (b) a linear classifier on the raw pixels.
+    final_train_size: int = 10000
+    final_epochs: int = 8
+    baselines: bool = True
+    test_size: int | None = None
+    top_k: int = 5
+    isolate: bool = True
+    workers: int = 0
+    recycle_after: int = 20
+    executor: str = "local"  # or "dask", as in SearchConfig
+    scheduler: str | None = None
+    optuna_storage: str | None = None
+
+    @property
+    def rungs(self) -> Rungs | None:
+        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta)
+
+    def candidate_training(self) -> str:
+        scored = f"scored by its accuracy on {self.val_size} others"
+        if self.rungs is not None:
+            return (f"each candidate fine-tunes on a stream of {self.train_size} labelled images to budgets of "
+                    f"{self.rungs.describe('images seen')} and is {scored}; the top rung's classifier is the final one")
+        return (f"each candidate fine-tunes on {self.train_size} labelled images for up to {self.epochs} epochs "
+                f"(patience {self.patience}) and is {scored}")
+
+
+OFF_TRAIN_SIZE = 2000  # without fidelities: each candidate's training images, the winner fine-tuned again on more
+
+
+def fit_transfer_to_data(config: TransferConfig, images: int) -> TransferConfig:
+    """Fills the settings left to the data for a labelled training file of `images` images: with
+    fidelities, candidates stream over the final training images and the top rung is the final
+    fine-tuning (final_train_size images, final_epochs passes); without, 2,000 images each."""
+    fidelity = config.fidelity or "asha"
+    available = max(1, images - config.val_size)
+    if fidelity not in MULTI_FIDELITY:
+        return replace(config, fidelity=fidelity, train_size=config.train_size or min(OFF_TRAIN_SIZE, available))
+    train_size = config.train_size or min(config.final_train_size, available)
+    passes = train_size * config.final_epochs
+    max_budget = config.max_budget or max(BUDGET_MULTIPLE, -(-passes // BUDGET_MULTIPLE) * BUDGET_MULTIPLE)
+    check_budgets(config.min_budget, max_budget, fitted=config.max_budget is None)
+    return replace(config, fidelity=fidelity, train_size=train_size, max_budget=max_budget)
+
+
+# The counts a transfer run shares with an autoencoder search have the same minimums.
+MINIMUMS = {name: least for name, least in SEARCH_MINIMUMS.items() if name in {f.name for f in fields(TransferConfig)}}
+
+
+def check_transfer_config(config: TransferConfig) -> None:
+    """One-line errors for bad settings and a malformed space file, before anything slow happens (the
+    backbone itself is checked when it is loaded)."""
+    if not config.backbone:
+        raise ArchsearchError("--backbone: name the pretrained network (a model directory, a .keras file or a "
+                              "keras.applications name such as DenseNet121)")
+    check_counts_and_strategy(config, MINIMUMS)
+    check_executor(config)
+    check_fidelity_values(config)
+    document, source = read_transfer_document(config.space)
+    parse_transfer_space(document, 1, source)
