@@ -57,6 +57,10 @@ def test_the_time_limit_is_the_box_of_a_run_without_one_and_changes_on_resume(tm
     (bytes(range(128, 256)), "not a readable settings file"),
     (b'{"seed": 0,', "not a readable settings file"),
     (b"[1, 2]", "not a settings file"),
+    (b'{"population": "8"}', "population is '8', not an integer"),
+    (b'{"isolate": 1}', "isolate is 1, not true or false"),
+    (b'{"objectives": "params"}', "objectives is 'params', not a list"),
+    (b'{"fidelity": 3}', "fidelity is 3, not a string or null"),
 ])
 def test_a_damaged_settings_file_is_one_line_naming_it(content, message, tmp_path, capsys):
     from archsearch.cli.main import main
@@ -70,3 +74,46 @@ def test_a_damaged_settings_file_is_one_line_naming_it(content, message, tmp_pat
         error = capsys.readouterr().err.strip().splitlines()
         assert len(error) == 1 and "config.json" in error[0] and message in error[0], error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "journal.jsonl"]  # nothing written
+
+
+def test_every_task_shares_the_run_settings_and_adds_only_its_own():
+    from dataclasses import fields
+
+    from archsearch.run.settings import RunSettings
+    from archsearch.transfer.config import TransferConfig
+
+    shared = {f.name for f in fields(RunSettings)}
+    search, transfer = {f.name for f in fields(SearchConfig)}, {f.name for f in fields(TransferConfig)}
+    assert shared < search and shared < transfer
+    assert search - shared == {"seconds", "time_limit", "inner", "inherit_weights", "objectives", "weight_strategy",
+                               "weight_population", "weight_generations", "weight_batch", "weight_options",
+                               "final_weight_generations"}
+    assert transfer - shared == {"backbone", "backbone_weights", "baselines"}
+    # a task's own default for a shared setting keeps whether a resume may change it, and its minimum
+    assert TransferConfig().generations == 3 and "generations" in TransferConfig.resumable_changes()
+    assert TransferConfig.minimums()["max_params"] == SearchConfig.minimums()["max_params"] == 1
+    assert SearchConfig.resumable_changes() - TransferConfig.resumable_changes() == {
+        "seconds", "time_limit", "final_weight_generations"}
+    assert TransferConfig.resumable_changes() - SearchConfig.resumable_changes() == {"baselines"}
+    with pytest.raises(ResumeError, match="seed was 0 in this run, not 1"):
+        TransferConfig(seed=1).check_resumable(TransferConfig(), "config.json")
+
+
+@pytest.mark.parametrize("command, config_class", [
+    (["search", "--population", "3", "--time-limit", "60", "--weight-option", "sigma=0.1", "--in-process"], "search"),
+    (["transfer", "--backbone", "b.keras", "--population", "3", "--no-baselines"], "transfer"),
+])
+def test_a_flag_sets_the_setting_of_its_name(command, config_class):
+    """The command line's settings come from the settings' fields: a flag whose destination is a field sets it."""
+    from archsearch.cli.main import build_parser
+    from archsearch.cli.options import given_settings
+    from archsearch.transfer.config import TransferConfig
+
+    config_class = SearchConfig if config_class == "search" else TransferConfig
+    given = {k: v for k, v in given_settings(build_parser().parse_args(command), config_class).items() if v is not None}
+    expected = {"population": 3}
+    if config_class is SearchConfig:
+        expected |= {"time_limit": 60.0, "weight_options": {"sigma": 0.1}, "isolate": False}
+    else:
+        expected |= {"backbone": "b.keras", "baselines": False}
+    assert given == expected

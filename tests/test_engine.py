@@ -31,7 +31,7 @@ class FixedOrder(Strategy):
         batch, self.queue = self.queue[:3], self.queue[3:]
         return [Proposal(g) for g in batch]
 
-    def tell(self, records):
+    def learn(self, records):
         self.told.append([r.index for r in records])
 
 

@@ -25,6 +25,7 @@ from archsearch.core.data import pack_images, unpack_images
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import FAILED, OK, EvaluationResult
 from archsearch.latent.metrics import Labels, latent_metrics
+from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
 from archsearch.training.keras_parts import make_loss, make_optimizer, mean_squared_error
 
@@ -146,21 +147,9 @@ def train_autoencoder(built: Autoencoder, training: TrainingGenes, x_train: np.n
     """Fits with early stopping on validation MSE and keeps the best epoch's weights."""
     model = built.autoencoder
     compile_autoencoder(model, training)
-    start = time.perf_counter()
-    stop = keras.callbacks.EarlyStopping(monitor="val_mse", patience=settings.patience, restore_best_weights=True)
-    history = model.fit(
-        x_train, x_train, batch_size=training.batch_size, epochs=settings.epochs,
-        validation_data=(x_val, x_val),
-        callbacks=[keras.callbacks.TerminateOnNaN(), stop, *settings.callbacks], verbose=0,
-    ).history
-    seconds = time.perf_counter() - start
-    losses, val_mse = history.get("loss", []), history.get("val_mse", [])
-    finite = bool(losses) and all(math.isfinite(v) for v in losses + val_mse)
-    diverged_at = None if finite else next((i + 1 for i, v in enumerate(losses) if not math.isfinite(v)), len(losses))
-    best = int(np.argmin(val_mse)) if finite else 0
-    return TrainingOutcome(
-        val_mse=float(val_mse[best]) if finite else math.inf,
-        val_loss=float(history["val_loss"][best]) if finite else math.inf,
-        train_loss=float(losses[-1]) if losses else math.inf,
-        epochs=len(losses), seconds=seconds, diverged_at=diverged_at,
-    )
+    fit = fit_with_early_stopping(model, x_train, x_train, (x_val, x_val), training.batch_size, settings.epochs,
+                                  settings.patience, "val_mse", callbacks=settings.callbacks)
+    losses = fit.history.get("loss", [])
+    return TrainingOutcome(val_mse=fit.at_best("val_mse"), val_loss=fit.at_best("val_loss"),
+                           train_loss=float(losses[-1]) if losses else math.inf, epochs=fit.epochs,
+                           seconds=fit.seconds, diverged_at=fit.diverged_at)

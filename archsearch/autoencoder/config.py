@@ -4,8 +4,8 @@ was left to the data (split sizes, rung budgets)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -20,67 +20,34 @@ from archsearch.run.settings import (
     MULTI_FIDELITY,
     RunSettings,
     check_budgets,
-    check_counts_and_strategy,
-    check_executor,
-    check_fidelity_values,
+    check_run_settings,
     rungs_of,
+    setting,
 )
 from archsearch.strategies import STRATEGIES
 from archsearch.weights.strategies.checks import check_weight_strategy
 
 INNER_LOOPS = ("backprop", "weights")
-
-
 DEFAULT_TIME_LIMIT = 270.0  # seconds of searching: with start-up and the final model, a 5-minute run
-
-
-# Settings that a resumed run may change without changing what was already recorded.
-# Not `isolate`: training in this process uses TensorFlow's own threading, so fitness values (and the
-# history) differ from the single-threaded workers'. The number of workers changes nothing.
-RESUMABLE_CHANGES = {"generations", "budget", "seconds", "time_limit", "final_train_size", "final_epochs",
-                     "final_weight_generations", "top_k", "test_size", "recycle_after", "workers", "optuna_storage",
-                     "executor", "scheduler"}
 
 
 @dataclass(frozen=True)
 class SearchConfig(RunSettings):
-    resumable_changes: ClassVar[frozenset[str]] = frozenset(RESUMABLE_CHANGES)
+    """The autoencoder search's settings: the shared ones (`RunSettings`) and those below."""
 
     space: str = "conv_autoencoder"
-    strategy: str = "ga"
-    population: int = 8
-    generations: int = 5
-    # Exactly this many evaluations instead of population x (generations + 1): equal budgets for
-    # strategies whose batches differ (see `archsearch compare`).
-    budget: int | None = None
     # A time box: no evaluation starts after this many seconds of searching (those running finish), and
     # without a `budget` the run starts candidates until then. Equal wall time for `archsearch compare`.
-    seconds: float | None = None
+    seconds: float | None = setting(None, resumable=True)
     # A limit for runs without a time box: no job starts after this many seconds of searching even if
     # candidates remain (a slow machine, or a search drifting to large models), and none that would end
     # after it, so the default run finishes in 5 minutes on 2 cores. When it binds, the history depends on
     # the clock, not on the seed alone (the summary says so). None or 0: no limit.
-    time_limit: float | None = DEFAULT_TIME_LIMIT
-    seed: int = 0
-    # None: fitted to the data (`fit_to_data`): without fidelities 2,000 training and 500 validation
-    # images, fewer on a small data set; with them, every training image and 2,000 for validation.
-    train_size: int | None = None
-    val_size: int | None = None
-    # Multi-fidelity search. "asha": each candidate trains in rungs of images seen (max_budget,
-    # max_budget / eta, ... down to min_budget), each rung continuing from the last one's checkpoint; the
-    # top 1/eta of a rung moves up as soon as it qualifies (ASHA), and the top rung's model is the final
-    # model (no retraining). "full": every candidate trains to max_budget in one go (asha's top regime
-    # without its cheaper rungs: the single-fidelity baseline at equal terms). "off": every candidate
-    # trains `epochs` epochs on `train_size` images and the winner is retrained (`final_train_size`,
-    # `final_epochs`). None: "asha" for a backprop search, "off" for weight evolution or weight
-    # inheritance. Budgets None: fitted to the data.
-    fidelity: str | None = None
-    min_budget: int | None = None
-    max_budget: int | None = None
-    eta: int = 3
-    epochs: int = 3
-    patience: int = 1
-    max_params: int = 1_000_000
+    time_limit: float | None = setting(DEFAULT_TIME_LIMIT, minimum=0, resumable=True)
+    # Fidelities (`RunSettings`): budgets in images seen on a stream over every training image (backprop)
+    # or in generations (weight evolution); None: "asha" for a backprop search, "off" for weight
+    # evolution or weight inheritance. Without fidelities, 2,000 training and 500 validation images
+    # (fewer on a small data set); with them, every training image and 2,000 for validation.
     # How a candidate's weights are trained: "backprop" (epochs, patience and the genome's training genes)
     # or "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
     # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all).
@@ -91,34 +58,13 @@ class SearchConfig(RunSettings):
     # What nsga2 minimises beside the validation loss (`archsearch.core.objectives`): "params", and/or latent
     # metrics of each candidate's validation codes ("cluster_accuracy", "nmi", "ari",
     # "linear_probe_accuracy"), each minimised as 1 - metric; latent metrics need labelled data.
-    objectives: list[str] = field(default_factory=lambda: list(DEFAULT_OBJECTIVES))
+    objectives: list[str] = setting(factory=lambda: list(DEFAULT_OBJECTIVES))
     weight_strategy: str = "snes"
-    weight_population: int = 32
-    weight_generations: int = 100
-    weight_batch: int = 256
-    weight_options: dict[str, Any] = field(default_factory=dict)  # the weight strategy's own settings
-    data_dir: str | None = None
-    data_file: str | None = None
-    # The winner is retrained on more images for longer, then scored once on the test set.
-    final_train_size: int = 10000
-    final_epochs: int = 8
-    final_weight_generations: int = 1000  # with inner "weights": generations for the winner
-    test_size: int | None = None
-    top_k: int = 5
-    # Train candidates in single-threaded worker processes, each replaced every `recycle_after`
-    # evaluations (flat memory, crash isolation, every core busy). `workers` 0 means one per core; the
-    # history is the same for any number of workers. `isolate = False` trains in this process instead
-    # (TensorFlow's own threading: fitness values differ in the last digits, so the history may too).
-    isolate: bool = True
-    workers: int = 0
-    recycle_after: int = 20
-    # Where the worker processes run: "local" (archsearch's own pool) or "dask" (a Dask cluster: the one
-    # whose scheduler is at `scheduler`, tcp://HOST:PORT, or else a LocalCluster of `workers` processes).
-    executor: str = "local"
-    scheduler: str | None = None
-    # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
-    # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
-    optuna_storage: str | None = None
+    weight_population: int = setting(32, minimum=2)
+    weight_generations: int = setting(100, minimum=1)
+    weight_batch: int = setting(256, minimum=0)
+    weight_options: dict[str, Any] = setting(factory=dict)  # the weight strategy's own settings
+    final_weight_generations: int = setting(1000, minimum=1, resumable=True)  # with inner "weights": for the winner
 
     @property
     def rungs(self) -> Rungs | None:
@@ -183,18 +129,10 @@ def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     return replace(config, **changes)
 
 
-# The smallest value each count may take; the message names the CLI flag the user typed.
-MINIMUMS = {"population": 2, "generations": 0, "time_limit": 0, "train_size": 1, "val_size": 1, "min_budget": 1,
-            "max_budget": 1, "eta": 2, "epochs": 1, "patience": 1,
-            "max_params": 1, "final_train_size": 1, "final_epochs": 1, "workers": 0, "recycle_after": 1,
-            "weight_population": 2, "weight_generations": 1, "weight_batch": 0, "final_weight_generations": 1}
-
-
 def check_config(config: SearchConfig) -> SearchSpace:
     """Raises a one-line `ArchsearchError` for a count out of range, an unknown strategy or a malformed
     space; returns the space. The CLI and `search` both call it, before anything slow happens."""
-    check_counts_and_strategy(config, MINIMUMS)
-    check_executor(config)
+    check_run_settings(config)
     check_fidelity(config)
     if config.inner not in INNER_LOOPS:
         raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
@@ -208,7 +146,6 @@ def check_config(config: SearchConfig) -> SearchSpace:
 
 def check_fidelity(config: SearchConfig) -> None:
     """One-line errors for fidelity settings that cannot work together."""
-    check_fidelity_values(config)
     if config.fidelity not in MULTI_FIDELITY:
         return
     if config.inherit_weights:

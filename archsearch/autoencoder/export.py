@@ -30,6 +30,7 @@ from archsearch.run.journal import Journal
 from archsearch.run.run_dir import CHECKPOINTS, CONFIG, EXPORT, JOURNAL, task_of
 from archsearch.run.runner import final_splits, training_seconds
 from archsearch.training.keras_parts import fresh_keras_state
+from archsearch.training.winner import write_winner
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,6 @@ class FinalMetrics:
 def export_candidate(genome: Genome, splits: DataSplits, train: FinalTrainer, seed: int, directory: Path,
                      search_fitness: float | None = None) -> FinalMetrics:
     """Trains `genome` on `splits` as its run trained candidates (`train`) and writes its directory."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "genome.json").write_text(genome.to_json(indent=2) + "\n")
     seed = candidate_seed(seed, genome)
     fresh_keras_state(seed)
     built = build_autoencoder(genome, splits.image_shape)
@@ -68,19 +67,16 @@ def export_candidate(genome: Genome, splits: DataSplits, train: FinalTrainer, se
         val_mse=outcome.val_mse, test_mse=test_mse,
         pca_test_mse=pca_test_mse(splits.x_train, splits.x_test, genome.latent_size),
     )
-    built.autoencoder.save(directory / "model.keras")
-    built.encoder.save(directory / "encoder.keras")
-    (directory / "summary.txt").write_text(
-        f"architecture: {genome.describe()}\ntraining genes: {genome.training}\n"
-        f"trained by: {train.description}\n\n{describe(built)}\n\n"
-        f"validation MSE during the search: {search_fitness}\n"
-        f"after retraining on {metrics.train_images} images ({metrics.epochs} epochs or generations): "
-        f"validation MSE {metrics.val_mse:.5f}, test MSE {metrics.test_mse:.5f} "
-        f"(PCA with {genome.latent_size} components: {metrics.pca_test_mse:.5f})\n")
+    write_winner(directory, genome, {"model": built.autoencoder, "encoder": built.encoder},
+                 f"architecture: {genome.describe()}\ntraining genes: {genome.training}\n"
+                 f"trained by: {train.description}\n\n{describe(built)}\n\n"
+                 f"validation MSE during the search: {search_fitness}\n"
+                 f"after retraining on {metrics.train_images} images ({metrics.epochs} epochs or generations): "
+                 f"validation MSE {metrics.val_mse:.5f}, test MSE {metrics.test_mse:.5f} "
+                 f"(PCA with {genome.latent_size} components: {metrics.pca_test_mse:.5f})\n",
+                 {**asdict(metrics), "search_val_mse": search_fitness})
     save_reconstructions(splits.x_test[:10], reconstructed[:10], directory / "reconstructions.png",
                          title=f"test MSE {test_mse:.4f}  |  {genome.describe()}")
-    (directory / "metrics.json").write_text(json.dumps({**asdict(metrics), "search_val_mse": search_fitness},
-                                                       indent=2) + "\n")
     return metrics
 
 

@@ -23,11 +23,10 @@ from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.core.errors import InvalidGenome
 from archsearch.core.fidelity import Fidelity
-from archsearch.core.records import FAILED, INVALID, OK, EvaluationResult
+from archsearch.core.records import FAILED, OK, EvaluationResult
 from archsearch.latent.metrics import Labels, latent_metrics
 from archsearch.training.budgeted import model_arrays, write_npz_atomically
-from archsearch.training.failures import one_line
-from archsearch.training.keras_parts import fresh_keras_state
+from archsearch.training.failures import failure_as_data
 from archsearch.weights.evolution import (
     WeightEvolutionOutcome,
     WeightEvolutionSettings,
@@ -57,19 +56,15 @@ class WeightEvolutionEvaluator:
         """With a `fidelity`, the budget is generations: the weights evolve from generation
         `fidelity.start` (the strategy's state in `fidelity.resume`) to `fidelity.budget`, and the state
         and the solution's weights are saved to `fidelity.checkpoint` (multi-fidelity search)."""
-        start = time.perf_counter()
-        fresh_keras_state(seed)
-        try:
+        def score(start: float) -> EvaluationResult:
             built = build_autoencoder(genome, self.x_train.shape[1:], self.max_params)
             try:
                 forward = PopulationForward(built.autoencoder)
             except ValueError as exc:  # a layer the batched pass cannot run: the genome's fault
                 raise InvalidGenome(str(exc)) from None
             return self._evolve_and_score(built, forward, seed, start, fidelity)
-        except InvalidGenome as exc:
-            return EvaluationResult(INVALID, reason=exc.reason, seconds=time.perf_counter() - start)
-        except Exception as exc:  # a candidate's crash or OOM is its own failure, not the run's
-            return EvaluationResult(FAILED, reason=one_line(exc), seconds=time.perf_counter() - start)
+
+        return failure_as_data(score, seed)
 
     def _evolve_and_score(self, built, forward: PopulationForward, seed: int, start: float,
                           fidelity: Fidelity | None = None) -> EvaluationResult:

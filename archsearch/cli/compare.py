@@ -10,12 +10,11 @@ from pathlib import Path
 
 from archsearch.cli.options import (
     DEFAULTS,
-    WORKER_FIELDS,
     add_fidelity_options,
     add_inner_options,
     add_training_options,
     add_worker_options,
-    inner_overrides,
+    given_settings,
 )
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.quiet import import_tensorflow_quietly
@@ -51,13 +50,8 @@ def add_compare_parser(commands) -> None:
 def _base_config(args: argparse.Namespace):
     from archsearch.autoencoder.config import SearchConfig
 
-    given = {name: getattr(args, name) for name in (
-        "space", "population", "train_size", "val_size", "epochs", "max_params", "data_dir", "data_file",
-        *WORKER_FIELDS, "test_size", "fidelity", "min_budget", "max_budget", "eta")}
-    given.update(inner_overrides(args))
-    if args.in_process:
-        given["isolate"] = False
-    return SearchConfig().with_overrides(**given)
+    # --budget and --seconds are each cell's, passed to `compare` beside the base settings
+    return SearchConfig().with_overrides(**given_settings(args, SearchConfig, leave_out=("budget", "seconds")))
 
 
 def run_compare(args: argparse.Namespace) -> int:

@@ -15,13 +15,12 @@ from archsearch.cli.compare import add_compare_parser, run_compare
 from archsearch.cli.latent import add_latent_parser, run_latent
 from archsearch.cli.options import (
     DEFAULTS,
-    WORKER_FIELDS,
     add_fidelity_options,
     add_inner_options,
     add_run_options,
     add_training_options,
     add_worker_options,
-    inner_overrides,
+    given_settings,
     resolve_config,
 )
 from archsearch.cli.transfer import add_transfer_parser, run_transfer
@@ -103,12 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
-    given = {name: getattr(args, name) for name in (
-        "space", "strategy", "population", "generations", "budget", "seed", "train_size", "val_size", "epochs",
-        "max_params", "final_train_size", "final_epochs", "final_weight_generations", "data_dir", "data_file",
-        *WORKER_FIELDS, "inherit_weights", "objectives", "fidelity", "min_budget", "max_budget", "eta", "time_limit")}
-    given.update(inner_overrides(args))
-    return resolve_config(args, SearchConfig, given, lambda config: Path(config.space).stem)
+    return resolve_config(args, SearchConfig, given_settings(args, SearchConfig),
+                          lambda config: Path(config.space).stem)
 
 
 def _search(args: argparse.Namespace) -> int:

@@ -6,11 +6,13 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from archsearch.autoencoder.config import SearchConfig
 from archsearch.core.errors import ArchsearchError
+from archsearch.run.run_dir import CONFIG
 from archsearch.run.settings import EXECUTORS, RunSettings
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
@@ -65,9 +67,6 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data", dest="data_file", help="your own images: .npz with x_train (and optionally x_test)")
 
 
-WORKER_FIELDS = ("workers", "executor", "scheduler", "optuna_storage")  # the settings add_worker_options sets
-
-
 def add_worker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes training candidates side by side "
                                                     "(default: one per core; the history does not depend on it)")
@@ -99,11 +98,17 @@ def add_inner_options(parser: argparse.ArgumentParser) -> None:
                        help="a weight strategy setting, e.g. sigma=0.05 (repeatable)")
 
 
-def inner_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The `SearchConfig` fields the inner-loop options set (None where not given)."""
-    given = {name: getattr(args, name) for name in (
-        "inner", "weight_strategy", "weight_population", "weight_generations", "weight_batch")}
-    given["weight_options"] = parse_options(args.weight_option, "--weight-option") if args.weight_option else None
+def given_settings(args: argparse.Namespace, config_class: type[RunSettings],
+                   leave_out: Sequence[str] = ()) -> dict[str, Any]:
+    """The settings the command's flags set, None where a flag was not given: every option whose
+    destination is a field of `config_class` (so a new setting needs only its field and its flag),
+    `--in-process` as `isolate` and the `--weight-option` pairs as `weight_options`."""
+    names = {f.name for f in fields(config_class)} - set(leave_out)
+    given = {name: value for name, value in vars(args).items() if name in names}
+    if getattr(args, "in_process", False):
+        given["isolate"] = False
+    if getattr(args, "weight_option", None):
+        given["weight_options"] = parse_options(args.weight_option, "--weight-option")
     return given
 
 
@@ -126,16 +131,14 @@ def resolve_config(args: argparse.Namespace, config_class: type[RunSettings], gi
     """The config a run command runs with, and its run directory: the defaults with the flags given,
     or, with --resume, the recorded config with the flags given (refused if they change the history).
     A new run's directory defaults to results/runs/TIMESTAMP-NAME-STRATEGY."""
-    if args.in_process:
-        given["isolate"] = False
     if args.resume:
         if args.out is None:
             raise ArchsearchError("--resume needs --out, the run directory to continue")
-        if not (args.out / "config.json").is_file():
-            raise ArchsearchError(f"--out {args.out}: no run to resume here (no config.json)")
-        recorded = config_class.load(args.out / "config.json")
+        if not (args.out / CONFIG).is_file():
+            raise ArchsearchError(f"--out {args.out}: no run to resume here (no {CONFIG})")
+        recorded = config_class.load(args.out / CONFIG)
         config = recorded.with_overrides(**given)
-        config.check_resumable(recorded, args.out / "config.json")
+        config.check_resumable(recorded, args.out / CONFIG)
         return config, args.out
     config = config_class().with_overrides(**given)
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{run_name(config)}-{config.strategy}"

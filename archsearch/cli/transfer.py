@@ -6,16 +6,17 @@ import argparse
 from pathlib import Path
 
 from archsearch.cli.options import (
-    WORKER_FIELDS,
     add_fidelity_options,
     add_run_options,
     add_training_options,
     add_worker_options,
+    given_settings,
     resolve_config,
 )
 from archsearch.core.data import load_dataset
 from archsearch.run.dask_pool import check_scheduler_of
 from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.run.run_dir import JOURNAL
 from archsearch.transfer.config import TransferConfig, check_transfer_config, fit_transfer_to_data
 
 DEFAULTS = TransferConfig()
@@ -53,11 +54,8 @@ def add_transfer_parser(commands) -> None:
 
 
 def run_transfer(args: argparse.Namespace) -> int:
-    given = {name: getattr(args, name) for name in (
-        "space", "backbone", "backbone_weights", "strategy", "population", "generations", "budget", "seed",
-        "train_size", "val_size", "fidelity", "min_budget", "max_budget", "eta", "epochs", "max_params",
-        "final_train_size", "final_epochs", "baselines", "data_dir", "data_file", *WORKER_FIELDS)}
-    config, out = resolve_config(args, TransferConfig, given, lambda config: "transfer")
+    config, out = resolve_config(args, TransferConfig, given_settings(args, TransferConfig),
+                                 lambda config: "transfer")
     check_transfer_config(config)  # bad arguments and data fail before the slow imports
     check_scheduler_of(config)
     dataset = load_dataset(config.data_dir, config.data_file)
@@ -76,7 +74,7 @@ def run_transfer(args: argparse.Namespace) -> int:
     report, seconds = run_in_terminal(
         lambda observer: transfer_search(config, out, args.resume, observer, dataset, progress.console.print,
                                          checked),
-        progress, banner, out / "journal.jsonl", f"archsearch transfer --out {out} --resume")
+        progress, banner, out / JOURNAL, f"archsearch transfer --out {out} --resume")
     if report is None:
         return 130
     _print_report(report, progress.console, seconds)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archsearch.core.errors import ArchsearchError
-from archsearch.core.records import EvaluationResult
+from archsearch.core.records import WORST_FITNESS, EvaluationResult
 
 # The metric names of `analysis.latent_quality.LatentQuality`, as the evaluators store them in
 # `EvaluationResult.metrics` (with this prefix, so a table column says where it comes from).
@@ -41,11 +41,11 @@ class Objective:
     def value(self, result: EvaluationResult) -> float:
         """The minimised value; infinite for a failed candidate or a missing metric."""
         if not result.ok:
-            return math.inf
+            return WORST_FITNESS
         if self.name == "params":
             return float(result.params or 0)
         metric = result.metrics.get(LATENT_PREFIX + self.name)
-        return 1.0 - float(metric) if metric is not None and math.isfinite(metric) else math.inf
+        return 1.0 - float(metric) if metric is not None and math.isfinite(metric) else WORST_FITNESS
 
 
 KNOWN = ("params", *LATENT_METRICS)
@@ -66,7 +66,7 @@ def parse_objectives(names: Sequence[str]) -> tuple[Objective, ...]:
 
 def objective_values(result: EvaluationResult, objectives: Sequence[Objective]) -> tuple[float, ...]:
     """(fitness, *objectives), all minimised; a failure is worst in every one."""
-    return (result.fitness if result.ok else math.inf, *(o.value(result) for o in objectives))
+    return (result.fitness if result.ok else WORST_FITNESS, *(o.value(result) for o in objectives))
 
 
 def needs_latent_metrics(objectives: Sequence[Objective]) -> bool:

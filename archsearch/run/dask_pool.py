@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import pickle
 import threading
 import time
 import uuid
@@ -51,6 +50,7 @@ from archsearch.core.errors import ArchsearchError
 from archsearch.core.fidelity import Fidelity, fidelity_in
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import FAILED, EvaluationResult
+from archsearch.run.evaluator_pool import EvaluatorPool
 
 CONNECT_SECONDS = 10
 SUBMIT_WINDOW_SECONDS = 0.002  # see `send_promptly`
@@ -77,14 +77,13 @@ def _reads(path: str, size: int) -> bool:
         return False
 
 
-class DaskPool:
+class DaskPool(EvaluatorPool):
     """`workers` single-threaded Dask workers on this machine, or the workers of the cluster whose
     scheduler is at `scheduler` (tcp://HOST:PORT), behind the evaluator interface."""
 
     def __init__(self, evaluator: Any, workers: int, scheduler: str | None = None, recycle_after: int = 20,
                  connect_seconds: float | None = None, lost_seconds: float = LOST_SECONDS) -> None:
-        self.name = getattr(evaluator, "name", type(evaluator).__name__)
-        self.inherits = getattr(evaluator, "inherits", False)
+        super().__init__(evaluator)
         self.cluster, self.address = None, scheduler or "the local Dask cluster"
         self.client = connect(scheduler, connect_seconds) if scheduler else self._local_cluster(workers)
         send_promptly(self.client)
@@ -102,7 +101,7 @@ class DaskPool:
             self._task = evaluate_on_worker
             self.client.register_plugin(EvaluatorPlugin(
                 self._pool, self.name, self.inherits, getattr(evaluator, "uses_tensorflow", True),
-                pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL), recycle_after), name=self._plugin)
+                self.pickled, recycle_after), name=self._plugin)
         except BaseException:
             self.close()
             raise
@@ -208,12 +207,6 @@ class DaskPool:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-
-    def __enter__(self) -> DaskPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def send_promptly(client: Any, window: float = SUBMIT_WINDOW_SECONDS) -> None:

@@ -9,7 +9,6 @@ TensorFlow is single-threaded whatever the pool size, so a genome gets the same 
 from __future__ import annotations
 
 import os
-import pickle
 import queue
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import EvaluationResult
+from archsearch.run.evaluator_pool import EvaluatorPool
 from archsearch.run.isolated import IsolatedEvaluator
 
 
@@ -25,19 +25,16 @@ def default_workers() -> int:
     return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
-class WorkerPool:
+class WorkerPool(EvaluatorPool):
     """`workers` single-threaded worker processes behind the evaluator interface."""
 
     def __init__(self, evaluator: Any, workers: int, recycle_after: int = 20,
                  log_path: str | Path | None = None, pickled: bytes | None = None) -> None:
-        """`pickled` is `evaluator` already pickled (a Dask worker receives it so)."""
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        self.name = getattr(evaluator, "name", type(evaluator).__name__)
-        self.inherits = getattr(evaluator, "inherits", False)
-        pickled = pickled or pickle.dumps(evaluator, protocol=pickle.HIGHEST_PROTOCOL)  # once, not once per member
-        self.members = [IsolatedEvaluator(evaluator, recycle_after, log_path=log_path, threads=1, pickled=pickled)
-                        for _ in range(workers)]
+        super().__init__(evaluator, pickled)
+        self.members = [IsolatedEvaluator(evaluator, recycle_after, log_path=log_path, threads=1,
+                                          pickled=self.pickled) for _ in range(workers)]
         self._free: queue.Queue[IsolatedEvaluator] = queue.Queue()
         for member in self.members:
             self._free.put(member)
@@ -62,9 +59,3 @@ class WorkerPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
         for member in self.members:
             member.close()
-
-    def __enter__(self) -> "WorkerPool":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -9,9 +9,10 @@ a resumed run may go further than it was first asked to. Each task's settings (`
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields, replace
+import types
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from archsearch.core.errors import ArchsearchError, ResumeError
 from archsearch.core.objectives import DEFAULT_OBJECTIVES, Objective, parse_objectives
@@ -35,14 +36,87 @@ def read_settings(path: Path) -> dict[str, Any]:
     return settings
 
 
-class RunSettings:
-    """What the settings of every kind of run share: a JSON file in the run directory, and the check
-    that a resumed run changes nothing its record depends on (`resumable_changes` may change)."""
+def setting(default: Any = None, *, minimum: int | None = None, resumable: bool = False, factory: Any = None) -> Any:
+    """A settings field: its default, the smallest value a count may take (checked with a one-line error
+    naming its flag), and whether a resumed run may change it without changing what was recorded."""
+    metadata = {"minimum": minimum, "resumable": resumable}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
-    resumable_changes: ClassVar[frozenset[str]] = frozenset()
+
+def shared_setting(name: str, default: Any) -> Any:
+    """A shared field (`RunSettings.name`) with another default for one task, its minimum and
+    resumability kept."""
+    metadata = RunSettings.__dataclass_fields__[name].metadata
+    return setting(default, minimum=metadata["minimum"], resumable=metadata["resumable"])
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the settings of every kind of run share: the fields below, a JSON file in the run directory
+    (`config.json`), and the check that a resumed run changes nothing its record depends on. Each task's
+    settings add their own fields (`autoencoder.config.SearchConfig`, `transfer.config.TransferConfig`)."""
+
     task: ClassVar[str] = "autoencoder"  # the kind of search (`run.task`), written into config.json
     fitness_name: ClassVar[str] = "val_mse"  # what the run's fitness is, for tables and plots
     fitness_label: ClassVar[str] = "val MSE"  # the same in words (Optuna's metric name)
+
+    space: str = ""  # a built-in space's name or a .toml path (each task has its default)
+    strategy: str = "ga"
+    population: int = setting(8, minimum=2)
+    generations: int = setting(5, minimum=0, resumable=True)
+    # Exactly this many evaluations instead of population x (generations + 1): equal budgets for
+    # strategies whose batches differ (see `archsearch compare`).
+    budget: int | None = setting(None, minimum=1, resumable=True)
+    seed: int = 0
+    # Each candidate trains on `train_size` images and is scored on `val_size` others (None: fitted to
+    # the data by the task).
+    train_size: int | None = setting(None, minimum=1)
+    val_size: int | None = setting(None, minimum=1)
+    # Multi-fidelity: "asha" trains each candidate in rungs of budgets (max_budget, max_budget / eta, ...
+    # down to min_budget), each continuing from the last one's checkpoint, the top 1/eta of a rung moving
+    # up as soon as it qualifies; "full" trains every candidate to max_budget in one go; "off" trains
+    # `epochs` epochs (early stopping after `patience`) and retrains the winner. None: the task's choice.
+    fidelity: str | None = None
+    min_budget: int | None = setting(None, minimum=1)
+    max_budget: int | None = setting(None, minimum=1)
+    eta: int = setting(3, minimum=2)
+    epochs: int = setting(3, minimum=1)
+    patience: int = setting(1, minimum=1)
+    max_params: int = setting(1_000_000, minimum=1)  # larger candidates are invalid
+    data_dir: str | None = None
+    data_file: str | None = None
+    # The winner is retrained on more images for longer (without fidelities), then scored once on the test set.
+    final_train_size: int = setting(10000, minimum=1, resumable=True)
+    final_epochs: int = setting(8, minimum=1, resumable=True)
+    test_size: int | None = setting(None, resumable=True)
+    top_k: int = setting(5, resumable=True)
+    # Train candidates in single-threaded worker processes, each replaced every `recycle_after`
+    # evaluations (flat memory, crash isolation, every core busy). `workers` 0 means one per core; the
+    # history is the same for any number of workers. `isolate = False` trains in this process instead
+    # (TensorFlow's own threading: fitness values differ in the last digits, so the history may too, and a
+    # resumed run may not change it).
+    isolate: bool = True
+    workers: int = setting(0, minimum=0, resumable=True)
+    recycle_after: int = setting(20, minimum=1, resumable=True)
+    # Where the worker processes run: "local" (archsearch's own pool) or "dask" (a Dask cluster: the one
+    # whose scheduler is at `scheduler`, tcp://HOST:PORT, or else a LocalCluster of `workers` processes).
+    executor: str = setting("local", resumable=True)
+    scheduler: str | None = setting(None, resumable=True)
+    # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
+    # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
+    optuna_storage: str | None = setting(None, resumable=True)
+
+    @classmethod
+    def resumable_changes(cls) -> frozenset[str]:
+        """The settings a resumed run may change without changing what was already recorded."""
+        return frozenset(f.name for f in fields(cls) if f.metadata.get("resumable"))
+
+    @classmethod
+    def minimums(cls) -> dict[str, int]:
+        """The smallest value each count may take."""
+        return {f.name: f.metadata["minimum"] for f in fields(cls) if f.metadata.get("minimum") is not None}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,11 +131,18 @@ class RunSettings:
 
     @classmethod
     def load(cls, path: Path):
-        return cls.from_dict(read_settings(path))
+        """The settings a run directory recorded; a value of the wrong type (a hand-edited file) is one
+        line naming the file and the setting."""
+        settings = read_settings(path)
+        hints = get_type_hints(cls)
+        for f in fields(cls):
+            if f.name in settings and not _is_a(settings[f.name], hints[f.name]):
+                raise ResumeError(f"{path}: {f.name} is {settings[f.name]!r}, not {_words(hints[f.name])}")
+        return cls.from_dict(settings)
 
     def check_resumable(self, recorded: "RunSettings", source: Path) -> None:
         for name in sorted(self.to_dict()):
-            if name in self.resumable_changes:
+            if name in self.resumable_changes():
                 continue
             if getattr(self, name) != getattr(recorded, name):
                 raise ResumeError(
@@ -73,8 +154,9 @@ class RunSettings:
 
     @property
     def rungs(self) -> Rungs | None:
-        """The rungs of a multi-fidelity run; None: each candidate is trained once."""
-        return None
+        """The rungs of a multi-fidelity run once its top budget is fitted to the data; None: each
+        candidate is trained once."""
+        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta)
 
     @property
     def seconds(self) -> float | None:
@@ -151,17 +233,48 @@ def check_budgets(min_budget: int | None, max_budget: int | None, fitted: bool =
         raise ArchsearchError(f"--min-budget {min_budget}: above {top}")
 
 
-def check_counts_and_strategy(config: RunSettings, minimums: dict[str, int]) -> None:
-    """One-line errors, naming the flag, for a count below its minimum, a budget below 1, an unknown
-    strategy or a population too small for it."""
-    for name, least in minimums.items():
+def check_run_settings(config: RunSettings) -> None:
+    """One-line errors, naming the flag, for the settings every task shares: counts, strategy, executor,
+    fidelity."""
+    check_counts_and_strategy(config)
+    check_executor(config)
+    check_fidelity_values(config)
+
+
+def check_counts_and_strategy(config: RunSettings) -> None:
+    """One-line errors, naming the flag, for a count below its minimum (`setting(minimum=...)`), an
+    unknown strategy or a population too small for it."""
+    for name, least in config.minimums().items():
         value = getattr(config, name)
         if value is not None and value < least:
             raise ArchsearchError(f"--{name.replace('_', '-')} {value}: must be at least {least}")
-    if config.budget is not None and config.budget < 1:
-        raise ArchsearchError(f"--budget {config.budget}: must be at least 1")
     if config.strategy not in STRATEGIES:
         raise ArchsearchError(f"--strategy {config.strategy}: unknown (known: {', '.join(sorted(STRATEGIES))})")
     least = STRATEGIES[config.strategy].min_population
     if config.population < least:
         raise ArchsearchError(f"--population {config.population}: {config.strategy} needs at least {least}")
+
+
+def _is_a(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a settings field's type (int for float is fine; bool is not an int)."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_is_a(value, option) for option in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is Any:
+        return True
+    if origin in (list, dict):
+        return isinstance(value, origin)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _words(hint: Any) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false", type(None): "null",
+             list: "a list", dict: "an object"}
+    options = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+    return " or ".join(names.get(get_origin(option) or option, str(option)) for option in options)

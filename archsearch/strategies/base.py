@@ -48,9 +48,15 @@ class Strategy(ABC):
     def ask(self) -> list[Proposal]:
         """The next batch of genomes to evaluate."""
 
-    @abstractmethod
     def tell(self, records: Sequence[EvaluationRecord]) -> None:
-        """The evaluations of the last batch, in the order it was asked."""
+        """The evaluations of the last batch, in the order it was asked: remembered as seen (fresh
+        proposals avoid them), then learnt from."""
+        self.seen.update(record.genome.key for record in records)
+        self.learn(records)
+
+    @abstractmethod
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
+        """What the strategy makes of the last batch's evaluations (`tell` has recorded them as seen)."""
 
     def ladder(self, rungs: Any) -> Any:
         """The rule that decides which candidates train further, when the strategy brings its own (Optuna's

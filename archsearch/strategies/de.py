@@ -202,9 +202,7 @@ class DifferentialEvolution(Strategy):
         """The members a, b, c of the mutant a + F (b - c): three distinct others, at random."""
         return self.rng.choice(others, size=3, replace=False)
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
-        for record in records:
-            self.seen.add(record.genome.key)
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         trials, self.trials = self.trials[: len(records)], self.trials[len(records):]
         if not self.vectors:
             self.vectors = list(trials)
@@ -257,10 +255,10 @@ class MultiFidelityDE(DifferentialEvolution):
         self.pool = pool
         self.trained: dict[str, tuple[int, float]] = {}  # genome key -> (highest rung, fitness there)
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         for record in records:
             self.trained.setdefault(record.genome.key, (record.rung or 0, record.result.fitness))
-        super().tell(records)
+        super().learn(records)
 
     def tell_rung(self, record: EvaluationRecord) -> None:
         if (record.rung or 0) >= self.trained.get(record.genome.key, (-1, 0.0))[0]:

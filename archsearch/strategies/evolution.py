@@ -39,10 +39,9 @@ class Evolution(Strategy):
         genome, operator = self.space.mutate(parent.genome, self.rng)
         return Proposal(genome, (parent.index,), operator)
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         by_key: dict[str, EvaluationRecord] = {}
         for record in sorted([*self.best, *records], key=lambda r: (r.result.fitness, r.index)):
-            self.seen.add(record.genome.key)
             by_key.setdefault(record.genome.key, record)
         self.best = list(by_key.values())[: self.parent_count]
 

@@ -82,9 +82,7 @@ class GeneticAlgorithm(Strategy):
         return breed(first.record, second.record, self.toolbox.mate, self.toolbox.mutate, self.rng,
                      self.crossover_rate, self.mutation_rate)
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
-        for record in records:
-            self.seen.add(record.genome.key)
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         pool = _unique(self.population + [Individual(r) for r in records])
         elite = tools.selBest(pool, self.elites)
         rest = [ind for ind in pool if ind not in elite]

@@ -91,10 +91,9 @@ class NSGA2(Strategy):
                      lambda a, b: self.space.crossover(a, b, self.rng),
                      lambda g: self.space.mutate(g, self.rng), self.rng, self.crossover_rate, self.mutation_rate)
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         pool: dict[str, Candidate] = {}
         for candidate in [*self.population, *(Candidate(r, self.objectives) for r in records)]:
-            self.seen.add(candidate.record.genome.key)
             pool.setdefault(candidate.record.genome.key, candidate)  # a cache hit does not crowd the front
         ordered = sorted(pool.values(), key=lambda c: c.record.index)  # selNSGA2's ties follow input order
         self.population = tools.selNSGA2(ordered, min(self.population_size, len(ordered)))

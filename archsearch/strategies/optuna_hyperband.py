@@ -100,7 +100,7 @@ class OptunaHyperband(OptunaTPE):
             return False
         return True
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         """Trials end through the pruner's rungs; here only what the engine did not train (a repeated
         genome: it carries its first result) ends, as pruned at its first rung, so TPE counts it once."""
         told, self.pending = self.pending[: len(records)], self.pending[len(records):]

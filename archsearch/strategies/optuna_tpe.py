@@ -67,7 +67,7 @@ class OptunaTPE(Strategy):
             self._tell(trial, self.known[genome.key])
         return trial, genome
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         told, self.pending = self.pending[: len(records)], self.pending[len(records):]  # batches may be asked ahead
         for trial, record in zip(told, records):
             fitness = told_fitness(record)

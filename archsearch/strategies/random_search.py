@@ -15,5 +15,5 @@ class RandomSearch(Strategy):
     def ask(self) -> list[Proposal]:
         return [self.fresh_sample() for _ in range(self.population_size)]
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         pass  # random search learns nothing

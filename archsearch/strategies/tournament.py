@@ -45,9 +45,8 @@ class TournamentSearch(Strategy):
         genome, operator = self.space.mutate(winner.genome, self.rng)
         return Proposal(genome, (winner.index,), operator)
 
-    def tell(self, records: Sequence[EvaluationRecord]) -> None:
+    def learn(self, records: Sequence[EvaluationRecord]) -> None:
         for record in records:
-            self.seen.add(record.genome.key)
             self.population.append(record)  # the deque drops the oldest
 
     def tell_rung(self, record: EvaluationRecord) -> None:

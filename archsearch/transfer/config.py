@@ -4,78 +4,48 @@ resume like `SearchConfig`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from archsearch.autoencoder.config import MINIMUMS as SEARCH_MINIMUMS
 from archsearch.core.errors import ArchsearchError
-from archsearch.core.rungs import Rungs
 from archsearch.run.settings import (
     BUDGET_MULTIPLE,
     MULTI_FIDELITY,
     RunSettings,
     check_budgets,
-    check_counts_and_strategy,
-    check_executor,
-    check_fidelity_values,
-    rungs_of,
+    check_run_settings,
+    setting,
+    shared_setting,
 )
 from archsearch.transfer.space_file import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
 
 
 @dataclass(frozen=True)
 class TransferConfig(RunSettings):
-    resumable_changes: ClassVar[frozenset[str]] = frozenset({
-        "generations", "budget", "final_train_size", "final_epochs", "top_k", "test_size", "recycle_after",
-        "workers", "optuna_storage", "baselines", "executor", "scheduler"})
+    """The transfer search's settings: the shared ones (`RunSettings`) with its own defaults, and those below.
+
+    Each candidate is fine-tuned on `train_size` labelled images and scored on `val_size` others; fitness
+    is the validation error (1 - accuracy). Multi-fidelity ("asha", the default; "full": every candidate
+    to the top budget): rungs of images seen on a stream over the training images, the top rung being
+    the final regime (`final_train_size` images, `final_epochs` passes), so the top rung's classifier is
+    the one handed over. "off": up to `epochs` epochs with early stopping on `train_size` images (2,000),
+    the winner fine-tuned again on `final_train_size` images for up to `final_epochs`."""
+
     task: ClassVar[str] = "transfer"
     fitness_name: ClassVar[str] = "val_error"  # 1 - validation accuracy
     fitness_label: ClassVar[str] = "val error (1 - accuracy)"
 
+    space: str = DEFAULT_TRANSFER_SPACE
+    generations: int = shared_setting("generations", 3)
+    val_size: int | None = shared_setting("val_size", 1000)
+    max_params: int = shared_setting("max_params", 10_000_000)
     # A path (an exported model directory, a .keras file) or a keras.applications name such as DenseNet121,
     # whose weights come from `backbone_weights` (a local file) or are random when it is None.
     backbone: str = ""
     backbone_weights: str | None = None
-    space: str = DEFAULT_TRANSFER_SPACE
-    strategy: str = "ga"
-    population: int = 8
-    generations: int = 3
-    budget: int | None = None
-    seed: int = 0
-    # Each candidate is fine-tuned on `train_size` labelled images and scored on `val_size` others; fitness
-    # is the validation error (1 - accuracy). Multi-fidelity ("asha", the default; "full": every candidate
-    # to the top budget): rungs of images seen on a stream over the training images, the top rung being
-    # the final regime (`final_train_size` images, `final_epochs` passes), so the top rung's classifier is
-    # the one handed over. "off": up to `epochs` epochs with early stopping on `train_size` images (2,000),
-    # the winner fine-tuned again on `final_train_size` images for up to `final_epochs`. None: fitted.
-    train_size: int | None = None
-    val_size: int = 1000
-    fidelity: str | None = None
-    min_budget: int | None = None
-    max_budget: int | None = None
-    eta: int = 3
-    epochs: int = 3
-    patience: int = 1
-    max_params: int = 10_000_000
-    data_dir: str | None = None
-    data_file: str | None = None
-    # The winner is fine-tuned again on more images for longer, then scored once on the test set, beside
-    # (a) the whole backbone fine-tuned with Keras defaults and (b) a linear classifier on the raw pixels.
-    final_train_size: int = 10000
-    final_epochs: int = 8
-    baselines: bool = True
-    test_size: int | None = None
-    top_k: int = 5
-    isolate: bool = True
-    workers: int = 0
-    recycle_after: int = 20
-    executor: str = "local"  # or "dask", as in SearchConfig
-    scheduler: str | None = None
-    optuna_storage: str | None = None
-
-    @property
-    def rungs(self) -> Rungs | None:
-        return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta)
+    # Beside the winner, (a) the whole backbone fine-tuned with Keras defaults and (b) a linear classifier
+    # on the raw pixels, scored on the same test images.
+    baselines: bool = setting(True, resumable=True)
 
     def candidate_training(self) -> str:
         scored = f"scored by its accuracy on {self.val_size} others"
@@ -104,18 +74,12 @@ def fit_transfer_to_data(config: TransferConfig, images: int) -> TransferConfig:
     return replace(config, fidelity=fidelity, train_size=train_size, max_budget=max_budget)
 
 
-# The counts a transfer run shares with an autoencoder search have the same minimums.
-MINIMUMS = {name: least for name, least in SEARCH_MINIMUMS.items() if name in {f.name for f in fields(TransferConfig)}}
-
-
 def check_transfer_config(config: TransferConfig) -> None:
     """One-line errors for bad settings and a malformed space file, before anything slow happens (the
     backbone itself is checked when it is loaded)."""
     if not config.backbone:
         raise ArchsearchError("--backbone: name the pretrained network (a model directory, a .keras file or a "
                               "keras.applications name such as DenseNet121)")
-    check_counts_and_strategy(config, MINIMUMS)
-    check_executor(config)
-    check_fidelity_values(config)
+    check_run_settings(config)
     document, source = read_transfer_document(config.space)
     parse_transfer_space(document, 1, source)

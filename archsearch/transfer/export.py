@@ -7,7 +7,6 @@ defaults (in the winner's regime), and a linear classifier on the raw pixels.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from archsearch.core.data import DataSplits
 from archsearch.core.fidelity import Fidelity
 from archsearch.run.candidates import candidate_seed
 from archsearch.training.keras_parts import fresh_keras_state
+from archsearch.training.winner import write_winner
 from archsearch.transfer.fine_tune import FineTuneSettings, TransferEvaluator, accuracy, fine_tune, fine_tune_to_budget
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import describe_classifier
@@ -78,15 +78,11 @@ def train_and_score(genome: TransferGenome, evaluator: TransferEvaluator, seed: 
         train_seconds=round(seconds, 2), val_accuracy=val_accuracy,
         test_accuracy=accuracy(built.model, splits.x_test, splits.y_test))
     if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "genome.json").write_text(genome.to_json(indent=2) + "\n")
-        built.model.save(directory / "classifier.keras")
-        (directory / "summary.txt").write_text(
-            f"{describe_classifier(built, genome)}\n\nvalidation error during the search: {search_fitness}\n"
-            f"after fine-tuning on {metrics.train_images} images ({metrics.epochs} epochs): validation accuracy "
-            f"{metrics.val_accuracy:.4f}, test accuracy {metrics.test_accuracy:.4f}\n")
-        (directory / "metrics.json").write_text(json.dumps({**asdict(metrics), "search_val_error": search_fitness},
-                                                           indent=2) + "\n")
+        write_winner(directory, genome, {"classifier": built.model},
+                     f"{describe_classifier(built, genome)}\n\nvalidation error during the search: {search_fitness}\n"
+                     f"after fine-tuning on {metrics.train_images} images ({metrics.epochs} epochs): validation "
+                     f"accuracy {metrics.val_accuracy:.4f}, test accuracy {metrics.test_accuracy:.4f}\n",
+                     {**asdict(metrics), "search_val_error": search_fitness})
     return metrics
 
 

@@ -27,6 +27,7 @@ from archsearch.core.data import DataSplits
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import FAILED, OK, EvaluationResult
 from archsearch.training.budgeted import cosine_schedule, fit_stream, load_model_variables, save_checkpoint
+from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, TransferModel, build_classifier
@@ -53,20 +54,12 @@ def fine_tune(built: TransferModel, genome: TransferGenome, splits: DataSplits,
               settings: FineTuneSettings) -> FineTuneOutcome:
     """Adam at the genome's learning rate; early stopping on validation accuracy, best epoch kept."""
     model = compile_classifier(built, genome.learning_rate)
-    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=settings.patience,
-                                         restore_best_weights=True)
-    start = time.perf_counter()
-    history = model.fit(splits.x_train, splits.y_train, batch_size=genome.batch_size, epochs=settings.epochs,
-                        validation_data=(splits.x_val, splits.y_val),
-                        callbacks=[keras.callbacks.TerminateOnNaN(), stop], verbose=0).history
-    seconds = time.perf_counter() - start
-    losses, accuracy = history.get("loss", []), history.get("val_accuracy", [])
-    diverged = not losses or not all(math.isfinite(v) for v in losses)
-    best = int(np.argmax(accuracy)) if accuracy and not diverged else 0
+    fit = fit_with_early_stopping(model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
+                                  genome.batch_size, settings.epochs, settings.patience, "val_accuracy", mode="max")
+    losses, diverged = fit.history.get("loss", []), fit.diverged_at is not None
     return FineTuneOutcome(
-        val_accuracy=float(accuracy[best]) if accuracy and not diverged else 0.0,
-        val_loss=float(history["val_loss"][best]) if accuracy and not diverged else math.inf,
-        train_loss=float(losses[-1]) if losses else math.inf, epochs=len(losses), seconds=seconds,
+        val_accuracy=0.0 if diverged else fit.at_best("val_accuracy"), val_loss=fit.at_best("val_loss"),
+        train_loss=float(losses[-1]) if losses else math.inf, epochs=fit.epochs, seconds=fit.seconds,
         diverged=diverged)
 
 

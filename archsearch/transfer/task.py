@@ -21,7 +21,7 @@ from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import Observer, genome_key
 from archsearch.run.engine import checkpoint_path
-from archsearch.run.run_dir import CHECKPOINTS
+from archsearch.run.run_dir import BEST, CHECKPOINTS, PROGRESS, WORKER_LOG
 from archsearch.run.runner import final_splits, pooled, run_task, training_seconds
 from archsearch.transfer.config import TransferConfig, check_transfer_config, fit_transfer_to_data
 from archsearch.transfer.export import (
@@ -90,7 +90,7 @@ class TransferTask:
         evaluator = TransferEvaluator(BackboneSource(config.backbone, config.backbone_weights), splits,
                                       self.checked[0], FineTuneSettings(config.epochs, config.patience,
                                                                         config.max_params))
-        return pooled(evaluator, config, run_dir / "worker.log")
+        return pooled(evaluator, config, run_dir / WORKER_LOG)
 
     def candidate_key(self, config: TransferConfig) -> Callable[[TransferGenome], str]:
         return genome_key
@@ -98,7 +98,7 @@ class TransferTask:
     def finish(self, config: TransferConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
                splits, log: Callable[[str], None]) -> TransferReport:
         source = BackboneSource(config.backbone, config.backbone_weights)
-        save_progress_plot([r.result.fitness for r in records], run_dir / "progress.png",
+        save_progress_plot([r.result.fitness for r in records], run_dir / PROGRESS,
                            ylabel="validation error", title=f"{config.strategy} reusing {source.label}, "
                                                             f"seed {config.seed}")
         best = best_records(records, config.top_k)
@@ -119,7 +119,7 @@ class TransferTask:
                     f"({best[0].budget:,} images seen), scored on {len(winner_splits.x_test)} test images ...")
             final_evaluator = TransferEvaluator(source, winner_splits, self.checked[0], settings)
             final, comparison = export_transfer_winner(best[0].genome, final_evaluator, config.seed,
-                                                       run_dir / "best", self.depth, config.baselines,
+                                                       run_dir / BEST, self.depth, config.baselines,
                                                        best[0].result.fitness, log, training, reference)
         return TransferReport(run_dir, records, best, self.depth, final, comparison)
 
