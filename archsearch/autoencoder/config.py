@@ -13,7 +13,7 @@ from archsearch.autoencoder.space import SearchSpace
 from archsearch.autoencoder.space_file import load_space
 from archsearch.core.data import Dataset, require_labels
 from archsearch.core.errors import ArchsearchError
-from archsearch.core.objectives import DEFAULT_OBJECTIVES
+from archsearch.core.objectives import DEFAULT_OBJECTIVES, Objective, parse_objectives
 from archsearch.core.rungs import Rungs
 from archsearch.run.settings import (
     BUDGET_MULTIPLE,
@@ -72,6 +72,15 @@ class SearchConfig(RunSettings):
         or generations (weight evolution)."""
         return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta,
                         1 if self.inner == "weights" else BUDGET_MULTIPLE)
+
+    @property
+    def time_box(self) -> float | None:
+        """When the run stops starting jobs: its time box, else its time limit, else never."""
+        return self.seconds if self.seconds is not None else (self.time_limit or None)
+
+    @property
+    def other_objectives(self) -> tuple[Objective, ...]:
+        return parse_objectives(self.objectives)
 
     @property
     def budget_unit(self) -> str:

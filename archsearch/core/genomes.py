@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -50,6 +51,19 @@ class JsonGenome:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise GenomeError(f"{cls.document_name}: not valid JSON ({exc})") from None
+
+    @classmethod
+    def from_file(cls, path: str | Path):
+        """A genome file (`genome.json`); one that cannot be read, is not JSON or is not this kind's
+        document is one `GenomeError` naming it."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GenomeError(f"{path}: not a readable genome file ({exc})") from None
+        try:
+            return cls.from_json(text)
+        except GenomeError as exc:
+            raise GenomeError(f"{path}: {exc}") from None
 
     @property
     def key(self) -> str:

@@ -14,7 +14,7 @@ from archsearch.analysis.baselines import fit_pca, pca_codes
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.core.data import Dataset, require_labels
-from archsearch.core.errors import ArchsearchError, GenomeError
+from archsearch.core.errors import ArchsearchError
 from archsearch.latent.metrics import encode
 from archsearch.latent.plots import save_latent_maps
 from archsearch.latent.quality import latent_quality
@@ -32,10 +32,7 @@ def load_exported(spec: Path) -> tuple[keras.Model, Genome | None]:
     genome_file = path.parent / "genome.json"
     if not genome_file.is_file():
         return model, None
-    try:
-        return model, Genome.from_json(genome_file.read_text())
-    except GenomeError as exc:
-        raise ArchsearchError(f"{genome_file}: {exc}") from None
+    return model, Genome.from_file(genome_file)
 
 
 def encoder_of(model: keras.Model, name: str = "model") -> keras.Model:

@@ -165,8 +165,8 @@ class RunSettings:
 
     @property
     def time_box(self) -> float | None:
-        """When the run stops starting jobs: its time box, else its time limit, else never."""
-        return self.seconds if self.seconds is not None else (getattr(self, "time_limit", None) or None)
+        """When the run stops starting jobs (seconds of searching): its time box, else never."""
+        return self.seconds
 
     @property
     def evaluations(self) -> int:
@@ -187,9 +187,9 @@ class RunSettings:
 
     @property
     def other_objectives(self) -> tuple[Objective, ...]:
-        """What a multi-objective strategy minimises beside the fitness: the settings' `objectives`
-        where they have them (an autoencoder search), else the model's size."""
-        return parse_objectives(getattr(self, "objectives", DEFAULT_OBJECTIVES))
+        """What a multi-objective strategy minimises beside the fitness: the model's size, unless the task's
+        settings choose (`SearchConfig.objectives`)."""
+        return parse_objectives(DEFAULT_OBJECTIVES)
 
 
 # off: each candidate trains `epochs` epochs, the winner is retrained; asha: rungs and promotion; full: every

@@ -83,6 +83,8 @@ def _application(spec: str, weights: str | None, image_shape: tuple[int, ...]) -
     try:
         return build(include_top=False, weights=None if weights is None else str(Path(weights).expanduser()),
                      input_shape=(height, width, 3))
+    except OSError as exc:  # a weights file that h5py cannot read
+        raise ArchsearchError(f"--backbone-weights {weights}: not a Keras weights file ({exc})") from None
     except ValueError as exc:
         raise ArchsearchError(f"--backbone {spec}: {str(exc).splitlines()[0]}") from None
 

@@ -48,10 +48,7 @@ def resolve_network(spec: str, seed: int, image_shape: tuple[int, ...]) -> Netwo
     if path.suffix == ".keras":
         return Network(load_model_file(path, spec), f"the model in {path}")
     if path.suffix == ".json":
-        try:
-            genome = Genome.from_json(path.read_text())
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ArchsearchError(f"{spec}: not a readable genome file ({exc})") from None
+        genome = Genome.from_file(path)
         return Network(build_autoencoder(genome, image_shape).autoencoder, genome.describe(), genome)
     space = load_space(spec)
     genome = space.sample(np.random.default_rng(seed))

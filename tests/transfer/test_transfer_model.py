@@ -90,6 +90,9 @@ def test_unknown_backbones_and_stray_weights_are_one_line_errors(tmp_path):
         BackboneSource("nosuchnet").load((28, 28, 1))
     with pytest.raises(ArchsearchError, match="--backbone-weights .*no such file"):
         BackboneSource("DenseNet121", str(tmp_path / "missing.h5")).load((28, 28, 1))
+    (tmp_path / "damaged.weights.h5").write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(ArchsearchError, match="--backbone-weights .*damaged.weights.h5: not a Keras weights file"):
+        BackboneSource("MobileNet", str(tmp_path / "damaged.weights.h5")).load((28, 28, 1))
     with pytest.raises(ArchsearchError, match="no encoder.keras or model.keras"):
         BackboneSource(str(tmp_path)).load((28, 28, 1))
     (tmp_path / "broken.keras").write_text("not a model")

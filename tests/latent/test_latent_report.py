@@ -53,3 +53,7 @@ def test_latent_refuses_data_without_labels_and_a_directory_without_a_model(expo
     assert "no model here" in capsys.readouterr().err
     assert main(["latent", str(directory), "--data", str(data), "--fit-size", "1"]) == 2
     assert "--fit-size 1: must be at least 2" in capsys.readouterr().err
+    (directory / "genome.json").write_bytes(bytes(range(128, 256)))  # a damaged genome file beside the model
+    assert main(["latent", str(directory), "--data", str(data)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "genome.json: not a readable genome file" in error, error

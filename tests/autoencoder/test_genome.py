@@ -46,3 +46,19 @@ def test_genomes_are_frozen_and_accept_lists():
 def test_bad_genome_documents_raise_one_clear_error(text, message):
     with pytest.raises(GenomeError, match=message):
         Genome.from_json(text)
+
+
+@pytest.mark.parametrize("content, message", [
+    (bytes(range(128, 256)), "not a readable genome file"),
+    (b'{"encoder": [', "not valid JSON"),
+    (b'{"encoder": [], "latent_size": 8, "colour": 1}', r"unknown field\(s\) colour"),
+])
+def test_a_damaged_genome_file_is_one_line_naming_it(content, message, tmp_path):
+    path = tmp_path / "genome.json"
+    path.write_bytes(content)
+    with pytest.raises(GenomeError, match=f"genome.json: .*{message}") as caught:
+        Genome.from_file(path)
+    assert len(str(caught.value).splitlines()) == 1
+    genome = Genome((LayerGene("dense", units=8, activation="tanh"),), 2)
+    path.write_text(genome.to_json())
+    assert Genome.from_file(path) == genome

@@ -140,7 +140,7 @@ def test_a_client_killed_and_run_again_continues_from_the_journal_and_leaves_no_
     script, run_dir = tmp_path / "run.py", tmp_path / "run"
     script.write_text(RUN)
     (run_dir / "checkpoints").mkdir(parents=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent), *sys.path]))
     client = subprocess.Popen([sys.executable, str(script), str(run_dir)], stdout=subprocess.PIPE, text=True, env=env)
     workers = [int(pid) for pid in client.stdout.readline().split()]
     journal, deadline = Journal(run_dir / "journal.jsonl"), time.monotonic() + 120
