@@ -1,1 +1,2 @@
-"""Derived views of a run: tables, baselines, plots and exports. Sits on top of run/ and evaluation/."""
+"""Pure functions over a run's records: tables, the Pareto front, plots, the PCA baseline, and the Optuna
+lineage (the only module here that imports Optuna). No task, no training."""

@@ -2,7 +2,7 @@
 
 By default that is the model's size. It can instead, or as well, be what the latent space knows about
 the classes: the latent metrics that `archsearch latent` reports, measured on each candidate's
-validation codes (`evaluation.latent_metrics`). Those metrics are maximised, so the search minimises
+validation codes (`latent.metrics`). Those metrics are maximised, so the search minimises
 1 - metric, like every other fitness of archsearch. Everything here reads finished results: no Keras.
 """
 

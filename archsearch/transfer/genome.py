@@ -5,7 +5,7 @@ is counted in *cut points*, the places where it can be cut into a model of its o
 plain stack; the end of each block in a network with branches). `included` cut points are kept from
 the input onwards, and the first `frozen` of them keep their pretrained weights fixed, so
 0 <= frozen <= included <= the backbone's depth. Which values are allowed is the `TransferSpace`'s
-business; what they build is `builder.transfer`'s.
+business; what they build is `transfer.model`'s.
 """
 
 from __future__ import annotations
