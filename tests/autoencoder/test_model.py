@@ -7,7 +7,9 @@ from archsearch.autoencoder.plan import plan_autoencoder
 from archsearch.core.errors import InvalidGenome
 
 
-@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 20, 3), (9, 30, 1), (64, 48, 2)])
+# Two shapes in the fast tier (square, odd and narrow); the other two build 24 more models.
+@pytest.mark.parametrize("shape", [(28, 28, 1), (9, 30, 1), pytest.param((32, 20, 3), marks=pytest.mark.slow),
+                                   pytest.param((64, 48, 2), marks=pytest.mark.slow)])
 def test_every_sampled_genome_reproduces_the_input_shape(any_space, shape):
     import keras
 
