@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from archsearch.weights.population_forward import PopulationForward
+from archsearch.weights.population_forward import CLASSIFICATION_LOSSES, LOSSES, PopulationForward
 
 if TYPE_CHECKING:
     from archsearch.weights.strategies import WeightStrategy
@@ -45,7 +45,9 @@ class WeightEvolutionSettings:
     population: int = 64
     generations: int = 100
     batch_size: int | None = 256  # training images scored per generation; None: all, every generation
-    loss: str = "mse"  # the fitness: "mse" or "mae"
+    # the fitness: "mse" or "mae" of the reconstruction, or for a classifier (softmax output, labelled
+    # images) "crossentropy" or "error_rate" (1 - accuracy)
+    loss: str = "mse"
     target_range: tuple[float, float] | None = None  # targets scaled from [0, 1] to this range
     time_limit: float | None = None  # seconds; stops after the generation that crosses it
     monitor_every: int = 10
@@ -95,15 +97,19 @@ class WeightEvolutionOutcome:
 def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvolutionSettings,
                    rng: np.random.Generator, make_strategy: WeightStrategyFactory, monitor: np.ndarray | None = None,
                    on_generation: Callable[[GenerationRecord, WeightStrategy], None] | None = None,
-                   forward: PopulationForward | None = None, resume: dict[str, Any] | None = None
-                   ) -> WeightEvolutionOutcome:
-    """Evolves `model`'s trainable weights to reconstruct `x_train` and loads the solution into it.
+                   forward: PopulationForward | None = None, resume: dict[str, Any] | None = None,
+                   labels: Labelled | None = None) -> WeightEvolutionOutcome:
+    """Evolves `model`'s trainable weights to reconstruct `x_train` (or, with a classification loss, to
+    classify it: `labels` holds the training images' and the monitor images' classes) and loads the
+    solution into it.
     Pass `forward` when the caller has already compiled the model's batched pass. `resume`: a strategy's
     `state_dict` after some generations (its random generator is `rng`, so the minibatches continue too):
     the run goes on from there to `settings.generations`, exactly as one uninterrupted run would. Bad
     strategy settings raise ValueError or TypeError before any work (the commands check them first)."""
-    if settings.loss not in ("mse", "mae"):
-        raise ValueError(f"loss must be 'mse' or 'mae', got {settings.loss!r}")
+    if settings.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {settings.loss!r}")
+    if (settings.loss in CLASSIFICATION_LOSSES) != (labels is not None):
+        raise ValueError(f"loss {settings.loss!r}: class labels are needed for a classification loss, and only there")
     forward = forward or PopulationForward(model)
     strategy = make_strategy(settings.strategy, lambda count: forward.layout.initial(rng, count), rng,
                              settings.population, **settings.options)
@@ -113,20 +119,36 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
     # for the cores: one BLAS thread took 784-32-2-32-784 at population 64 from 80 to 49 ms a generation
     # on 2 cores. Only a strategy whose update is itself heavy linear algebra keeps them.
     with contextlib.nullcontext() if strategy.heavy_linear_algebra else threadpool_limits(1, user_api="blas"):
-        return _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_generation)
+        return _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_generation, labels)
 
 
-def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_generation) -> WeightEvolutionOutcome:
-    monitor = x_train[: min(len(x_train), 1000)] if monitor is None else monitor
-    monitor_targets = settings.targets(monitor)
+@dataclass(frozen=True)
+class Labelled:
+    """The classes of the training images and of the monitor images (default: the first 1,000 training ones)."""
+
+    train: np.ndarray
+    monitor: np.ndarray | None = None
+
+
+def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_generation,
+            labels: Labelled | None) -> WeightEvolutionOutcome:
+    default_monitor = slice(0, min(len(x_train), 1000))
+    if labels is None:
+        monitor = x_train[default_monitor] if monitor is None else monitor
+        monitor_targets = settings.targets(monitor)
+    else:
+        monitor_targets = labels.train[default_monitor] if monitor is None else labels.monitor
+        monitor = x_train[default_monitor] if monitor is None else monitor
     batch_size = len(x_train) if settings.batch_size is None else min(settings.batch_size, len(x_train))
     fixed = batch_size == len(x_train)
     history: list[GenerationRecord] = []
     start = time.perf_counter()
     for generation in range(strategy.generation + 1, settings.generations + 1):
-        images = x_train if fixed else x_train[rng.choice(len(x_train), batch_size, replace=False)]
+        picked = slice(None) if fixed else rng.choice(len(x_train), batch_size, replace=False)
+        images = x_train[picked]
+        targets = settings.targets(images) if labels is None else labels.train[picked]
         population = strategy.ask()
-        losses = forward.fitness(population, images, settings.targets(images), settings.loss, settings.chunk)
+        losses = forward.fitness(population, images, targets, settings.loss, settings.chunk)
         strategy.tell(losses)
         seconds = time.perf_counter() - start
         last = generation == settings.generations or (settings.time_limit is not None

@@ -33,6 +33,9 @@ from archsearch.weights.compiled import compile_function, convolution
 from archsearch.weights.layout import WeightLayout
 
 SHARED, STACKED, CHANNELS, FEATURES = "shared", "stacked", "channels", "features"
+RECONSTRUCTION_LOSSES = ("mse", "mae")  # against target images (by default the inputs)
+CLASSIFICATION_LOSSES = ("crossentropy", "error_rate")  # a softmax output against integer class labels
+LOSSES = RECONSTRUCTION_LOSSES + CLASSIFICATION_LOSSES
 LAST_AXIS_ACTIVATIONS = ("softmax", "log_softmax")  # activations along the last axis: not in `features`
 
 
@@ -96,17 +99,20 @@ class PopulationForward:
         self._forward = compile_function(lambda population, x: self._run(population, x).stacked().tensor)
         self._errors = {loss: compile_function(lambda population, x, target, loss=loss:
                                                _error(self._run(population, x), target, loss))
-                        for loss in ("mse", "mae")}
+                        for loss in LOSSES}
 
     def forward(self, population, x):
         return self._forward(_tensor(population), _tensor(x))
 
     def fitness(self, population, x, target=None, loss: str = "mse", chunk: int | None = None) -> np.ndarray:
-        """Per individual: mean squared (or absolute) error between the output on `x` and `target`
-        (default `x` itself), as a (P,) numpy array. `chunk` evaluates that many individuals per call,
-        to bound memory on large populations."""
+        """Per individual, as a (P,) numpy array: the mean squared (or absolute) error between the output
+        on `x` and `target` (default `x` itself); or, for a classifier (a softmax output), the
+        cross-entropy or the error rate (1 - accuracy) against `target`'s integer labels. `chunk`
+        evaluates that many individuals per call, to bound memory on large populations."""
         if loss not in self._errors:
-            raise ValueError(f"loss must be 'mse' or 'mae', got {loss!r}")
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if loss in CLASSIFICATION_LOSSES and target is None:
+            raise ValueError(f"loss {loss!r} needs the images' class labels as the target")
         population = np.asarray(population, np.float32)
         if chunk is not None and chunk < len(population):
             return np.concatenate([self.fitness(population[i:i + chunk], x, target, loss)
@@ -167,6 +173,8 @@ def _tensor(array):
 
 def _error(state: Activations, target, loss: str):
     """Per-individual mean error against `target` (B, ...), computed in the output's own layout."""
+    if loss in CLASSIFICATION_LOSSES:
+        return _classification_error(state.stacked().tensor, target, loss)
     if state.layout == FEATURES:  # (P, d, B) against the targets flattened per image, transposed
         difference = state.tensor - ops.transpose(ops.reshape(target, (target.shape[0], -1)))[None]
         axes = (1, 2)
@@ -180,6 +188,18 @@ def _error(state: Activations, target, loss: str):
         axes = tuple(range(1, len(difference.shape)))
     error = ops.square(difference) if loss == "mse" else ops.abs(difference)
     return ops.mean(error, axis=axes)
+
+
+def _classification_error(probabilities, labels, loss: str):
+    """(P, B, classes) class probabilities against (B,) integer labels: the mean cross-entropy, clipped
+    as Keras clips it, or the share of images whose most probable class is wrong."""
+    labels = ops.cast(labels, "int32")
+    if loss == "error_rate":
+        wrong = ops.not_equal(ops.cast(ops.argmax(probabilities, axis=-1), "int32"), labels[None])
+        return ops.mean(ops.cast(wrong, "float32"), axis=1)
+    picked = ops.sum(probabilities * ops.one_hot(labels, probabilities.shape[-1])[None], axis=-1)
+    epsilon = keras.backend.epsilon()
+    return ops.mean(-ops.log(ops.clip(picked, epsilon, 1.0 - epsilon)), axis=1)
 
 
 def _image_op(function: Callable) -> Op:

@@ -11,7 +11,8 @@ import pytest
 from archsearch.autoencoder.genome import Genome, LayerGene
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.cli.main import main
-from archsearch.weights.evolution import WeightEvolutionSettings, evolve_weights
+from archsearch.weights.evolution import Labelled, WeightEvolutionSettings, evolve_weights
+from archsearch.weights.population_forward import PopulationForward
 from archsearch.weights.strategies import WEIGHT_STRATEGIES, make_weight_strategy
 
 TINY = Genome((LayerGene("dense", units=4, activation="tanh"),), 2)  # 1,322 weights on 12x12 images
@@ -106,3 +107,24 @@ def test_bad_settings_are_one_line_errors(args, message, tiny_images, tmp_path, 
                  "--generations", "2", "--out", str(tmp_path / "run"), *args])
     error = capsys.readouterr().err.strip()
     assert code == 2 and message in error and len(error.splitlines()) == 1, error
+
+
+@pytest.mark.parametrize("loss", ["crossentropy", "error_rate"])
+def test_a_tiny_classifier_improves_without_gradients(loss, blobs):
+    """A convolution and a softmax learn left from right blobs by weight evolution alone, judged on images
+    they never saw (the untrained network is no better than chance)."""
+    (x_train, y_train), (x_test, y_test) = blobs(200, 0), blobs(200, 1)
+    image = keras.Input((12, 12, 1))
+    hidden = keras.layers.Flatten()(keras.layers.Conv2D(2, 3, strides=3, activation="relu")(image))
+    model = keras.Model(image, keras.layers.Dense(2, activation="softmax")(hidden))
+    rng = np.random.default_rng(0)
+    settings = WeightEvolutionSettings(strategy="snes", population=16, generations=40, batch_size=64, loss=loss)
+    forward = PopulationForward(model)
+    before = forward.fitness(forward.layout.flatten(model)[None], x_test, y_test, "error_rate")[0]
+    outcome = evolve_weights(model, x_train, settings, rng, make_weight_strategy, forward=forward,
+                             labels=Labelled(y_train))
+    after = forward.fitness(outcome.solution[None], x_test, y_test, "error_rate")[0]
+    assert before >= 0.4 and after < 0.1, (before, after)
+    assert outcome.history[-1].monitor is not None
+    with pytest.raises(ValueError, match="class labels are needed"):
+        evolve_weights(model, x_train, settings, rng, make_weight_strategy, forward=forward)

@@ -115,3 +115,34 @@ def test_a_fixed_target_can_differ_from_the_input(model, tiny_images):
     output = np.asarray(forward.forward(population, images))
     np.testing.assert_allclose(forward.fitness(population, images, target, loss="mae"),
                                np.abs(output - target[None]).reshape(2, -1).mean(axis=1), rtol=1e-5)
+
+
+def small_cnn_classifier() -> keras.Model:
+    """A convolution, pooling and a softmax over 3 classes: what weight evolution trains as a classifier."""
+    image = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(image)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(image, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def test_cross_entropy_and_error_rate_equal_keras_own_on_the_same_weights(tiny_images):
+    model = small_cnn_classifier()
+    layout = WeightLayout.of(model)
+    population = layout.initial(np.random.default_rng(3), 5) * 3  # spread out: confident, often wrong
+    images = tiny_images[0][:40]
+    labels = np.random.default_rng(4).integers(0, 3, len(images))
+    forward = PopulationForward(model)
+    cross_entropy = forward.fitness(population, images, labels, "crossentropy")
+    error_rate = forward.fitness(population, images, labels, "error_rate")
+    for i, vector in enumerate(population):
+        layout.assign(model, vector)
+        probabilities = model.predict(images, verbose=0)
+        keras_loss = float(keras.losses.SparseCategoricalCrossentropy()(labels, probabilities))
+        accuracy = keras.metrics.SparseCategoricalAccuracy()
+        accuracy.update_state(labels, probabilities)
+        assert cross_entropy[i] == pytest.approx(keras_loss, rel=1e-5, abs=1e-6)
+        assert error_rate[i] == pytest.approx(1.0 - float(accuracy.result()), abs=1e-6)
+    assert len(set(np.round(error_rate, 3))) > 1  # the individuals differ, so the check is not vacuous
+    with pytest.raises(ValueError, match="needs the images' class labels"):
+        forward.fitness(population, images, None, "crossentropy")
