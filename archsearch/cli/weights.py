@@ -13,18 +13,22 @@ from archsearch.run.quiet import import_tensorflow_quietly
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
 DEFAULT_SAMPLES = 2000
-SEED_NETWORK = "seed-network"  # builder.seed_network.SEED_NETWORK; importing it here would load Keras noisily
+SEED_NETWORK = "seed-network"  # weights.seed_network.SEED_NETWORK; importing it here would load Keras noisily
+CNN_CLASSIFIER = "cnn-classifier"  # weights.classify.CNN_CLASSIFIER, for the same reason
+RECONSTRUCTION_LOSSES = ("mse", "mae")
+CLASSIFICATION_LOSSES = ("crossentropy", "error_rate")  # weights.population_forward's
 
 
 def add_evolve_weights_parser(commands) -> None:
     w = commands.add_parser(
         "evolve-weights", help="train one network's weights by evolution (no gradients)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Evolves the weights of one autoencoder with a gradient-free strategy, scoring the whole "
-                    "population in one batched pass per generation.")
+        description="Evolves the weights of one autoencoder (or classifier) with a gradient-free strategy, "
+                    "scoring the whole population in one batched pass per generation.")
     w.add_argument("network", nargs="?", default=SEED_NETWORK,
-                   help=f"'{SEED_NETWORK}' (the seed experiment's conv autoencoder), a genome .json, a .keras "
-                        "autoencoder, or a search space (a genome is drawn from it with --seed)")
+                   help=f"'{SEED_NETWORK}' (the seed experiment's conv autoencoder), '{CNN_CLASSIFIER}' (a small "
+                        "CNN classifier for labelled images), a genome .json, a .keras model, or a search space "
+                        "(a genome is drawn from it with --seed)")
     w.add_argument("--strategy", default="snes", choices=sorted(WEIGHT_STRATEGIES))
     w.add_argument("--population", type=int, default=64)
     w.add_argument("--generations", type=int, default=300)
@@ -32,7 +36,9 @@ def add_evolve_weights_parser(commands) -> None:
                    help="training images, as many per class as possible (10: one per class)")
     w.add_argument("--batch", type=int, default=256,
                    help="images scored per generation (a fresh minibatch each time); 0: all, every generation")
-    w.add_argument("--loss", choices=("mse", "mae"), default="mse")
+    w.add_argument("--loss", choices=RECONSTRUCTION_LOSSES + CLASSIFICATION_LOSSES,
+                   help=f"mse or mae of the reconstruction; crossentropy or error_rate (1 - accuracy) of a "
+                        f"classifier on labelled images (default: crossentropy for {CNN_CLASSIFIER}, else mse)")
     w.add_argument("--target-range", help="scale targets from [0, 1] to LOW,HIGH, e.g. 0.1,0.9")
     w.add_argument("--time-limit", type=float, help="stop after the generation that crosses this many seconds")
     w.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
@@ -60,10 +66,33 @@ def _settings(args: argparse.Namespace):
             raise ArchsearchError(f"--target-range {args.target_range}: expected LOW,HIGH such as 0.1,0.9") from None
         target_range = (low, high)
     options = parse_options(args.option, "--option")
+    loss = args.loss or ("crossentropy" if args.network == CNN_CLASSIFIER else "mse")
+    if loss in CLASSIFICATION_LOSSES and target_range is not None:
+        raise ArchsearchError(f"--target-range: only with a reconstruction loss, not --loss {loss}")
     return WeightEvolutionSettings(
         strategy=args.strategy, population=args.population, generations=args.generations,
-        batch_size=args.batch or None, loss=args.loss, target_range=target_range, time_limit=args.time_limit,
+        batch_size=args.batch or None, loss=loss, target_range=target_range, time_limit=args.time_limit,
         monitor_every=max(1, args.generations // 50), options=options)
+
+
+def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[int, ...]):
+    """The network to evolve: a classifier of the data's classes for a classification loss (its labels
+    checked), otherwise an autoencoder."""
+    from archsearch.core.data import require_labels
+    from archsearch.weights.classify import build_cnn_classifier, check_classifier
+    from archsearch.weights.evolve import Network, resolve_network
+
+    if loss not in CLASSIFICATION_LOSSES:
+        if args.network == CNN_CLASSIFIER:
+            raise ArchsearchError(f"{CNN_CLASSIFIER}: a classifier trains with --loss crossentropy or error_rate")
+        return resolve_network(args.network, args.seed, image_shape)
+    require_labels(dataset, f"--loss {loss}: a classifier needs", ("y_train", "y_test"))
+    classes = int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
+    if args.network == CNN_CLASSIFIER:
+        return Network(build_cnn_classifier(image_shape, classes), f"the {CNN_CLASSIFIER} ({classes} classes)")
+    model = resolve_network(args.network, args.seed, image_shape).model
+    check_classifier(model, classes, args.network)
+    return Network(model, f"the model in {args.network}")
 
 
 def run_evolve_weights(args: argparse.Namespace) -> int:
@@ -72,15 +101,18 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from archsearch.core.data import load_dataset
-    from archsearch.weights.evolve import evolve_weights_run, resolve_network, sample_split
+    from archsearch.weights.classify import evolve_classifier_run
+    from archsearch.weights.evolve import evolve_weights_run, sample_indices
     from archsearch.weights.layout import WeightLayout
     from archsearch.weights.strategies.checks import check_weight_strategy
 
     settings = _settings(args)
     dataset = load_dataset(args.data_dir, args.data_file)
-    x_train, x_val = sample_split(dataset, args.samples, args.val_size, args.seed)
+    chosen, validation = sample_indices(dataset, args.samples, args.val_size, args.seed)
+    x_train, x_val = dataset.x_train[chosen], dataset.x_train[validation]
     x_test = dataset.x_test if args.test_size is None else dataset.x_test[:args.test_size]
-    network = resolve_network(args.network, args.seed, x_train.shape[1:])
+    classifying = settings.loss in CLASSIFICATION_LOSSES
+    network = _network(args, settings.loss, dataset, x_train.shape[1:])
     check_weight_strategy(settings.strategy, settings.population, settings.options, "--strategy",
                           WeightLayout.of(network.model).n_params)
     out = args.out or Path("results/weights") / f"{time.strftime('%Y%m%d-%H%M%S')}-{settings.strategy}"
@@ -99,7 +131,18 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
         progress.update(task, completed=record.generation, **fields)
 
     with progress:
-        summary = evolve_weights_run(network, x_train, x_val, x_test, settings, args.seed, out, show)
+        if classifying:
+            summary = evolve_classifier_run(network.model, network.description, (x_train, dataset.y_train[chosen]),
+                                            (x_val, dataset.y_train[validation]),
+                                            (x_test, dataset.y_test[:len(x_test)]), settings, args.seed, out, show)
+        else:
+            summary = evolve_weights_run(network, x_train, x_val, x_test, settings, args.seed, out, show)
+    if classifying:
+        console.print(f"{summary['generations']} generations ({summary['evaluations']:,} evaluations) in "
+                      f"{summary['seconds']:.1f} s: accuracy {summary['train_accuracy']:.4f} on the training "
+                      f"images, {summary['val_accuracy']:.4f} validation, {summary['test_accuracy']:.4f} test")
+        console.print(f"model: {out / 'model.keras'}; curve: {out / 'fitness.png'}")
+        return 0
     loss = settings.loss
     test = "" if math.isnan(summary["test_mse"]) else f", test MSE {summary['test_mse']:.5f}"
     console.print(f"{summary['generations']} generations ({summary['evaluations']:,} evaluations) in "

@@ -57,9 +57,15 @@ def resolve_network(spec: str, seed: int, image_shape: tuple[int, ...]) -> Netwo
 
 
 def sample_split(dataset: Dataset, count: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` training images, as many of each class as possible (10 gives one per class, the first of
-    each, so the set does not depend on the seed; without labels, a seeded random choice), and
-    `val_size` validation images from the rest of the training file, never among them."""
+    """`count` training images and `val_size` validation images (`sample_indices`)."""
+    chosen, validation = sample_indices(dataset, count, val_size, seed)
+    return dataset.x_train[chosen], dataset.x_train[validation]
+
+
+def sample_indices(dataset: Dataset, count: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of `count` training images, as many of each class as possible (10 gives one per
+    class, the first of each, so the set does not depend on the seed; without labels, a seeded random
+    choice), and of `val_size` validation images from the rest of the training file, never among them."""
     n = len(dataset.x_train)
     if count < 1 or count + val_size > n:
         raise ArchsearchError(f"--samples {count}: must lie between 1 and {n - val_size} "
@@ -72,7 +78,7 @@ def sample_split(dataset: Dataset, count: int, val_size: int, seed: int) -> tupl
         chosen = np.array([indices[i] for i in range(max(map(len, per_class)))
                            for indices in per_class if i < len(indices)][:count])
     rest = np.setdiff1d(np.arange(n), chosen)
-    return dataset.x_train[chosen], dataset.x_train[rest[-val_size:]]
+    return chosen, rest[-val_size:]
 
 
 def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray, x_test: np.ndarray,

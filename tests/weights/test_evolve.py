@@ -128,3 +128,29 @@ def test_a_tiny_classifier_improves_without_gradients(loss, blobs):
     assert outcome.history[-1].monitor is not None
     with pytest.raises(ValueError, match="class labels are needed"):
         evolve_weights(model, x_train, settings, rng, make_weight_strategy, forward=forward)
+
+
+@pytest.mark.slow
+def test_evolve_weights_trains_the_cnn_classifier_and_reports_its_accuracy(blobs, tmp_path, capsys):
+    (x_train, y_train), (x_test, y_test) = blobs(160, 0), blobs(60, 1)
+    resized = {name: np.asarray(keras.ops.image.resize(x, (28, 28))) for name, x in (("x_train", x_train),
+                                                                                   ("x_test", x_test))}
+    data = tmp_path / "blobs.npz"
+    np.savez(data, y_train=y_train, y_test=y_test, **resized)
+    out = tmp_path / "run"
+    code = main(["evolve-weights", "cnn-classifier", "--data", str(data), "--samples", "120", "--val-size", "40",
+                 "--generations", "30", "--population", "16", "--batch", "64", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["loss"] == "crossentropy" and summary["test_accuracy"] > 0.8
+    model = keras.models.load_model(out / "model.keras")  # the evolved classifier, a plain Keras file
+    accuracy = np.mean(np.argmax(model.predict(resized["x_test"], verbose=0), axis=1) == y_test)
+    assert accuracy == pytest.approx(summary["test_accuracy"], abs=1e-6)
+    unlabelled = tmp_path / "unlabelled.npz"
+    np.savez(unlabelled, x_train=resized["x_train"])
+    for args, message in ((["--data", str(unlabelled)], "--loss crossentropy: a classifier needs class labels"),
+                          (["--data", str(data), "--loss", "mse"], "cnn-classifier: a classifier trains with")):
+        assert main(["evolve-weights", "cnn-classifier", "--samples", "20", "--val-size", "10", *args]) == 2
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1 and message in error, error
