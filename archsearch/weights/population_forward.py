@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from archsearch.weights.compiled import compile_function, convolution
+from archsearch.weights.compiled import compile_function, convolution, grouped_transposed_convolution
 from archsearch.weights.layout import WeightLayout
 
 SHARED, STACKED, CHANNELS, FEATURES = "shared", "stacked", "channels", "features"
@@ -269,24 +269,32 @@ def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str)
     channels) and are then interleaved, and the full output is cropped as 'same' or 'valid' asks."""
     p, k, _, filters, channels = kernel.shape  # Keras stores (k, k, out, in) per individual
     s = stride
+    x = state.tensor if state.layout == SHARED else state.channels().tensor
+    rows, cols = x.shape[1], x.shape[2]
+    if padding == "same" and k < s:
+        raise ValueError(f"a 'same' transposed convolution needs kernel >= stride, got {k} < {s}")
+    size = (rows * s, cols * s) if padding == "same" else ((rows - 1) * s + max(k, s), (cols - 1) * s + max(k, s))
+    # Strided: TensorFlow's input gradient of the grouped convolution, one group per individual (or one
+    # transposed convolution to every individual's filters, on a shared input), ran 1.2-2x faster than
+    # the phases; at stride 1 the single phase is one grouped convolution (or a depthwise one, 2x faster).
+    out = None
+    if s > 1:
+        shape = (k, k, p * filters, channels) if state.layout == SHARED else (k, k, filters, p * channels)
+        stacked = ops.reshape(ops.moveaxis(kernel, 0, 2 if state.layout == SHARED else 3), shape)
+        out = grouped_transposed_convolution(x, stacked, 1 if state.layout == SHARED else p, size, s, padding)
+    if out is not None:
+        return Activations(out if bias is None else out + ops.reshape(bias, (-1,)), CHANNELS, p)
     m = -(-k // s)  # taps per phase
     taps = ops.pad(kernel, [(0, 0), (0, m * s - k), (0, m * s - k), (0, 0), (0, 0)])
     taps = ops.flip(ops.flip(ops.reshape(taps, (p, m, s, m, s, filters, channels)), axis=1), axis=3)
     phase_kernel = ops.reshape(ops.transpose(taps, (0, 1, 3, 6, 2, 4, 5)), (p, m, m, channels, s * s * filters))
-    x = state.tensor if state.layout == SHARED else state.channels().tensor
     padded = Activations(ops.pad(x, [(0, 0), (m - 1, m - 1), (m - 1, m - 1), (0, 0)]),
                          state.layout if state.layout == SHARED else CHANNELS, p)
     phases = _conv(padded, phase_kernel, None, 1, "valid").tensor  # (B, H + m - 1, W + m - 1, P*s*s*F)
     b, h, w, _ = phases.shape
     out = ops.reshape(phases, (b, h, w, p, s, s, filters))
     out = ops.reshape(ops.transpose(out, (0, 1, 4, 2, 5, 3, 6)), (b, h * s, w * s, p * filters))
-    rows, cols = x.shape[1], x.shape[2]
-    if padding == "same":
-        if k < s:
-            raise ValueError(f"a 'same' transposed convolution needs kernel >= stride, got {k} < {s}")
-        before, size = (k - s) // 2, (rows * s, cols * s)
-    else:
-        before, size = 0, ((rows - 1) * s + max(k, s), (cols - 1) * s + max(k, s))
+    before = (k - s) // 2 if padding == "same" else 0
     out = out[:, before:before + size[0], before:before + size[1], :]
     if bias is not None:
         out = out + ops.reshape(bias, (-1,))

@@ -107,6 +107,23 @@ def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_image
     assert len(set(np.round(mse, 6))) == 4  # different weights, different fitness
 
 
+@pytest.mark.parametrize("name", ["valid transposed, stride 2", "evolved decoder"])
+def test_the_phase_convolutions_other_backends_run_equal_tensorflows_transposed_convolution(name, tiny_images,
+                                                                                            monkeypatch):
+    """Strided transposed convolutions run as TensorFlow's input gradient of a grouped convolution; JAX
+    and PyTorch run them as stride x stride phase convolutions, checked here on TensorFlow."""
+    model = MODELS[name]()
+    images = images_for(model, tiny_images, 5)
+    population = np.random.default_rng(2).normal(0, 0.3, (3, WeightLayout.of(model).n_params)).astype(np.float32)
+    gradient = np.asarray(PopulationForward(model).forward(population, images))
+    declined = []  # the backends without the gradient op decline, as this stand-in does
+    monkeypatch.setattr("archsearch.weights.population_forward.grouped_transposed_convolution",
+                        lambda *args: declined.append(args))
+    phases = np.asarray(PopulationForward(model).forward(population, images))
+    assert declined
+    np.testing.assert_allclose(phases, gradient, atol=2e-5)
+
+
 def test_a_fixed_target_can_differ_from_the_input(model, tiny_images):
     images = images_for(model, tiny_images, 3)
     forward = PopulationForward(model)
