@@ -101,11 +101,11 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
                    labels: Labelled | None = None) -> WeightEvolutionOutcome:
     """Evolves `model`'s trainable weights to reconstruct `x_train` (or, with a classification loss, to
     classify it: `labels` holds the training images' and the monitor images' classes) and loads the
-    solution into it.
-    Pass `forward` when the caller has already compiled the model's batched pass. `resume`: a strategy's
-    `state_dict` after some generations (its random generator is `rng`, so the minibatches continue too):
-    the run goes on from there to `settings.generations`, exactly as one uninterrupted run would. Bad
-    strategy settings raise ValueError or TypeError before any work (the commands check them first)."""
+    solution into it. Pass `forward` when the caller has already compiled the model's batched pass.
+    `resume`: a strategy's `state_dict` after some generations (its random generator is `rng`, so the
+    minibatches continue too): the run goes on from there to `settings.generations`, exactly as one
+    uninterrupted run would. Bad strategy settings raise ValueError or TypeError before any work (the
+    commands check them first)."""
     if settings.loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {settings.loss!r}")
     if (settings.loss in CLASSIFICATION_LOSSES) != (labels is not None):
@@ -132,13 +132,11 @@ class Labelled:
 
 def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_generation,
             labels: Labelled | None) -> WeightEvolutionOutcome:
-    default_monitor = slice(0, min(len(x_train), 1000))
-    if labels is None:
-        monitor = x_train[default_monitor] if monitor is None else monitor
-        monitor_targets = settings.targets(monitor)
+    if monitor is None:
+        monitor = x_train[:1000]
+        monitor_targets = settings.targets(monitor) if labels is None else labels.train[:1000]
     else:
-        monitor_targets = labels.train[default_monitor] if monitor is None else labels.monitor
-        monitor = x_train[default_monitor] if monitor is None else monitor
+        monitor_targets = settings.targets(monitor) if labels is None else labels.monitor
     batch_size = len(x_train) if settings.batch_size is None else min(settings.batch_size, len(x_train))
     fixed = batch_size == len(x_train)
     history: list[GenerationRecord] = []

@@ -35,6 +35,13 @@ def valid_transposed_stride_2() -> keras.Model:
     return keras.Model(image, x)
 
 
+def transposed_first() -> keras.Model:
+    """A strided transposed convolution as the first layer, where every individual sees the same images."""
+    image = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh")(image)  # 24x24
+    return keras.Model(image, keras.layers.Conv2D(1, 3, strides=2, padding="same", activation="sigmoid")(x))
+
+
 def dense_chain_batchnorm_softmax() -> keras.Model:
     """Dense layers with what their (P, units, B) layout must handle: batch-norm on units, a softmax
     (along the last axis), a Reshape with -1 to images, then a dense and a convolution on images."""
@@ -56,6 +63,7 @@ MODELS = {name: (lambda genome=genome: build_autoencoder(genome, (12, 12, 1)).au
 MODELS["seed network (28x28)"] = lambda: build_seed_network(filters=3).autoencoder
 MODELS["valid transposed, stride 2"] = valid_transposed_stride_2
 MODELS["dense chain, batch-norm, softmax"] = dense_chain_batchnorm_softmax
+MODELS["transposed first, stride 2"] = transposed_first
 
 
 def images_for(model, tiny_images, count):
@@ -107,7 +115,7 @@ def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_image
     assert len(set(np.round(mse, 6))) == 4  # different weights, different fitness
 
 
-@pytest.mark.parametrize("name", ["valid transposed, stride 2", "evolved decoder"])
+@pytest.mark.parametrize("name", ["valid transposed, stride 2", "evolved decoder", "transposed first, stride 2"])
 def test_the_phase_convolutions_other_backends_run_equal_tensorflows_transposed_convolution(name, tiny_images,
                                                                                             monkeypatch):
     """Strided transposed convolutions run as TensorFlow's input gradient of a grouped convolution; JAX
