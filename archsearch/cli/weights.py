@@ -10,13 +10,12 @@ from pathlib import Path
 from archsearch.cli.options import add_data_options, parse_options
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
 DEFAULT_SAMPLES = 2000
 SEED_NETWORK = "seed-network"  # weights.seed_network.SEED_NETWORK; importing it here would load Keras noisily
 CNN_CLASSIFIER = "cnn-classifier"  # weights.classify.CNN_CLASSIFIER, for the same reason
-RECONSTRUCTION_LOSSES = ("mse", "mae")
-CLASSIFICATION_LOSSES = ("crossentropy", "error_rate")  # weights.population_forward's
 
 
 def add_evolve_weights_parser(commands) -> None:
@@ -36,7 +35,7 @@ def add_evolve_weights_parser(commands) -> None:
                    help="training images, as many per class as possible (10: one per class)")
     w.add_argument("--batch", type=int, default=256,
                    help="images scored per generation (a fresh minibatch each time); 0: all, every generation")
-    w.add_argument("--loss", choices=RECONSTRUCTION_LOSSES + CLASSIFICATION_LOSSES,
+    w.add_argument("--loss", choices=LOSSES,
                    help=f"mse or mae of the reconstruction; crossentropy or error_rate (1 - accuracy) of a "
                         f"classifier on labelled images (default: crossentropy for {CNN_CLASSIFIER}, else mse)")
     w.add_argument("--target-range", help="scale targets from [0, 1] to LOW,HIGH, e.g. 0.1,0.9")

@@ -9,17 +9,14 @@ validation and test images.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 
 import keras
 import numpy as np
-import pandas as pd
 
 from archsearch.core.errors import ArchsearchError
 from archsearch.weights.evolution import Labelled, WeightEvolutionSettings, evolve_weights
-from archsearch.weights.plots import save_fitness_curve
+from archsearch.weights.evolve import write_run
 from archsearch.weights.population_forward import PopulationForward
 from archsearch.weights.strategies import make_weight_strategy
 
@@ -73,9 +70,4 @@ def evolve_classifier_run(model: keras.Model, description: str, train: tuple[np.
         "train_accuracy": 1.0 - score(train, "error_rate"), "val_accuracy": 1.0 - score(val, "error_rate"),
         "test_accuracy": 1.0 - score(test, "error_rate"),
     }
-    pd.DataFrame([asdict(r) for r in outcome.history]).to_csv(out / "history.csv", index=False)
-    title = f"{settings.strategy}, population {settings.population}, {description}"
-    save_fitness_curve(outcome.history, out / "fitness.png", settings.loss, title=title[:110])
-    model.save(out / "model.keras")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    return write_run(out, outcome.history, settings, description, model, summary)

@@ -23,7 +23,8 @@ import keras
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from archsearch.weights.population_forward import CLASSIFICATION_LOSSES, LOSSES, PopulationForward
+from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
+from archsearch.weights.population_forward import PopulationForward
 
 if TYPE_CHECKING:
     from archsearch.weights.strategies import WeightStrategy

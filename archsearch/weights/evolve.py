@@ -123,13 +123,20 @@ def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray,
         "val_mse": val_loss if settings.scores_mse else float(forward.fitness(solution, x_val)[0]),
         "test_mse": float(forward.fitness(solution, x_test)[0]) if len(x_test) else math.nan,
     }
-    pd.DataFrame([asdict(r) for r in outcome.history]).to_csv(out / "history.csv", index=False)
-    title = f"{settings.strategy}, population {settings.population}, {network.description}"
-    save_fitness_curve(outcome.history, out / "fitness.png", settings.loss, title=title[:110])
     save_reconstruction_strip(settings.targets(shown), snapshots, out / "reconstructions.png",
                               title=f"{settings.strategy}: targets over reconstructions")
-    model.save(out / "model.keras")
     if network.genome is not None:
         (out / "genome.json").write_text(network.genome.to_json(indent=2) + "\n")
+    return write_run(out, outcome.history, settings, network.description, model, summary)
+
+
+def write_run(out: Path, history: list[GenerationRecord], settings: WeightEvolutionSettings, description: str,
+              model: keras.Model, summary: dict) -> dict:
+    """What every evolve-weights run directory holds: `history.csv`, `fitness.png`, `model.keras` and
+    `summary.json` (returned)."""
+    pd.DataFrame([asdict(r) for r in history]).to_csv(out / "history.csv", index=False)
+    title = f"{settings.strategy}, population {settings.population}, {description}"
+    save_fitness_curve(history, out / "fitness.png", settings.loss, title=title[:110])
+    model.save(out / "model.keras")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

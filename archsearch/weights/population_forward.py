@@ -31,11 +31,9 @@ from keras import ops
 
 from archsearch.weights.compiled import compile_function, convolution, grouped_transposed_convolution
 from archsearch.weights.layout import WeightLayout
+from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
 
 SHARED, STACKED, CHANNELS, FEATURES = "shared", "stacked", "channels", "features"
-RECONSTRUCTION_LOSSES = ("mse", "mae")  # against target images (by default the inputs)
-CLASSIFICATION_LOSSES = ("crossentropy", "error_rate")  # a softmax output against integer class labels
-LOSSES = RECONSTRUCTION_LOSSES + CLASSIFICATION_LOSSES
 LAST_AXIS_ACTIVATIONS = ("softmax", "log_softmax")  # activations along the last axis: not in `features`
 
 
