@@ -25,9 +25,8 @@ from archsearch.run.settings import (
     setting,
 )
 from archsearch.strategies import STRATEGIES
-from archsearch.weights.strategies.checks import check_weight_strategy
+from archsearch.weights.strategies.checks import check_inner_loop
 
-INNER_LOOPS = ("backprop", "weights")
 DEFAULT_TIME_LIMIT = 270.0  # seconds of searching: with start-up and the final model, a 5-minute run
 
 
@@ -48,10 +47,6 @@ class SearchConfig(RunSettings):
     # or in generations (weight evolution); None: "asha" for a backprop search, "off" for weight
     # evolution or weight inheritance. Without fidelities, 2,000 training and 500 validation images
     # (fewer on a small data set); with them, every training image and 2,000 for validation.
-    # How a candidate's weights are trained: "backprop" (epochs, patience and the genome's training genes)
-    # or "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
-    # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all).
-    inner: str = "backprop"
     # Weight inheritance (Lamarckian): an offspring starts from its first parent's trained weights for the
     # layers they share, instead of a random initialisation (backprop only; weights kept in RUN_DIR/weights).
     inherit_weights: bool = False
@@ -59,12 +54,6 @@ class SearchConfig(RunSettings):
     # metrics of each candidate's validation codes ("cluster_accuracy", "nmi", "ari",
     # "linear_probe_accuracy"), each minimised as 1 - metric; latent metrics need labelled data.
     objectives: list[str] = setting(factory=lambda: list(DEFAULT_OBJECTIVES))
-    weight_strategy: str = "snes"
-    weight_population: int = setting(32, minimum=2)
-    weight_generations: int = setting(100, minimum=1)
-    weight_batch: int = setting(256, minimum=0)
-    weight_options: dict[str, Any] = setting(factory=dict)  # the weight strategy's own settings
-    final_weight_generations: int = setting(1000, minimum=1, resumable=True)  # with inner "weights": for the winner
 
     @property
     def rungs(self) -> Rungs | None:
@@ -143,12 +132,9 @@ def check_config(config: SearchConfig) -> SearchSpace:
     space; returns the space. The CLI and `search` both call it, before anything slow happens."""
     check_run_settings(config)
     check_fidelity(config)
-    if config.inner not in INNER_LOOPS:
-        raise ArchsearchError(f"--inner {config.inner}: unknown (known: {', '.join(INNER_LOOPS)})")
+    check_inner_loop(config)
     if config.inherit_weights and config.inner != "backprop":
         raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
-    if config.inner == "weights":
-        check_weight_strategy(config.weight_strategy, config.weight_population, config.weight_options)
     check_objectives(config)
     return load_space(config.space)
 

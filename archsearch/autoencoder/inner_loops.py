@@ -17,28 +17,17 @@ from archsearch.autoencoder.weight_inner_loop import WeightEvolutionEvaluator, e
 from archsearch.core.data import DataSplits
 from archsearch.core.objectives import needs_latent_metrics
 from archsearch.core.records import EvaluationRecord
-from archsearch.run.candidates import genome_key
+from archsearch.run.candidates import candidate_key_for
 from archsearch.training.budgeted import load_model_variables
 from archsearch.weights.evolution import WeightEvolutionSettings
 from archsearch.weights.population_forward import PopulationForward
 from archsearch.weights.strategies import make_weight_strategy
 
 
-def weight_settings(config: SearchConfig, generations: int | None = None) -> WeightEvolutionSettings:
-    return WeightEvolutionSettings(
-        strategy=config.weight_strategy, population=config.weight_population,
-        generations=generations or config.weight_generations, batch_size=config.weight_batch or None,
-        monitor_every=max(1, (generations or config.weight_generations) // 10), options=dict(config.weight_options))
-
-
 def candidate_key(config: SearchConfig) -> Callable[[Genome], str]:
     """What makes two genomes one candidate for this inner loop: weight evolution ignores the training
     genes, so genomes differing only there are trained once (`Genome.architecture_key`)."""
-    return architecture_key if config.inner == "weights" else genome_key
-
-
-def architecture_key(genome: Genome) -> str:
-    return genome.architecture_key
+    return candidate_key_for(config.inner)
 
 
 def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = False,
@@ -49,8 +38,8 @@ def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = 
     x_test = splits.x_test if score_test else None
     labels = (splits.y_train, splits.y_val) if needs_latent_metrics(config.other_objectives) else None
     if config.inner == "weights":
-        return WeightEvolutionEvaluator(splits.x_train, splits.x_val, weight_settings(config), make_weight_strategy,
-                                        config.max_params, x_test=x_test, labels=labels)
+        return WeightEvolutionEvaluator(splits.x_train, splits.x_val, WeightEvolutionSettings.of_run(config),
+                                        make_weight_strategy, config.max_params, x_test=x_test, labels=labels)
     if config.inherit_weights and weights_dir is None:
         raise ValueError("inherit_weights needs a directory for the weights")
     return BackpropEvaluator(splits.x_train, splits.x_val,
@@ -85,7 +74,7 @@ class FinalTrainer:
         c = self.config
         if c.inner == "weights":
             outcome, val_mse = evolve_and_validate(PopulationForward(built.autoencoder), splits.x_train, splits.x_val,
-                                                   weight_settings(c, c.final_weight_generations), seed,
+                                                   WeightEvolutionSettings.of_run(c, c.final_weight_generations), seed,
                                                    make_weight_strategy)
             return FinalTraining(outcome.generations, outcome.seconds, val_mse)
         outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,

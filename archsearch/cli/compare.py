@@ -39,7 +39,7 @@ def add_compare_parser(commands) -> None:
     c.add_argument("--population", type=int, help=f"batch size of every strategy (default: {DEFAULTS.population})")
     c.add_argument("--out", type=Path, help="comparison directory (default: results/compare/TIMESTAMP-SPACE)")
     add_training_options(c)
-    add_inner_options(c)
+    add_inner_options(c, winner=False)
     add_fidelity_options(c)
     c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
                    help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")

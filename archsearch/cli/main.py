@@ -47,9 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training images for retraining the best (default: {DEFAULTS.final_train_size})")
     s.add_argument("--final-epochs", type=int,
                    help=f"epochs for retraining the best (default: {DEFAULTS.final_epochs})")
-    s.add_argument("--final-weight-generations", type=int,
-                   help=f"with --inner weights: generations for evolving the best "
-                        f"(default: {DEFAULTS.final_weight_generations})")
     add_inner_options(s)
     s.add_argument("--inherit-weights", action="store_true", default=None,
                    help="weight inheritance: an offspring starts from its first parent's trained weights for the "

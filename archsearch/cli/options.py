@@ -81,8 +81,9 @@ def add_worker_options(parser: argparse.ArgumentParser) -> None:
                                                  "with optuna-dashboard); the study is named after the run directory")
 
 
-def add_inner_options(parser: argparse.ArgumentParser) -> None:
-    """How candidates are trained: backprop, or weight evolution without gradients."""
+def add_inner_options(parser: argparse.ArgumentParser, winner: bool = True) -> None:
+    """How candidates are trained: backprop, or weight evolution without gradients (`winner`: and the
+    winner, for a command that trains it again)."""
     inner = parser.add_argument_group("inner loop", "how each candidate's weights are trained")
     inner.add_argument("--inner", choices=("backprop", "weights"),
                        help=f"backprop, or evolve the weights without gradients (default: {DEFAULTS.inner})")
@@ -96,6 +97,10 @@ def add_inner_options(parser: argparse.ArgumentParser) -> None:
                        help=f"training images scored per generation, 0: all (default: {DEFAULTS.weight_batch})")
     inner.add_argument("--weight-option", action="append", default=[], metavar="NAME=VALUE",
                        help="a weight strategy setting, e.g. sigma=0.05 (repeatable)")
+    if winner:
+        inner.add_argument("--final-weight-generations", type=int,
+                           help=f"with --inner weights: generations for evolving the best again, without "
+                                f"fidelities (default: {DEFAULTS.final_weight_generations})")
 
 
 def given_settings(args: argparse.Namespace, config_class: type[RunSettings],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from archsearch.cli.options import (
     add_fidelity_options,
+    add_inner_options,
     add_run_options,
     add_training_options,
     add_worker_options,
@@ -49,6 +50,7 @@ def add_transfer_parser(commands) -> None:
     t.add_argument("--no-baselines", dest="baselines", action="store_false", default=None,
                    help="skip the reference points (whole backbone fine-tuned with defaults; a linear "
                         "classifier on the pixels)")
+    add_inner_options(t)
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     add_worker_options(t)
 

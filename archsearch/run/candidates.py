@@ -8,7 +8,7 @@ order it comes in, on whichever worker); two genomes are one candidate when thei
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from archsearch.core.genomes import JsonGenome
@@ -33,6 +33,17 @@ class Observer(Protocol):
 
 def genome_key(genome: JsonGenome) -> str:
     return genome.key
+
+
+def architecture_key(genome: JsonGenome) -> str:
+    """The genes weight evolution trains by: genomes differing only in training genes (learning rate,
+    batch size) are one candidate there."""
+    return genome.architecture_key
+
+
+def candidate_key_for(inner: str) -> Callable[[JsonGenome], str]:
+    """What makes two genomes one candidate for the inner loop `inner` (`RunSettings.inner`)."""
+    return architecture_key if inner == "weights" else genome_key
 
 
 def candidate_seed(run_seed: int, genome: JsonGenome) -> int:

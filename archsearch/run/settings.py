@@ -19,6 +19,7 @@ from archsearch.core.objectives import DEFAULT_OBJECTIVES, Objective, parse_obje
 from archsearch.core.rungs import Rungs
 from archsearch.strategies import STRATEGIES
 
+INNER_LOOPS = ("backprop", "weights")  # how candidates' weights are trained (`RunSettings.inner`)
 UNBOUNDED = 10**9  # candidates of a time-boxed run without a budget: the clock ends it
 
 EXECUTORS = ("local", "dask")
@@ -100,6 +101,17 @@ class RunSettings:
     isolate: bool = True
     workers: int = setting(0, minimum=0, resumable=True)
     recycle_after: int = setting(20, minimum=1, resumable=True)
+    # How a candidate's weights are trained: "backprop" (the task's training settings and genes) or
+    # "weights": evolved without gradients by `weight_strategy`, `weight_generations` generations of
+    # `weight_population` weight vectors, each generation scored on `weight_batch` training images (0: all);
+    # the winner for `final_weight_generations`.
+    inner: str = "backprop"
+    weight_strategy: str = "snes"
+    weight_population: int = setting(32, minimum=2)
+    weight_generations: int = setting(100, minimum=1)
+    weight_batch: int = setting(256, minimum=0)
+    weight_options: dict[str, Any] = setting(factory=dict)  # the weight strategy's own settings
+    final_weight_generations: int = setting(1000, minimum=1, resumable=True)
     # Where the worker processes run: "local" (archsearch's own pool) or "dask" (a Dask cluster: the one
     # whose scheduler is at `scheduler`, tcp://HOST:PORT, or else a LocalCluster of `workers` processes).
     executor: str = setting("local", resumable=True)

@@ -18,6 +18,7 @@ from archsearch.run.settings import (
     shared_setting,
 )
 from archsearch.transfer.space_file import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
+from archsearch.weights.strategies.checks import check_inner_loop
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class TransferConfig(RunSettings):
 
     def candidate_training(self) -> str:
         scored = f"scored by its accuracy on {self.val_size} others"
+        if self.inner == "weights":
+            batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
+            return (f"each candidate's trained layers evolve without gradients on {self.train_size} labelled images "
+                    f"({self.weight_generations} generations of {self.weight_strategy}, population "
+                    f"{self.weight_population}, {batch}), {scored}")
         if self.rungs is not None:
             return (f"each candidate fine-tunes on a stream of {self.train_size} labelled images to budgets of "
                     f"{self.rungs.describe('images seen')} and is {scored}; the top rung's classifier is the final one")
@@ -63,7 +69,7 @@ def fit_transfer_to_data(config: TransferConfig, images: int) -> TransferConfig:
     """Fills the settings left to the data for a labelled training file of `images` images: with
     fidelities, candidates stream over the final training images and the top rung is the final
     fine-tuning (final_train_size images, final_epochs passes); without, 2,000 images each."""
-    fidelity = config.fidelity or "asha"
+    fidelity = config.fidelity or ("off" if config.inner == "weights" else "asha")
     available = max(1, images - config.val_size)
     if fidelity not in MULTI_FIDELITY:
         return replace(config, fidelity=fidelity, train_size=config.train_size or min(OFF_TRAIN_SIZE, available))
@@ -81,5 +87,9 @@ def check_transfer_config(config: TransferConfig) -> None:
         raise ArchsearchError("--backbone: name the pretrained network (a model directory, a .keras file or a "
                               "keras.applications name such as DenseNet121)")
     check_run_settings(config)
+    check_inner_loop(config)
+    if config.inner == "weights" and config.fidelity in MULTI_FIDELITY:
+        raise ArchsearchError(f"--fidelity {config.fidelity}: transfer --inner weights trains each candidate once "
+                              "(--fidelity off)")
     document, source = read_transfer_document(config.space)
     parse_transfer_space(document, 1, source)

@@ -22,6 +22,7 @@ from archsearch.training.winner import write_winner
 from archsearch.transfer.fine_tune import FineTuneSettings, TransferEvaluator, accuracy, fine_tune, fine_tune_to_budget
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import describe_classifier
+from archsearch.weights.evolution import WeightEvolutionSettings
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def train_and_score(genome: TransferGenome, evaluator: TransferEvaluator, seed: 
         val_accuracy = accuracy(built.model, splits.x_val, splits.y_val)
     else:
         built = evaluator.build(genome)
-        outcome = (fine_tune(built, genome, splits, evaluator.settings) if training.fidelity is None
+        outcome = (fine_tune(built, genome, splits, evaluator.settings, seed) if training.fidelity is None
                    else fine_tune_to_budget(built, genome, splits, training.fidelity, seed))
         epochs, seconds, val_accuracy = outcome.epochs, outcome.seconds, outcome.val_accuracy
     metrics = ClassifierMetrics(
@@ -97,9 +98,10 @@ def export_transfer_winner(genome: TransferGenome, evaluator: TransferEvaluator,
     rows = [{"classifier": "transfer search's best", **_row(winner)}]
     if baselines:
         how = "as the search trained it" if reference.checkpoint is not None else "with default settings"
-        log(f"reference (a): the whole backbone ({depth} cut points) fine-tuned {how} ...")
+        log(f"reference (a): the whole backbone ({depth} cut points) fine-tuned by backprop {how} ...")
         rows.append({"classifier": "whole backbone fine-tuned, defaults",
-                     **_row(train_and_score(default_fine_tune(depth), evaluator, seed, training=reference))})
+                     **_row(train_and_score(default_fine_tune(depth), evaluator.with_backprop(), seed,
+                                            training=reference))})
         log("reference (b): a linear classifier (logistic regression) on the raw pixels ...")
         splits: DataSplits = evaluator.splits
         rows.append({"classifier": "linear classifier on raw pixels", "genes": "", "params": None,
@@ -117,6 +119,8 @@ def _row(metrics: ClassifierMetrics) -> dict:
             "val_accuracy": metrics.val_accuracy, "test_accuracy": metrics.test_accuracy}
 
 
-def final_settings(epochs: int, max_params: int | None = None) -> FineTuneSettings:
-    """The winner's fine-tuning: longer, and a little more patient than the search's."""
-    return FineTuneSettings(epochs=epochs, patience=2, max_params=max_params)
+def final_settings(epochs: int, max_params: int | None = None,
+                   weights: WeightEvolutionSettings | None = None) -> FineTuneSettings:
+    """The winner's fine-tuning: longer, and a little more patient than the search's (or `weights`: its
+    evolution, for the final generations)."""
+    return FineTuneSettings(epochs=epochs, patience=2, max_params=max_params, weights=weights)

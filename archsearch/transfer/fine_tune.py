@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -31,6 +31,8 @@ from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, TransferModel, build_classifier
+from archsearch.transfer.weight_fine_tune import evolve_classifier
+from archsearch.weights.evolution import WeightEvolutionSettings
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class FineTuneSettings:
     epochs: int = 3
     patience: int = 1  # epochs without a better validation accuracy before stopping
     max_params: int | None = None
+    weights: WeightEvolutionSettings | None = None  # set: the trained layers evolve instead (no gradients)
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,12 @@ class FineTuneOutcome:
     diverged: bool
 
 
-def fine_tune(built: TransferModel, genome: TransferGenome, splits: DataSplits,
-              settings: FineTuneSettings) -> FineTuneOutcome:
-    """Adam at the genome's learning rate; early stopping on validation accuracy, best epoch kept."""
+def fine_tune(built: TransferModel, genome: TransferGenome, splits: DataSplits, settings: FineTuneSettings,
+              seed: int) -> FineTuneOutcome:
+    """Adam at the genome's learning rate, early stopping on validation accuracy, best epoch kept; or,
+    with `settings.weights`, the trained layers evolved without gradients (`epochs`: generations)."""
+    if settings.weights is not None:
+        return FineTuneOutcome(*evolve_classifier(built, splits, settings.weights, seed))
     model = compile_classifier(built, genome.learning_rate)
     fit = fit_with_early_stopping(model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
                                   genome.batch_size, settings.epochs, settings.patience, "val_accuracy", mode="max")
@@ -131,7 +137,7 @@ class TransferEvaluator:
     def _train_and_score(self, genome: TransferGenome, start: float, seed: int,
                          fidelity: Fidelity | None) -> EvaluationResult:
         built = self.build(genome)
-        outcome = (fine_tune(built, genome, self.splits, self.settings) if fidelity is None
+        outcome = (fine_tune(built, genome, self.splits, self.settings, seed) if fidelity is None
                    else fine_tune_to_budget(built, genome, self.splits, fidelity, seed))
         common = dict(params=built.params, epochs=outcome.epochs, train_seconds=outcome.seconds)
         if outcome.diverged:
@@ -143,6 +149,11 @@ class TransferEvaluator:
             metrics["test_accuracy"] = accuracy(built.model, self.splits.x_test, self.splits.y_test)
         return EvaluationResult(OK, fitness=1.0 - outcome.val_accuracy, seconds=time.perf_counter() - start,
                                 metrics=metrics, **common)
+
+    def with_backprop(self) -> "TransferEvaluator":
+        """This evaluator, fine-tuning by backprop whatever the run's inner loop (for the reference points)."""
+        return TransferEvaluator(self.backbone, self.splits, self.classes, replace(self.settings, weights=None),
+                                 self.score_test)
 
     def build(self, genome: TransferGenome) -> TransferModel:
         backbone = self.backbone.load(self.splits.image_shape)

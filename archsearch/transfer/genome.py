@@ -10,7 +10,7 @@ business; what they build is `transfer.model`'s.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, ClassVar
 
 from archsearch.core.errors import GenomeError
@@ -52,7 +52,10 @@ class TransferGenome(JsonGenome):
 
     @property
     def architecture_key(self) -> str:
-        return self.key
+        """`key` with the backprop genes (learning rate, batch size) at their defaults: equal for genes that
+        fine-tuning without gradients cannot tell apart, so such a candidate is trained once."""
+        defaults = {f.name: f.default for f in fields(self) if f.name in ("learning_rate", "batch_size")}
+        return replace(self, **defaults).key
 
     def describe(self) -> str:
         head = f"head {self.head_units}" if self.head_units else "no hidden head"

@@ -142,6 +142,11 @@ class TransferModel:
     backbone_depth: int
     kept_layers: int  # backbone layers (not cut points) in the classifier
     frozen_layers: int
+    # What fine-tuning without gradients needs: the backbone graph's inputs and its frozen part's output
+    # (None: nothing frozen), and the layers after it in order, the head's last.
+    backbone_inputs: list | None = None
+    frozen_output: object = None
+    trained_layers: tuple = ()
 
     @property
     def params(self) -> int:
@@ -167,15 +172,13 @@ def build_classifier(backbone: keras.Model, genome: TransferGenome, image_shape:
         layer.trainable = i >= frozen
     trunk = keras.Model(graph.inputs, points[genome.included - 1].tensor, name="backbone")
     image = keras.Input(shape=tuple(image_shape), name="image")
-    features = _features(trunk(_adapt(image, tuple(backbone.input_shape[1:]))))
-    if genome.dropout > 0:
-        features = keras.layers.Dropout(genome.dropout, name="head_dropout")(features)
-    if genome.head_units:
-        features = keras.layers.Dense(genome.head_units, activation="relu", name="head_hidden")(features)
-        if genome.dropout > 0:
-            features = keras.layers.Dropout(genome.dropout, name="head_hidden_dropout")(features)
-    output = keras.layers.Dense(classes, activation="softmax", name="classes")(features)
-    built = TransferModel(keras.Model(image, output, name="transfer_classifier"), len(points), kept, frozen)
+    head = _head_layers(trunk.output.shape, genome, classes)
+    output = trunk(_adapt(image, tuple(backbone.input_shape[1:])))
+    for layer in head:
+        output = layer(output)
+    built = TransferModel(keras.Model(image, output, name="transfer_classifier"), len(points), kept, frozen,
+                          list(graph.inputs), points[genome.frozen - 1].tensor if genome.frozen else None,
+                          tuple(layer for layer, _, _ in nodes[frozen:kept]) + tuple(head))
     if max_params is not None and built.params > max_params:
         raise InvalidGenome(f"{built.params:,} parameters, over the limit of {max_params:,}")
     return built
@@ -194,12 +197,33 @@ def _adapt(image, backbone_shape: tuple[int, ...]):
     return image
 
 
-def _features(tensor):
-    if len(tensor.shape) == 2:
-        return tensor
-    if len(tensor.shape) == 4 and int(np.prod(tensor.shape[1:])) > MAX_FLAT_FEATURES:
-        return keras.layers.GlobalAveragePooling2D(name="features")(tensor)
-    return keras.layers.Flatten(name="features")(tensor)
+def _head_layers(shape: tuple, genome: TransferGenome, classes: int) -> list[keras.layers.Layer]:
+    """The new head on the backbone's output of `shape`: its features (flattened, or averaged over space
+    when large), dropout, the hidden layer, the softmax."""
+    layers = []
+    if len(shape) == 4 and int(np.prod(shape[1:])) > MAX_FLAT_FEATURES:
+        layers.append(keras.layers.GlobalAveragePooling2D(name="features"))
+    elif len(shape) != 2:
+        layers.append(keras.layers.Flatten(name="features"))
+    if genome.dropout > 0:
+        layers.append(keras.layers.Dropout(genome.dropout, name="head_dropout"))
+    if genome.head_units:
+        layers.append(keras.layers.Dense(genome.head_units, activation="relu", name="head_hidden"))
+        if genome.dropout > 0:
+            layers.append(keras.layers.Dropout(genome.dropout, name="head_hidden_dropout"))
+    return layers + [keras.layers.Dense(classes, activation="softmax", name="classes")]
+
+
+def split_at_frozen(built: TransferModel) -> tuple[keras.Model, keras.Model]:
+    """The classifier in two: `fixed` maps the images to what the first trained layer reads (resized and
+    through the frozen backbone), so it runs once; `trained` is the chain of layers on top whose weights
+    training changes (the same layer objects as the classifier's: setting them sets the classifier's)."""
+    image = keras.Input(shape=tuple(built.model.input_shape[1:]))
+    reads = _adapt(image, tuple(built.backbone_inputs[0].shape[1:]))
+    if built.frozen_output is not None:
+        reads = keras.Model(built.backbone_inputs, built.frozen_output)(reads)
+    trained = keras.Sequential([keras.Input(shape=tuple(reads.shape[1:])), *built.trained_layers])
+    return keras.Model(image, reads, name="fixed"), trained
 
 
 def describe_classifier(built: TransferModel, genome: TransferGenome) -> str:

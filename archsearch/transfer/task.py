@@ -19,7 +19,7 @@ from archsearch.analysis.tables import best_records
 from archsearch.core.data import Dataset, require_labels
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import EvaluationRecord
-from archsearch.run.candidates import Observer, genome_key
+from archsearch.run.candidates import Observer, candidate_key_for
 from archsearch.run.engine import checkpoint_path
 from archsearch.run.run_dir import BEST, CHECKPOINTS, PROGRESS, WORKER_LOG
 from archsearch.run.runner import final_splits, pooled, run_task, training_seconds
@@ -35,6 +35,7 @@ from archsearch.transfer.fine_tune import FineTuneSettings, TransferEvaluator
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, cut_points
 from archsearch.transfer.space_file import load_transfer_space
+from archsearch.weights.evolution import WeightEvolutionSettings
 
 
 @dataclass
@@ -89,11 +90,11 @@ class TransferTask:
     def evaluator(self, config: TransferConfig, splits, run_dir: Path):
         evaluator = TransferEvaluator(BackboneSource(config.backbone, config.backbone_weights), splits,
                                       self.checked[0], FineTuneSettings(config.epochs, config.patience,
-                                                                        config.max_params))
+                                                                        config.max_params, evolved(config)))
         return pooled(evaluator, config, run_dir / WORKER_LOG)
 
     def candidate_key(self, config: TransferConfig) -> Callable[[TransferGenome], str]:
-        return genome_key
+        return candidate_key_for(config.inner)
 
     def finish(self, config: TransferConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
                splits, log: Callable[[str], None]) -> TransferReport:
@@ -106,11 +107,14 @@ class TransferTask:
         if best:
             if config.rungs is None:
                 winner_splits = final_splits(config, dataset)
-                settings = final_settings(config.final_epochs, config.max_params)
+                settings = final_settings(config.final_epochs, config.max_params,
+                                          evolved(config, config.final_weight_generations))
                 training = reference = ClassifierTraining()
+                how = (f"for up to {config.final_epochs} epochs" if settings.weights is None else
+                       f"for {config.final_weight_generations} generations of {config.weight_strategy} (no gradients)")
                 log(f"fine-tuning the best genes (#{best[0].index}: {best[0].genome.describe()}) on "
-                    f"{len(winner_splits.x_train)} images for up to {config.final_epochs} epochs, then scoring "
-                    f"them on {len(winner_splits.x_test)} test images ...")
+                    f"{len(winner_splits.x_train)} images {how}, then scoring them on {len(winner_splits.x_test)} "
+                    f"test images ...")
             else:
                 winner_splits, settings = splits, FineTuneSettings(max_params=config.max_params)
                 training = as_trained(run_dir, records, best[0], config.rungs.budgets[-1])
@@ -132,6 +136,11 @@ class TransferTask:
         if at_top:
             return as_trained(run_dir, records, at_top[0], top)
         return ClassifierTraining(fidelity=Fidelity(top, top))
+
+
+def evolved(config: TransferConfig, generations: int | None = None) -> WeightEvolutionSettings | None:
+    """With `--inner weights`, how the trained layers evolve (cross-entropy on the training images)."""
+    return WeightEvolutionSettings.of_run(config, generations, "crossentropy") if config.inner == "weights" else None
 
 
 def as_trained(run_dir: Path, records: list[EvaluationRecord], record: EvaluationRecord,

@@ -55,6 +55,15 @@ class WeightEvolutionSettings:
     chunk: int | None = None  # individuals per forward call: bounds memory for large networks
     options: dict[str, Any] = field(default_factory=dict)  # the strategy's own settings, e.g. sigma
 
+    @classmethod
+    def of_run(cls, config: Any, generations: int | None = None, loss: str = "mse") -> "WeightEvolutionSettings":
+        """A search's inner loop (`RunSettings`' weight_* settings), for `generations` (default: the
+        candidates' own) generations."""
+        generations = generations or config.weight_generations
+        return cls(strategy=config.weight_strategy, population=config.weight_population, generations=generations,
+                   batch_size=config.weight_batch or None, loss=loss, monitor_every=max(1, generations // 10),
+                   options=dict(config.weight_options))
+
     def targets(self, images: np.ndarray) -> np.ndarray:
         if self.target_range is None:
             return images

@@ -48,8 +48,9 @@ def save_reconstruction_strip(targets: np.ndarray, snapshots: Sequence[tuple[int
 
 
 def save_loss_against_seconds(curves: dict[str, tuple[Sequence[float], Sequence[float]]], path: Path, loss: str,
-                              thresholds: dict[str, float] | None = None, title: str = "") -> None:
-    """One curve per method (loss against wall seconds), with dotted horizontal target lines."""
+                              thresholds: dict[str, float] | None = None, title: str = "", log: bool = True) -> None:
+    """One curve per method (a loss, or with `log` False any score, against wall seconds), with dotted
+    horizontal target lines."""
     fig, axis = plt.subplots(figsize=(7, 4.2))
     for i, (name, (seconds, values)) in enumerate(curves.items()):
         axis.plot(seconds, values, color=f"C{i}", lw=1.3, label=name)
@@ -57,14 +58,15 @@ def save_loss_against_seconds(curves: dict[str, tuple[Sequence[float], Sequence[
         axis.axhline(value, color="grey", ls=":", lw=1)
         axis.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), fontsize=7, color="grey",
                       ha="right", va="bottom")
-    _finish_loss_plot(fig, axis, path, "seconds", loss, title)
+    _finish_loss_plot(fig, axis, path, "seconds", loss, title, log)
 
 
-def _finish_loss_plot(fig, axis, path: Path, xlabel: str, loss: str, title: str) -> None:
-    """Labels, log scale, legend and title, then saved and closed."""
+def _finish_loss_plot(fig, axis, path: Path, xlabel: str, loss: str, title: str, log: bool = True) -> None:
+    """Labels, log scale (unless not `log`), legend and title, then saved and closed."""
     axis.set_xlabel(xlabel)
-    axis.set_ylabel(loss.upper())
-    axis.set_yscale("log")
+    axis.set_ylabel(loss.upper() if log else loss)
+    if log:
+        axis.set_yscale("log")
     axis.legend(fontsize=8)
     if title:
         axis.set_title(title, fontsize=9)

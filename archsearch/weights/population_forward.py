@@ -15,8 +15,9 @@ Transposed convolutions run as stride x stride phase convolutions, interleaved. 
 is written with `keras.ops` only and compiled once per shape by the backend (`compile_function`), so
 the JAX and PyTorch backends run it too.
 
-Supported: a chain of Dense, Conv2D, Conv2DTranspose, MaxPooling2D, UpSampling2D, BatchNormalization
-(inference statistics), Dropout (identity), Flatten, Reshape, Cropping2D and Activation layers,
+Supported: a chain of Dense, Conv2D, Conv2DTranspose, MaxPooling2D, UpSampling2D, GlobalAveragePooling2D,
+GlobalMaxPooling2D, BatchNormalization (inference statistics), Dropout (identity), Flatten, Reshape,
+Cropping2D and Activation layers,
 possibly nested in functional sub-models as the builder makes them.
 """
 
@@ -153,6 +154,10 @@ class PopulationForward:
         if isinstance(layer, keras.layers.Cropping2D):
             (top, bottom), (left, right) = layer.cropping
             return _image_op(lambda t: t[:, top:t.shape[1] - bottom, left:t.shape[2] - right, :])
+        if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)) \
+                and not layer.keepdims and layer.data_format == "channels_last":
+            pool = ops.mean if isinstance(layer, keras.layers.GlobalAveragePooling2D) else ops.max
+            return lambda state, w: _global_pool(state, pool)
         if isinstance(layer, keras.layers.BatchNormalization):
             return _batchnorm(layer, ids)
         if isinstance(layer, keras.layers.Dropout):
@@ -205,6 +210,15 @@ def _image_op(function: Callable) -> Op:
     def apply(state, w):
         return state.map(function) if state.layout == SHARED else state.channels().map(function)
     return apply
+
+
+def _global_pool(state: Activations, pool: Callable) -> Activations:
+    """Average (or maximum) over each image's pixels: (B, C) on a shared input, else (P, B, C)."""
+    if state.layout == SHARED:
+        return state.map(lambda t: pool(t, axis=(1, 2)))
+    pooled = pool(state.channels().tensor, axis=(1, 2))  # (B, P*C)
+    p = state.population
+    return Activations(ops.transpose(ops.reshape(pooled, (pooled.shape[0], p, -1)), (1, 0, 2)), STACKED, p)
 
 
 def _reshape(state: Activations, shape: tuple) -> Activations:

@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from archsearch.autoencoder.inner_loops import architecture_key
 from archsearch.core.errors import ResumeError
 from archsearch.core.records import EvaluationRecord
+from archsearch.run.candidates import architecture_key
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
 from archsearch.strategies import make_strategy

@@ -9,7 +9,7 @@ import pytest
 
 from archsearch.autoencoder.export import export
 from archsearch.cli.main import main
-from archsearch.core.data import Dataset, split
+from archsearch.core.data import split
 from archsearch.core.errors import ArchsearchError
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import INVALID, OK
@@ -18,22 +18,6 @@ from archsearch.transfer.fine_tune import TransferEvaluator
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource
 from archsearch.transfer.task import transfer_search
-
-
-@pytest.fixture
-def labelled(blobs) -> Dataset:
-    x_train, y_train = blobs(400, 0)
-    x_test, y_test = blobs(100, 1)
-    return Dataset(x_train, x_test, y_train, y_test, source="blobs")
-
-
-@pytest.fixture
-def backbone_file(tmp_path) -> str:
-    model = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
-                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(8)])
-    path = tmp_path / "backbone.keras"
-    model.save(path)
-    return str(path)
 
 
 def test_fitness_is_the_validation_error_of_the_fine_tuned_classifier(labelled, backbone_file):

@@ -58,12 +58,27 @@ def dense_chain_batchnorm_softmax() -> keras.Model:
     return keras.Model(image, x)
 
 
+def global_pooling(first: bool) -> keras.Model:
+    """Global pooling, as a transfer head puts it on a large backbone: on the population's own feature
+    maps (average), or on the shared images themselves (maximum, `first`)."""
+    image = keras.Input((12, 12, 1))
+    if first:
+        x = keras.layers.GlobalMaxPooling2D()(image)
+    else:
+        x = keras.layers.Conv2D(3, 3, strides=2, activation="relu")(image)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(144, activation="sigmoid")(keras.layers.Dense(5, activation="tanh")(x))
+    return keras.Model(image, keras.layers.Reshape((12, 12, 1))(x))
+
+
 MODELS = {name: (lambda genome=genome: build_autoencoder(genome, (12, 12, 1)).autoencoder)
           for name, genome in GENOMES.items()}
 MODELS["seed network (28x28)"] = lambda: build_seed_network(filters=3).autoencoder
 MODELS["valid transposed, stride 2"] = valid_transposed_stride_2
 MODELS["dense chain, batch-norm, softmax"] = dense_chain_batchnorm_softmax
 MODELS["transposed first, stride 2"] = transposed_first
+MODELS["global average pooling"] = lambda: global_pooling(first=False)
+MODELS["global max pooling first"] = lambda: global_pooling(first=True)
 
 
 def images_for(model, tiny_images, count):
