@@ -170,8 +170,9 @@ def main() -> None:
         f"# A CNN classifier without gradients, beside backprop\n\nMade by `{command}` (one method at a time, "
         f"{args.seconds:.0f} s each, test accuracy on the 10,000 test images every {args.every:.0f} s).\n\n"
         f"{markdown}\n\n![test accuracy against seconds](accuracy_vs_seconds.png)\n")
-    (args.out / "settings.json").write_text(json.dumps({"methods": METHODS, **{k: str(v) for k, v in
-                                                                               vars(args).items()}}, indent=2))
+    (args.out / "settings.json").write_text(json.dumps({"arguments": {k: str(v) for k, v in vars(args).items()},
+                                                       "population, images a generation, options": METHODS},
+                                                      indent=2))
     print(markdown)
 
 

@@ -210,6 +210,29 @@ def blobs():
     return left_or_right_blobs
 
 
+@pytest.fixture
+def labelled(blobs):
+    """Tiny labelled images (a Dataset), for the transfer tests."""
+    from archsearch.core.data import Dataset
+
+    x_train, y_train = blobs(400, 0)
+    x_test, y_test = blobs(100, 1)
+    return Dataset(x_train, x_test, y_train, y_test, source="blobs")
+
+
+@pytest.fixture
+def backbone_file(tmp_path) -> str:
+    """A small seeded backbone saved as a `.keras` file, for the transfer tests."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(8)])
+    path = tmp_path / "backbone.keras"
+    model.save(path)
+    return str(path)
+
+
 @pytest.fixture(scope="session")
 def fashion_mnist():
     """The real data set, from the Debian package or ~/.keras; CI installs it, so CI never skips."""

@@ -50,7 +50,8 @@ def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "
     axis.plot(np.arange(len(values)), np.where(np.isfinite(best), best, np.nan), color="C3", label="best so far")
     axis.set_xlabel("evaluation")
     axis.set_ylabel(ylabel)
-    axis.set_yscale("log")
+    if np.nanmin(finite, initial=np.inf) > 0:  # a perfect score (a validation error of 0) has no logarithm
+        axis.set_yscale("log")
     axis.legend()
     if title:
         axis.set_title(title, fontsize=9)

@@ -14,6 +14,8 @@ from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
 DEFAULT_SAMPLES = 2000
+DEFAULT_GENERATIONS = 300
+UNLIMITED = 10**9  # generations under a time limit with no --generations: the clock ends the run
 SEED_NETWORK = "seed-network"  # weights.seed_network.SEED_NETWORK; importing it here would load Keras noisily
 CNN_CLASSIFIER = "cnn-classifier"  # weights.classify.CNN_CLASSIFIER, for the same reason
 
@@ -30,7 +32,8 @@ def add_evolve_weights_parser(commands) -> None:
                         "(a genome is drawn from it with --seed)")
     w.add_argument("--strategy", default="snes", choices=sorted(WEIGHT_STRATEGIES))
     w.add_argument("--population", type=int, default=64)
-    w.add_argument("--generations", type=int, default=300)
+    w.add_argument("--generations", type=int,
+                   help=f"generations to run (default: {DEFAULT_GENERATIONS}, or until --time-limit when it is given)")
     w.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
                    help="training images, as many per class as possible (10: one per class)")
     w.add_argument("--batch", type=int, default=256,
@@ -53,7 +56,7 @@ def _settings(args: argparse.Namespace):
     from archsearch.weights.evolution import WeightEvolutionSettings
 
     for name in ("population", "generations", "samples", "val_size"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise ArchsearchError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be at least 1")
     if args.batch < 0:
         raise ArchsearchError(f"--batch {args.batch}: must be 0 (all images) or more")
@@ -68,10 +71,11 @@ def _settings(args: argparse.Namespace):
     loss = args.loss or ("crossentropy" if args.network == CNN_CLASSIFIER else "mse")
     if loss in CLASSIFICATION_LOSSES and target_range is not None:
         raise ArchsearchError(f"--target-range: only with a reconstruction loss, not --loss {loss}")
+    generations = args.generations or (UNLIMITED if args.time_limit else DEFAULT_GENERATIONS)
     return WeightEvolutionSettings(
-        strategy=args.strategy, population=args.population, generations=args.generations,
+        strategy=args.strategy, population=args.population, generations=generations,
         batch_size=args.batch or None, loss=loss, target_range=target_range, time_limit=args.time_limit,
-        monitor_every=max(1, args.generations // 50), options=options)
+        monitor_every=max(1, min(generations, 5000) // 50), options=options)
 
 
 def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[int, ...]):
@@ -121,7 +125,8 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     progress = Progress(TextColumn("[bold]gen"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("best {task.fields[best]}  solution {task.fields[solution]}"),
                         TimeElapsedColumn(), console=console)
-    task = progress.add_task("evolve", total=settings.generations, best="-", solution="-")
+    task = progress.add_task("evolve", total=None if settings.generations == UNLIMITED else settings.generations,
+                             best="-", solution="-")
 
     def show(record, strategy) -> None:
         fields = {"best": f"{record.best:.5f}"}

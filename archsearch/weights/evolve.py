@@ -91,7 +91,8 @@ def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray,
     watched = x_train if len(x_train) <= FIT_THESE_IMAGES else x_val
     shown = watched[:10]
     snapshots: list[tuple[int, np.ndarray]] = []
-    every = max(1, settings.generations // SNAPSHOT_ROWS)
+    # a run the clock ends (generations unbounded) snapshots as one of 50 monitor intervals would
+    every = max(1, min(settings.generations, 50 * settings.monitor_every) // SNAPSHOT_ROWS)
 
     def observe(record: GenerationRecord, strategy) -> None:
         if record.generation % every == 0 or record.generation == 1:

@@ -73,11 +73,17 @@ def test_the_command_names_the_seed_network_as_the_builder_does():
     assert COMMAND_DEFAULT == SEED_NETWORK
 
 
-def test_evolve_weights_command_writes_a_loadable_model(tiny_images, tmp_path):
+def tiny_files(tiny_images, tmp_path):
+    """The tiny images as a `.npz` and the tiny genome as a `.json`, as a user hands them to the command."""
     data = tmp_path / "tiny.npz"
     np.savez(data, x_train=(np.concatenate(tiny_images) * 255).astype(np.uint8))
     genome = tmp_path / "genome.json"
     genome.write_text(TINY.to_json())
+    return data, genome
+
+
+def test_evolve_weights_command_writes_a_loadable_model(tiny_images, tmp_path):
+    data, genome = tiny_files(tiny_images, tmp_path)
     out = tmp_path / "run"
     code = main(["evolve-weights", str(genome), "--data", str(data), "--samples", "40", "--val-size", "20",
                  "--batch", "16", "--generations", "12", "--population", "8", "--option", "sigma=0.05",
@@ -99,10 +105,7 @@ def test_evolve_weights_command_writes_a_loadable_model(tiny_images, tmp_path):
     (["--target-range", "0.1"], "--target-range 0.1"),
 ])
 def test_bad_settings_are_one_line_errors(args, message, tiny_images, tmp_path, capsys):
-    data = tmp_path / "tiny.npz"
-    np.savez(data, x_train=(np.concatenate(tiny_images) * 255).astype(np.uint8))
-    genome = tmp_path / "genome.json"
-    genome.write_text(TINY.to_json())
+    data, genome = tiny_files(tiny_images, tmp_path)
     code = main(["evolve-weights", str(genome), "--data", str(data), "--samples", "20", "--val-size", "10",
                  "--generations", "2", "--out", str(tmp_path / "run"), *args])
     error = capsys.readouterr().err.strip()
@@ -155,3 +158,14 @@ def test_evolve_weights_trains_the_cnn_classifier_and_reports_its_accuracy(blobs
         assert main(["evolve-weights", "cnn-classifier", "--samples", "20", "--val-size", "10", *args]) == 2
         error = capsys.readouterr().err.strip()
         assert len(error.splitlines()) == 1 and message in error, error
+
+
+def test_a_time_limit_without_generations_runs_until_the_clock(tiny_images, tmp_path, capsys):
+    data, genome = tiny_files(tiny_images, tmp_path)
+    out = tmp_path / "run"
+    code = main(["evolve-weights", str(genome), "--data", str(data), "--samples", "20", "--val-size", "10",
+                 "--population", "8", "--time-limit", "3", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generations"] > 300  # the default's count, had the clock not been the limit
+    assert summary["seconds"] >= 3 and summary["settings"]["monitor_every"] == 100
