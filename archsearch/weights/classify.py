@@ -27,9 +27,9 @@ MIN_SIDE = 13  # two unpadded 5x5 convolutions with stride 2 leave at least one 
 def build_cnn_classifier(image_shape: tuple[int, ...], classes: int) -> keras.Model:
     """Two 5x5 convolutions with stride 2 (8 and 16 filters) and a softmax: 5,994 weights on 28x28
     images, small enough for a population of a few hundred. Strided rather than pooled: the same weights
-    as convolutions followed by 2x2 max-pooling, a quarter of the arithmetic per image (so four times
-    the evaluations a second for a gradient-free method), and 0.874 against 0.884 test accuracy with
-    backprop in 120 s (benchmarks/README.md)."""
+    as convolutions followed by 2x2 max-pooling, a quarter of the arithmetic per image (2.5 times the
+    generations in the same time for a gradient-free method), and 0.874 against 0.884 test accuracy
+    with backprop in 120 s (benchmarks/README.md)."""
     if min(image_shape[:2]) < MIN_SIDE:
         raise ArchsearchError(f"{CNN_CLASSIFIER}: needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels, "
                               f"got {image_shape[0]}x{image_shape[1]}")
