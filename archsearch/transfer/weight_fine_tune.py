@@ -29,11 +29,11 @@ def evolve_classifier(built: TransferModel, splits: DataSplits, settings: Weight
     validation cross-entropy, the last generation's best training loss, generations, seconds, diverged).
     The evolved weights are the classifier's afterwards. A layer the batched pass cannot run makes the
     genes invalid (one line naming it)."""
-    fixed, trained = split_at_frozen(built)
     try:
+        fixed, trained = split_at_frozen(built)  # a branched stretch (a DenseNet block) is no chain
         forward = PopulationForward(trained)
-    except ValueError as exc:
-        raise InvalidGenome(f"--inner weights: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise InvalidGenome(f"--inner weights: {str(exc).strip().splitlines()[0][:300]}") from None
     x_train = fixed.predict(splits.x_train, batch_size=BATCH, verbose=0)
     x_val = fixed.predict(splits.x_val, batch_size=BATCH, verbose=0)
     outcome = evolve_weights(trained, x_train, settings, np.random.default_rng(seed),

@@ -66,6 +66,12 @@ def test_a_layer_the_batched_pass_cannot_run_makes_the_genes_invalid(labelled, t
     result = evaluator.evaluate(TransferGenome(included=3, frozen=0), seed=1)
     assert result.status == INVALID and "LayerNormalization" in result.reason
     assert evaluator.evaluate(TransferGenome(included=3, frozen=2), seed=1).status == OK  # frozen: runs in Keras
+    image = keras.Input((12, 12, 1))
+    first = keras.layers.Conv2D(4, 3, padding="same")(image)
+    branched = keras.layers.Add()([first, keras.layers.Conv2D(4, 3, padding="same")(first)])
+    keras.Model(image, keras.layers.Flatten()(branched)).save(path)
+    result = evaluator.evaluate(TransferGenome(included=3, frozen=0), seed=1)
+    assert result.status == INVALID and result.reason.startswith("--inner weights:"), result.reason
 
 
 @pytest.mark.slow
