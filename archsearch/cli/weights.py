@@ -81,7 +81,7 @@ def _settings(args: argparse.Namespace):
 def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[int, ...]):
     """The network to evolve: a classifier of the data's classes for a classification loss (its labels
     checked), otherwise an autoencoder."""
-    from archsearch.core.data import require_labels
+    from archsearch.core.data import class_count
     from archsearch.weights.classify import build_cnn_classifier, check_classifier
     from archsearch.weights.evolve import Network, resolve_network
 
@@ -89,8 +89,7 @@ def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[in
         if args.network == CNN_CLASSIFIER:
             raise ArchsearchError(f"{CNN_CLASSIFIER}: a classifier trains with --loss crossentropy or error_rate")
         return resolve_network(args.network, args.seed, image_shape)
-    require_labels(dataset, f"--loss {loss}: a classifier needs", ("y_train", "y_test"))
-    classes = int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
+    classes = class_count(dataset, f"--loss {loss}: a classifier needs")
     if args.network == CNN_CLASSIFIER:
         return Network(build_cnn_classifier(image_shape, classes), f"the {CNN_CLASSIFIER} ({classes} classes)")
     model = resolve_network(args.network, args.seed, image_shape).model

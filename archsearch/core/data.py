@@ -54,6 +54,13 @@ class DataSplits:
         return tuple(self.x_train.shape[1:])
 
 
+def class_count(dataset: Dataset, needs: str) -> int:
+    """The number of classes a classifier of the data needs (labels 0..count-1 in the training or test
+    labels); one line naming `needs` (as `require_labels`) when the data has no labels."""
+    require_labels(dataset, needs)
+    return int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
+
+
 def require_labels(dataset: Dataset, needs: str, arrays: tuple[str, ...] = ("y_train", "y_test")) -> None:
     """One-line `DataError` when the data lacks the class labels a command relies on. `needs` is the
     message's subject and verb, naming the flag where one asked for labels ("--objectives nmi: latent

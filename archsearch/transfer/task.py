@@ -16,7 +16,7 @@ import pandas as pd
 
 from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.tables import best_records
-from archsearch.core.data import Dataset, require_labels
+from archsearch.core.data import Dataset, class_count
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import Observer, candidate_key_for
@@ -48,16 +48,10 @@ class TransferReport:
     comparison: pd.DataFrame | None
 
 
-def class_count(dataset: Dataset) -> int:
-    """The number of classes; a data set without labels cannot train a classifier."""
-    require_labels(dataset, "transfer learning needs")
-    return int(max(dataset.y_train.max(), dataset.y_test.max())) + 1
-
-
 def check_inputs(config: TransferConfig, dataset: Dataset) -> tuple[int, int]:
     """The number of classes and the backbone's depth in cut points. Loads the backbone once in this
     process, so a bad path or name fails here, before the run starts."""
-    classes = class_count(dataset)
+    classes = class_count(dataset, "transfer learning needs")
     source = BackboneSource(config.backbone, config.backbone_weights)
     return classes, len(cut_points(source.load(dataset.image_shape)))
 
