@@ -31,6 +31,7 @@ from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, TransferModel, build_classifier
+from archsearch.transfer.outcome import FineTuneOutcome
 from archsearch.transfer.weight_fine_tune import evolve_classifier
 from archsearch.weights.evolution import WeightEvolutionSettings
 
@@ -43,22 +44,12 @@ class FineTuneSettings:
     weights: WeightEvolutionSettings | None = None  # set: the trained layers evolve instead (no gradients)
 
 
-@dataclass(frozen=True)
-class FineTuneOutcome:
-    val_accuracy: float
-    val_loss: float
-    train_loss: float
-    epochs: int
-    seconds: float
-    diverged: bool
-
-
 def fine_tune(built: TransferModel, genome: TransferGenome, splits: DataSplits, settings: FineTuneSettings,
               seed: int) -> FineTuneOutcome:
     """Adam at the genome's learning rate, early stopping on validation accuracy, best epoch kept; or,
     with `settings.weights`, the trained layers evolved without gradients (`epochs`: generations)."""
     if settings.weights is not None:
-        return FineTuneOutcome(*evolve_classifier(built, splits, settings.weights, seed))
+        return evolve_classifier(built, splits, settings.weights, seed)
     model = compile_classifier(built, genome.learning_rate)
     fit = fit_with_early_stopping(model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
                                   genome.batch_size, settings.epochs, settings.patience, "val_accuracy", mode="max")

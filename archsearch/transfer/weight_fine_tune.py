@@ -16,6 +16,7 @@ import numpy as np
 from archsearch.core.data import DataSplits
 from archsearch.core.errors import InvalidGenome
 from archsearch.transfer.model import TransferModel, split_at_frozen
+from archsearch.transfer.outcome import FineTuneOutcome
 from archsearch.weights.evolution import Labelled, WeightEvolutionSettings, evolve_weights, starting_from
 from archsearch.weights.population_forward import PopulationForward
 from archsearch.weights.strategies import make_weight_strategy
@@ -24,11 +25,10 @@ BATCH = 512  # images per call of the frozen part
 
 
 def evolve_classifier(built: TransferModel, splits: DataSplits, settings: WeightEvolutionSettings,
-                      seed: int) -> tuple[float, float, float, int, float, bool]:
-    """Evolves the classifier's trained layers on the training images; returns (validation accuracy,
-    validation cross-entropy, the last generation's best training loss, generations, seconds, diverged).
-    The evolved weights are the classifier's afterwards. A layer the batched pass cannot run makes the
-    genes invalid (one line naming it)."""
+                      seed: int) -> FineTuneOutcome:
+    """Evolves the classifier's trained layers on the training images (`epochs`: generations). The
+    evolved weights are the classifier's afterwards. A layer the batched pass cannot run makes the genes
+    invalid (one line naming it)."""
     try:
         fixed, trained = split_at_frozen(built)  # a branched stretch (a DenseNet block) is no chain
         forward = PopulationForward(trained)
@@ -44,4 +44,4 @@ def evolve_classifier(built: TransferModel, splits: DataSplits, settings: Weight
     val_loss = float(forward.fitness(solution, x_val, splits.y_val, "crossentropy")[0])
     train_loss = outcome.history[-1].best
     diverged = not (math.isfinite(train_loss) and math.isfinite(val_loss))
-    return 1.0 - val_error, val_loss, train_loss, outcome.generations, outcome.seconds, diverged
+    return FineTuneOutcome(1.0 - val_error, val_loss, train_loss, outcome.generations, outcome.seconds, diverged)
