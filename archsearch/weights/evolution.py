@@ -155,6 +155,7 @@ def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_genera
         picked = slice(None) if fixed else rng.choice(len(x_train), batch_size, replace=False)
         images = x_train[picked]
         targets = settings.targets(images) if labels is None else labels.train[picked]
+        strategy.progress = _progress(generation, time.perf_counter() - start, settings)
         population = strategy.ask()
         losses = forward.fitness(population, images, targets, settings.loss, settings.chunk)
         strategy.tell(losses)
@@ -175,6 +176,15 @@ def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_genera
             break
     forward.layout.assign(model, strategy.solution)
     return WeightEvolutionOutcome(strategy.solution, history, strategy, time.perf_counter() - start)
+
+
+def _progress(generation: int, seconds: float, settings: WeightEvolutionSettings) -> float:
+    """The share of the budget spent when `generation` starts: of the generations, or of the time
+    limit if that is nearer."""
+    share = generation / settings.generations
+    if settings.time_limit:
+        share = max(share, seconds / settings.time_limit)
+    return min(share, 1.0)
 
 
 def starting_from(vector: np.ndarray, make_strategy: WeightStrategyFactory) -> WeightStrategyFactory:

@@ -53,6 +53,20 @@ def test_seeded_runs_repeat(tiny_images):
     assert histories[0] == histories[1] and histories[0] != histories[2]
 
 
+def test_the_loop_tells_the_strategy_how_much_of_its_budget_is_spent(tiny_images):
+    """Annealing strategies read `progress`: the share of the generations (or of the time limit, when
+    that is nearer) spent when each generation is asked for."""
+    images = tiny_images[0][:8]
+    model = build_autoencoder(TINY, images.shape[1:]).autoencoder
+    seen = []
+    for limit in (None, 1e-9):
+        settings = WeightEvolutionSettings(strategy="snes", population=4, generations=4, batch_size=None,
+                                           time_limit=limit, options={"anneal": 0.5})
+        evolve_weights(model, images, settings, np.random.default_rng(0), make_weight_strategy,
+                       on_generation=lambda record, strategy: seen.append(strategy.progress))
+    assert seen == [0.25, 0.5, 0.75, 1.0] + [1.0]  # a time limit spent at once: 1.0 from the first (and last)
+
+
 def test_samples_are_balanced_and_never_among_the_validation_images():
     from archsearch.core.data import Dataset
     from archsearch.weights.evolve import sample_split

@@ -97,6 +97,30 @@ def test_unknown_strategy_and_bad_population_are_clear_errors():
         make_weight_strategy("cma-es", np.zeros(20), np.random.default_rng(0), 8, max_params=10)
     with pytest.raises(ValueError, match="sigma_learning_rate must be positive"):
         make_weight_strategy("snes", np.zeros(3), np.random.default_rng(0), 4, sigma_learning_rate=-1)
+    with pytest.raises(ValueError, match="anneal is the share of the run"):
+        make_weight_strategy("es", np.zeros(3), np.random.default_rng(0), 4, anneal=1.5)
+
+
+def test_annealing_keeps_the_rate_then_falls_linearly_to_a_tenth():
+    from archsearch.weights.strategies.base import annealed
+
+    assert [annealed(2.0, p, 0.5) for p in (0.0, 0.5, 0.75, 1.0)] == pytest.approx([2.0, 2.0, 1.1, 0.2])
+    assert annealed(2.0, 1.0, 0.0) == 2.0  # no annealing: the rate stays
+
+
+@pytest.mark.parametrize("name", ["es", "snes"])
+def test_an_annealed_step_at_the_end_of_the_run_is_a_tenth_of_the_full_one(name):
+    """The same population and losses, told at the start and at the end of an annealed run: the centre
+    moves a tenth as far (es's first Adam step has the length of its learning rate in every weight)."""
+    loss = toy_problem()
+    steps = []
+    for progress in (0.0, 1.0):
+        strategy = start(name, anneal=0.5)
+        before = strategy.solution.copy()
+        strategy.progress = progress
+        strategy.tell(loss(strategy.ask()))
+        steps.append(np.abs(strategy.solution - before).max())
+    assert steps[1] == pytest.approx(0.1 * steps[0], rel=1e-4)
 
 
 def test_nes_utilities_reward_the_better_half_and_sum_to_zero():

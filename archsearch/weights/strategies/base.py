@@ -63,6 +63,9 @@ class WeightStrategy(ABC):
         self.generation = 0
         self.best_vector = initial[0].copy()
         self.best_fitness = float("inf")
+        # the share of the run's budget spent, 0 to 1 (generations or seconds, whichever limit is
+        # nearer), set by the loop before each `ask`: strategies that anneal their steps read it
+        self.progress = 0.0
         self._asked: np.ndarray | None = None
 
     def ask(self) -> np.ndarray:
@@ -118,6 +121,21 @@ def centred_ranks(fitness: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(fitness))
     ranks[np.argsort(fitness, kind="stable")] = np.arange(len(fitness))
     return 0.5 - ranks / max(len(fitness) - 1, 1)
+
+
+def annealed(rate: float, progress: float, share: float, floor: float = 0.1) -> float:
+    """`rate` until the last `share` of the run, then falling linearly to `floor` x `rate` at its end:
+    like the decaying learning rate of SGD, a smaller step at the end averages out the minibatch noise
+    that keeps a constant step wandering (the classifier gained a point from it, benchmarks/README.md)."""
+    if share <= 0:
+        return rate
+    left = min(1.0, max(0.0, (1.0 - progress) / share))
+    return rate * (floor + (1.0 - floor) * left)
+
+
+def check_anneal(share: float) -> None:
+    if not 0 <= share <= 1:
+        raise ValueError(f"anneal is the share of the run over which the learning rate falls, from 0 to 1, got {share}")
 
 
 def check_sampling_settings(name: str, population: int, sigma: float, learning_rate: float) -> None:

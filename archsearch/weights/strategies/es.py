@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from archsearch.weights.strategies.base import WeightStrategy, centred_ranks, check_sampling_settings, register
+from archsearch.weights.strategies.base import (
+    WeightStrategy,
+    annealed,
+    centred_ranks,
+    check_anneal,
+    check_sampling_settings,
+    register,
+)
 from archsearch.weights.strategies.noise import NoiseTable, antithetic_population
 
 
@@ -21,12 +28,14 @@ class OpenAIES(WeightStrategy):
 
     def __init__(self, initial, rng, population: int, sigma: float = 0.02, learning_rate: float = 0.01,
                  weight_decay: float = 0.0, sigma_decay: float = 1.0, sigma_floor: float = 0.0,
-                 beta1: float = 0.9, beta2: float = 0.999) -> None:
+                 beta1: float = 0.9, beta2: float = 0.999, anneal: float = 0.0) -> None:
+        """`anneal`: over that last share of the run Adam's learning rate falls linearly to a tenth."""
         check_sampling_settings(self.name, population, sigma, learning_rate)
+        check_anneal(anneal)
         super().__init__(initial, rng, population)
         self.theta = self.initial[0].astype(np.float64)
         self.sigma, self.sigma_decay, self.sigma_floor = float(sigma), float(sigma_decay), float(sigma_floor)
-        self.learning_rate, self.weight_decay = float(learning_rate), float(weight_decay)
+        self.learning_rate, self.weight_decay, self.anneal = float(learning_rate), float(weight_decay), float(anneal)
         self.beta1, self.beta2 = float(beta1), float(beta2)
         self.m = np.zeros_like(self.theta)
         self.v = np.zeros_like(self.theta)
@@ -49,7 +58,8 @@ class OpenAIES(WeightStrategy):
         self.v = self.beta2 * self.v + (1 - self.beta2) * gradient**2
         m_hat = self.m / (1 - self.beta1**self.steps)
         v_hat = self.v / (1 - self.beta2**self.steps)
-        self.theta = self.theta + self.learning_rate * m_hat / (np.sqrt(v_hat) + 1e-8)
+        rate = annealed(self.learning_rate, self.progress, self.anneal)
+        self.theta = self.theta + rate * m_hat / (np.sqrt(v_hat) + 1e-8)
         self.sigma = max(self.sigma * self.sigma_decay, self.sigma_floor)
         self.noise = None
 
