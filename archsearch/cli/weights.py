@@ -44,7 +44,8 @@ def add_evolve_weights_parser(commands) -> None:
     w.add_argument("--target-range", help="scale targets from [0, 1] to LOW,HIGH, e.g. 0.1,0.9")
     w.add_argument("--time-limit", type=float, help="stop after the generation that crosses this many seconds")
     w.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
-                   help="a strategy setting, e.g. sigma=0.05 or learning_rate=0.03 (repeatable)")
+                   help="a strategy setting, e.g. sigma=0.05, learning_rate=0.03 or anneal=0.5 (es, snes: the "
+                        "learning rate falls to a tenth over that last share of the run) (repeatable)")
     w.add_argument("--val-size", type=int, default=500, help="validation images")
     w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")
     w.add_argument("--seed", type=int, default=0)

@@ -115,6 +115,7 @@ def test_evolve_weights_command_writes_a_loadable_model(tiny_images, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--option", "sigma"], "--option sigma: expected NAME=VALUE"),
     (["--option", "colour=1"], "--strategy snes:"),
+    (["--option", "anneal=2"], "anneal is the share of the run"),
     (["--strategy", "es", "--population", "7"], "even"),
     (["--target-range", "0.1"], "--target-range 0.1"),
 ])
