@@ -126,7 +126,8 @@ def centred_ranks(fitness: np.ndarray) -> np.ndarray:
 def annealed(rate: float, progress: float, share: float, floor: float = 0.1) -> float:
     """`rate` until the last `share` of the run, then falling linearly to `floor` x `rate` at its end:
     like the decaying learning rate of SGD, a smaller step at the end averages out the minibatch noise
-    that keeps a constant step wandering (the classifier gained a point from it, benchmarks/README.md)."""
+    that keeps a constant step wandering (`cnn-classifier` with snes: 0.849 test accuracy in 15 minutes
+    instead of 0.835; benchmarks/README.md)."""
     if share <= 0:
         return rate
     left = min(1.0, max(0.0, (1.0 - progress) / share))
