@@ -134,14 +134,13 @@ def annealed(rate: float, progress: float, share: float, floor: float = 0.1) -> 
     return rate * (floor + (1.0 - floor) * left)
 
 
-def check_anneal(share: float) -> None:
-    if not 0 <= share <= 1:
-        raise ValueError(f"anneal is the share of the run over which the learning rate falls, from 0 to 1, got {share}")
-
-
-def check_sampling_settings(name: str, population: int, sigma: float, learning_rate: float) -> None:
+def check_sampling_settings(name: str, population: int, sigma: float, learning_rate: float,
+                            anneal: float = 0.0) -> None:
     """The settings every antithetic evolution strategy (es, snes) refuses."""
     if population % 2:
         raise ValueError(f"{name} samples antithetic pairs: the population must be even, got {population}")
     if sigma <= 0 or learning_rate <= 0:
         raise ValueError(f"sigma and learning_rate must be positive, got {sigma} and {learning_rate}")
+    if not 0 <= anneal <= 1:
+        raise ValueError(f"anneal is the share of the run over which the learning rate falls, from 0 to 1, "
+                         f"got {anneal}")

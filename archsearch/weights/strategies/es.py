@@ -15,7 +15,6 @@ from archsearch.weights.strategies.base import (
     WeightStrategy,
     annealed,
     centred_ranks,
-    check_anneal,
     check_sampling_settings,
     register,
 )
@@ -30,8 +29,7 @@ class OpenAIES(WeightStrategy):
                  weight_decay: float = 0.0, sigma_decay: float = 1.0, sigma_floor: float = 0.0,
                  beta1: float = 0.9, beta2: float = 0.999, anneal: float = 0.0) -> None:
         """`anneal`: over that last share of the run Adam's learning rate falls linearly to a tenth."""
-        check_sampling_settings(self.name, population, sigma, learning_rate)
-        check_anneal(anneal)
+        check_sampling_settings(self.name, population, sigma, learning_rate, anneal)
         super().__init__(initial, rng, population)
         self.theta = self.initial[0].astype(np.float64)
         self.sigma, self.sigma_decay, self.sigma_floor = float(sigma), float(sigma_decay), float(sigma_floor)

@@ -18,7 +18,6 @@ import numpy as np
 from archsearch.weights.strategies.base import (
     WeightStrategy,
     annealed,
-    check_anneal,
     check_sampling_settings,
     register,
 )
@@ -46,8 +45,7 @@ class SNES(WeightStrategy):
         0.012 for 784-32-2-32-784); 0.1 reached lower losses on both within a minute, 0.2 better still on the
         seed network alone (benchmarks/README.md). `anneal`: over that last share of the run the mean's
         learning rate falls linearly to a tenth (`annealed`)."""
-        check_sampling_settings(self.name, population, sigma, learning_rate)
-        check_anneal(anneal)
+        check_sampling_settings(self.name, population, sigma, learning_rate, anneal)
         super().__init__(initial, rng, population)
         self.mu = self.initial[0].copy()
         self.sigma = np.full(self.n_params, float(sigma), np.float32)
