@@ -46,6 +46,10 @@ def add_evolve_weights_parser(commands) -> None:
     w.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="a strategy setting, e.g. sigma=0.05, learning_rate=0.03 or anneal=0.5 (es, snes: the "
                         "learning rate falls to a tenth over that last share of the run) (repeatable)")
+    w.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                   help="the dtype the population is scored in: bfloat16 is faster on CPUs with bfloat16 "
+                        "instructions (about 1.5x on cnn-classifier), close to float32; the reported scores "
+                        "stay float32")
     w.add_argument("--val-size", type=int, default=500, help="validation images")
     w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")
     w.add_argument("--seed", type=int, default=0)
@@ -76,7 +80,7 @@ def _settings(args: argparse.Namespace):
     return WeightEvolutionSettings(
         strategy=args.strategy, population=args.population, generations=generations,
         batch_size=args.batch or None, loss=loss, target_range=target_range, time_limit=args.time_limit,
-        monitor_every=max(1, min(generations, 5000) // 50), options=options)
+        monitor_every=max(1, min(generations, 5000) // 50), options=options, precision=args.precision)
 
 
 def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[int, ...]):

@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
-from archsearch.weights.population_forward import PopulationForward
+from archsearch.weights.population_forward import PRECISIONS, PopulationForward
 
 if TYPE_CHECKING:
     from archsearch.weights.strategies import WeightStrategy
@@ -53,6 +53,9 @@ class WeightEvolutionSettings:
     time_limit: float | None = None  # seconds; stops after the generation that crosses it
     monitor_every: int = 10
     chunk: int | None = None  # individuals per forward call: bounds memory for large networks
+    # the dtype the population's layers run in: "bfloat16" scored `cnn-classifier`'s population 1.5x
+    # faster on a CPU with bfloat16 instructions; the monitor and final scores stay float32
+    precision: str = "float32"
     options: dict[str, Any] = field(default_factory=dict)  # the strategy's own settings, e.g. sigma
 
     @classmethod
@@ -118,6 +121,8 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
     commands check them first)."""
     if settings.loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {settings.loss!r}")
+    if settings.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {settings.precision!r}")
     if (settings.loss in CLASSIFICATION_LOSSES) != (labels is not None):
         raise ValueError(f"loss {settings.loss!r}: class labels are needed for a classification loss, and only there")
     forward = forward or PopulationForward(model)
@@ -157,7 +162,7 @@ def _evolve(model, x_train, settings, rng, strategy, forward, monitor, on_genera
         targets = settings.targets(images) if labels is None else labels.train[picked]
         strategy.progress = _progress(generation, time.perf_counter() - start, settings)
         population = strategy.ask()
-        losses = forward.fitness(population, images, targets, settings.loss, settings.chunk)
+        losses = forward.fitness(population, images, targets, settings.loss, settings.chunk, settings.precision)
         strategy.tell(losses)
         seconds = time.perf_counter() - start
         last = generation == settings.generations or (settings.time_limit is not None

@@ -130,6 +130,23 @@ def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_image
     assert len(set(np.round(mse, 6))) == 4  # different weights, different fitness
 
 
+def test_bfloat16_scores_close_to_float32_and_keep_the_ranking(model, tiny_images):
+    """bfloat16 keeps about three significant digits: each loss within a percent of float32's, and
+    individuals whose losses differ by more than that rank the same."""
+    images = images_for(model, tiny_images, 5)
+    forward = PopulationForward(model)
+    population = np.random.default_rng(2).normal(0, 0.3, (6, forward.layout.n_params)).astype(np.float32)
+    exact = forward.fitness(population, images)
+    fast = forward.fitness(population, images, precision="bfloat16")
+    assert fast.dtype == np.float32
+    np.testing.assert_allclose(fast, exact, rtol=1e-2)
+    apart = np.abs(exact[:, None] - exact[None]) > 0.03 * exact.max()
+    assert (np.sign(fast[:, None] - fast[None]) == np.sign(exact[:, None] - exact[None]))[apart].all()
+    assert not np.array_equal(fast, exact)  # it did run in bfloat16
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16"):
+        forward.fitness(population, images, precision="float16")
+
+
 @pytest.mark.parametrize("name", ["valid transposed, stride 2", "evolved decoder", "transposed first, stride 2"])
 def test_the_phase_convolutions_other_backends_run_equal_tensorflows_transposed_convolution(name, tiny_images,
                                                                                             monkeypatch):
