@@ -42,7 +42,7 @@ from archsearch.core.data import load_dataset  # noqa: E402
 from archsearch.weights.classify import build_cnn_classifier, evolve_classifier_run  # noqa: E402
 from archsearch.weights.evolution import WeightEvolutionSettings  # noqa: E402
 from archsearch.weights.plots import save_loss_against_seconds  # noqa: E402
-from archsearch.weights.population_forward import PopulationForward  # noqa: E402
+from archsearch.weights.population_forward import PRECISIONS, PopulationForward  # noqa: E402
 
 # population, images per generation, the strategy's options: the study's GA population; for es and snes
 # the best of 120-s trials, with the learning rate annealed over the second half of the time
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between test-accuracy checkpoints")
     parser.add_argument("--methods", default="ga,es,snes,backprop")
     parser.add_argument("--samples", type=int, default=55_000, help="training images (the last 5,000 validate)")
-    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="bfloat16",
+    parser.add_argument("--precision", choices=PRECISIONS, default="bfloat16",
                         help="the dtype the gradient-free methods score their populations in")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("results/reference/classifier_weights"))

@@ -18,6 +18,7 @@ DEFAULT_GENERATIONS = 300
 UNLIMITED = 10**9  # generations under a time limit with no --generations: the clock ends the run
 SEED_NETWORK = "seed-network"  # weights.seed_network.SEED_NETWORK; importing it here would load Keras noisily
 CNN_CLASSIFIER = "cnn-classifier"  # weights.classify.CNN_CLASSIFIER, for the same reason
+PRECISIONS = ("float32", "bfloat16")  # weights.population_forward.PRECISIONS, for the same reason
 
 
 def add_evolve_weights_parser(commands) -> None:
@@ -46,7 +47,7 @@ def add_evolve_weights_parser(commands) -> None:
     w.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                    help="a strategy setting, e.g. sigma=0.05, learning_rate=0.03 or anneal=0.5 (es, snes: the "
                         "learning rate falls to a tenth over that last share of the run) (repeatable)")
-    w.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+    w.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="the dtype the population is scored in: bfloat16 is faster on CPUs with bfloat16 "
                         "instructions (about 1.5x on cnn-classifier), close to float32; the reported scores "
                         "stay float32")
