@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
-from archsearch.weights.population_forward import PRECISIONS, PopulationForward
+from archsearch.weights.population_forward import PopulationForward
 
 if TYPE_CHECKING:
     from archsearch.weights.strategies import WeightStrategy
@@ -121,8 +121,6 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
     commands check them first)."""
     if settings.loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {settings.loss!r}")
-    if settings.precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {settings.precision!r}")
     if (settings.loss in CLASSIFICATION_LOSSES) != (labels is not None):
         raise ValueError(f"loss {settings.loss!r}: class labels are needed for a classification loss, and only there")
     forward = forward or PopulationForward(model)
