@@ -7,7 +7,7 @@ same training images, every method scored on the same test images every `--every
 time is not counted):
 - `ga` at the study's population of 200, `es` (OpenAI-ES) and `snes`: `archsearch evolve-weights`'s
   loop, cross-entropy on minibatches (each method's settings below: the best of 120-s trials);
-  Their populations are scored in bfloat16 (`--precision`; 1.5x the generations of float32 on a CPU
+  their populations are scored in bfloat16 (`--precision`; 1.5x the generations of float32 on a CPU
   with bfloat16 instructions), every reported accuracy in float32;
 - backprop: Adam at Keras' defaults, batches of 64, epochs until the time is up, in float32.
 Goal: the best gradient-free method at least 85% test accuracy after 15 minutes on 2 cores (a linear
