@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archsearch.cli.options import add_data_options
+from archsearch.cli.options import DefaultsShown, add_data_options
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.quiet import import_tensorflow_quietly
 
@@ -13,7 +13,7 @@ from archsearch.run.quiet import import_tensorflow_quietly
 def add_latent_parser(commands) -> None:
     c = commands.add_parser(
         "latent", help="measure what an autoencoder's latent space knows about the classes",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsShown,
         description="k-means on the latent codes of test images (cluster accuracy, NMI, ARI) and a linear "
                     "probe, for the model, the same genome untrained and PCA codes of the same size; "
                     "t-SNE maps coloured by class.")
@@ -21,7 +21,8 @@ def add_latent_parser(commands) -> None:
     c.add_argument("--fit-size", type=int, default=10_000, help="training images the linear probe is fitted on")
     c.add_argument("--test-size", type=int, help="test images scored (default: all)")
     c.add_argument("--tsne-points", type=int, default=2000, help="test images drawn in the t-SNE maps")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=int, default=0,
+                   help="seed of the image samples, the untrained network, k-means and t-SNE")
     c.add_argument("--out", type=Path, help="where the table and maps go (default: MODEL_DIR/latent)")
     add_data_options(c)
 

@@ -19,6 +19,17 @@ from archsearch.weights.strategies import WEIGHT_STRATEGIES
 DEFAULTS = SearchConfig()
 
 
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default after its help, unless the help already says it or there is none
+    (argparse's own formatter prints "(default: None)" after "(default: all)")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default is None or action.default == [] or "(default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def add_run_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEFAULTS) -> None:
     """What a run command searches with: strategy, population, generations or budget, seed."""
     parser.add_argument("--strategy", help=f"search strategy (default: {defaults.strategy})")

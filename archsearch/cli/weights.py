@@ -7,7 +7,7 @@ import math
 import time
 from pathlib import Path
 
-from archsearch.cli.options import add_data_options, parse_options
+from archsearch.cli.options import DefaultsShown, add_data_options, parse_options
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.quiet import import_tensorflow_quietly
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
@@ -24,15 +24,15 @@ PRECISIONS = ("float32", "bfloat16")  # weights.population_forward.PRECISIONS, f
 def add_evolve_weights_parser(commands) -> None:
     w = commands.add_parser(
         "evolve-weights", help="train one network's weights by evolution (no gradients)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsShown,
         description="Evolves the weights of one autoencoder (or classifier) with a gradient-free strategy, "
                     "scoring the whole population in one batched pass per generation.")
     w.add_argument("network", nargs="?", default=SEED_NETWORK,
                    help=f"'{SEED_NETWORK}' (the seed experiment's conv autoencoder), '{CNN_CLASSIFIER}' (a small "
                         "CNN classifier for labelled images), a genome .json, a .keras model, or a search space "
                         "(a genome is drawn from it with --seed)")
-    w.add_argument("--strategy", default="snes", choices=sorted(WEIGHT_STRATEGIES))
-    w.add_argument("--population", type=int, default=64)
+    w.add_argument("--strategy", default="snes", choices=sorted(WEIGHT_STRATEGIES), help="gradient-free strategy")
+    w.add_argument("--population", type=int, default=64, help="weight vectors scored per generation")
     w.add_argument("--generations", type=int,
                    help=f"generations to run (default: {DEFAULT_GENERATIONS}, or until --time-limit when it is given)")
     w.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
@@ -53,7 +53,7 @@ def add_evolve_weights_parser(commands) -> None:
                         "stay float32")
     w.add_argument("--val-size", type=int, default=500, help="validation images")
     w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")
-    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--seed", type=int, default=0, help="seed of the data split, the network and the strategy")
     w.add_argument("--out", type=Path, help="run directory (default: results/weights/TIMESTAMP-STRATEGY)")
     add_data_options(w)
 
