@@ -6,7 +6,7 @@ from archsearch.cli.main import build_parser
 
 
 def _command_helps() -> dict[str, str]:
-    parser = build_parser()
+    parser = build_parser()  # argparse lists its subcommands only in the private _actions
     commands = next(action for action in parser._actions if action.choices and "search" in action.choices)
     return {name: sub.format_help() for name, sub in commands.choices.items()}
 
