@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import keras
 
+from archsearch.weights.kernels import grouped_convolution_works
+
 
 def compile_function(function: Callable) -> Callable:
     backend = keras.backend.backend()
@@ -49,10 +51,11 @@ class _DropRetracingNotice(logging.Filter):
 
 
 def convolution(x, kernel, strides: int, padding: str):
-    """`keras.ops.conv`, except grouped convolutions on TensorFlow. Keras compiles those with XLA
-    because TensorFlow's CPU kernel once failed on them; TensorFlow 2.21's gives the same numbers as
-    one convolution per group (checked in tests/test_weights.py) and runs 5x faster than XLA's."""
-    if keras.backend.backend() == "tensorflow" and x.shape[-1] != kernel.shape[-2]:
+    """`keras.ops.conv`, except grouped convolutions on TensorFlow where its kernel runs them. Keras
+    compiles those with XLA because TensorFlow's CPU kernel once failed on them; TensorFlow 2.21's gives
+    the same numbers as one convolution per group (checked in tests/weights/test_population_forward.py)
+    and runs 5x faster than XLA's. Whether it runs is tried once per process (`kernels.py`)."""
+    if keras.backend.backend() == "tensorflow" and x.shape[-1] != kernel.shape[-2] and grouped_convolution_works():
         import tensorflow as tf
 
         return tf.nn.conv2d(x, kernel, strides, padding.upper())
@@ -62,10 +65,8 @@ def convolution(x, kernel, strides: int, padding: str):
 def grouped_transposed_convolution(x, kernel, groups: int, output_size: tuple[int, int], strides: int, padding: str):
     """A transposed convolution in `groups` groups on TensorFlow, as the input gradient of the grouped
     convolution it transposes (`kernel` (k, k, out per group, in)): exact, and 1.2-2x faster than
-    the phase convolutions at stride 2 (benchmarks/README.md). None on other backends, whose caller
-    runs the phase convolutions instead."""
-    if keras.backend.backend() != "tensorflow":
-        return None
+    the phase convolutions at stride 2 (benchmarks/README.md). Only oneDNN's kernels run it in more
+    than one group: callers ask `kernels.transposed_formulation()` first."""
     import tensorflow as tf
 
     sizes = [x.shape[0], output_size[0], output_size[1], kernel.shape[-2] * groups]

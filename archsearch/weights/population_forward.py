@@ -11,7 +11,9 @@ Activations travel in one of four layouts, whichever makes the next layer one la
   layer ran at 139 GFLOP/s this way, 53 in the (P, B, units) layout);
 - `channels` (B, H, W, P*C): the population is folded into the channels, so a convolution is one
   grouped convolution (P groups) and pooling or upsampling needs no reshaping at all.
-Transposed convolutions run as stride x stride phase convolutions, interleaved. The pass
+Strided transposed convolutions run as TensorFlow's input gradient of the grouped convolution where
+its kernels have one (`kernels.py` tries it once per process), else as stride x stride phase
+convolutions, interleaved (`transposed=` forces either; both give Keras' numbers). The pass
 is written with `keras.ops` only and compiled once per shape by the backend (`compile_function`), so
 the JAX and PyTorch backends run it too.
 
@@ -31,6 +33,7 @@ import numpy as np
 from keras import ops
 
 from archsearch.weights.compiled import compile_function, convolution, grouped_transposed_convolution
+from archsearch.weights.kernels import GRADIENT, check_transposed_formulation, transposed_formulation
 from archsearch.weights.layout import WeightLayout
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
 
@@ -89,10 +92,13 @@ def layer_chain(model: keras.Model) -> list[keras.layers.Layer]:
 
 class PopulationForward:
     """`forward(population, x)`: the model's output for every row of `population` (P, n_params) on the
-    images `x` (B, ...), shaped (P, B, ...); `fitness(...)`: each row's reconstruction error."""
+    images `x` (B, ...), shaped (P, B, ...); `fitness(...)`: each row's reconstruction error.
+    `transposed` names how strided transposed convolutions run (`kernels.TRANSPOSED_FORMULATIONS`);
+    by default the fastest this process can run, kept in `self.transposed`."""
 
-    def __init__(self, model: keras.Model) -> None:
+    def __init__(self, model: keras.Model, transposed: str | None = None) -> None:
         self.model = model
+        self.transposed = check_transposed_formulation(transposed) if transposed else transposed_formulation()
         self.layout = WeightLayout.of(model)
         self.index = {path: i for i, path in enumerate(self.layout.paths)}
         self.ops: list[Op] = [self._op(layer) for layer in layer_chain(model)]
@@ -153,7 +159,8 @@ class PopulationForward:
         if isinstance(layer, keras.layers.Dense):
             return weighted(_dense)
         if isinstance(layer, keras.layers.Conv2DTranspose):
-            return weighted(lambda s, k, b: _conv_transpose(s, k, b, layer.strides[0], layer.padding))
+            return weighted(lambda s, k, b: _conv_transpose(s, k, b, layer.strides[0], layer.padding,
+                                                            self.transposed))
         if isinstance(layer, keras.layers.Conv2D):
             return weighted(lambda s, k, b: _conv(s, k, b, layer.strides[0], layer.padding))
         if isinstance(layer, keras.layers.MaxPooling2D):
@@ -284,7 +291,7 @@ def _conv(state: Activations, kernel, bias, stride: int, padding: str) -> Activa
     return Activations(out, CHANNELS, state.population)
 
 
-def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str) -> Activations:
+def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str, formulation: str) -> Activations:
     """Keras' transposed convolution without inserting zeros: output pixels u = i * stride + j fall into
     stride x stride phases (u mod stride); each phase is a stride-1 convolution of the input with every
     stride-th kernel tap, flipped. All phases run as one convolution (their kernels stacked as output
@@ -299,12 +306,10 @@ def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str)
     # Strided: TensorFlow's input gradient of the grouped convolution, one group per individual (or one
     # transposed convolution to every individual's filters, on a shared input), ran 1.2-2x faster than
     # the phases; at stride 1 the single phase is one grouped convolution (or a depthwise one, 2x faster).
-    out = None
-    if s > 1:
+    if s > 1 and formulation == GRADIENT:
         shape = (k, k, p * filters, channels) if state.layout == SHARED else (k, k, filters, p * channels)
         stacked = ops.reshape(ops.moveaxis(kernel, 0, 2 if state.layout == SHARED else 3), shape)
         out = grouped_transposed_convolution(x, stacked, 1 if state.layout == SHARED else p, size, s, padding)
-    if out is not None:
         return Activations(out if bias is None else out + ops.reshape(bias, (-1,)), CHANNELS, p)
     m = -(-k // s)  # taps per phase
     taps = ops.pad(kernel, [(0, 0), (0, m * s - k), (0, m * s - k), (0, 0), (0, 0)])

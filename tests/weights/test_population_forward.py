@@ -7,6 +7,8 @@ import pytest
 
 from archsearch.autoencoder.genome import Genome, LayerGene
 from archsearch.autoencoder.model import build_autoencoder
+from archsearch.weights.kernels import (GRADIENT, PHASES, TRANSPOSED_FORMULATIONS, grouped_convolution_works,
+                                        grouped_transposed_convolution_works, kernel_works, transposed_formulation)
 from archsearch.weights.layout import WeightLayout
 from archsearch.weights.population_forward import PopulationForward
 from archsearch.weights.seed_network import build_seed_network
@@ -147,21 +149,80 @@ def test_bfloat16_scores_close_to_float32_and_keep_the_ranking(model, tiny_image
         forward.fitness(population, images, precision="float16")
 
 
-@pytest.mark.parametrize("name", ["valid transposed, stride 2", "evolved decoder", "transposed first, stride 2"])
-def test_the_phase_convolutions_other_backends_run_equal_tensorflows_transposed_convolution(name, tiny_images,
-                                                                                            monkeypatch):
-    """Strided transposed convolutions run as TensorFlow's input gradient of a grouped convolution; JAX
-    and PyTorch run them as stride x stride phase convolutions, checked here on TensorFlow."""
+STRIDED_TRANSPOSED = ["valid transposed, stride 2", "evolved decoder", "transposed first, stride 2",
+                      "conv stride 2, batch-norm, pool"]
+
+
+def equals_keras_individual_by_individual(forward: PopulationForward, images: np.ndarray) -> np.ndarray:
+    """The pass's outputs for 3 random weight vectors, each checked against Keras given those weights."""
+    population = np.random.default_rng(2).normal(0, 0.3, (3, forward.layout.n_params)).astype(np.float32)
+    outputs = np.asarray(forward.forward(population, images))
+    for output, weights in zip(outputs, population):
+        forward.layout.assign(forward.model, weights)
+        np.testing.assert_allclose(output, forward.model.predict(images, verbose=0), atol=2e-5)
+    return outputs
+
+
+@pytest.mark.parametrize("formulation", TRANSPOSED_FORMULATIONS)
+@pytest.mark.parametrize("name", STRIDED_TRANSPOSED)
+def test_each_formulation_of_strided_transposed_convolutions_equals_keras(name, formulation, tiny_images):
+    """`gradient` (TensorFlow's grouped input gradient, oneDNN's kernels only) and `phases` (keras.ops,
+    what JAX, PyTorch and TensorFlow without oneDNN run), each forced. CI runs this file again with
+    oneDNN off, where `gradient` cannot run and says so."""
+    if formulation == GRADIENT and not grouped_transposed_convolution_works():
+        with pytest.raises(ValueError, match="cannot run as 'gradient' here: this TensorFlow has no grouped"):
+            PopulationForward(MODELS[name](), transposed=GRADIENT)
+        pytest.skip("this TensorFlow has no grouped Conv2DBackpropInput kernel (oneDNN off)")
+    model = MODELS[name]()
+    forward = PopulationForward(model, transposed=formulation)
+    assert forward.transposed == formulation
+    equals_keras_individual_by_individual(forward, images_for(model, tiny_images, 5))
+
+
+def test_without_the_grouped_gradient_kernel_the_pass_runs_the_phases(tiny_images, monkeypatch):
+    """Where the kernel probe fails (TensorFlow's default kernels on a CPU without AVX-512), the default
+    pass falls back to the phases, and asking for the gradient is a one-line error."""
+    monkeypatch.setattr("archsearch.weights.population_forward.transposed_formulation", lambda: PHASES)
+    model = MODELS["evolved decoder"]()
+    assert PopulationForward(model).transposed == PHASES
+    equals_keras_individual_by_individual(PopulationForward(model), images_for(model, tiny_images, 5))
+    monkeypatch.setattr("archsearch.weights.kernels.grouped_transposed_convolution_works", lambda: False)
+    with pytest.raises(ValueError, match="no grouped Conv2DBackpropInput kernel .*use 'phases'"):
+        PopulationForward(model, transposed=GRADIENT)
+    with pytest.raises(ValueError, match="one of gradient, phases, not 'im2col'"):
+        PopulationForward(model, transposed="im2col")
+
+
+@pytest.mark.parametrize("name", ["evolved decoder", "conv stride 2, batch-norm, pool"])
+def test_without_tensorflows_grouped_convolution_the_pass_runs_keras_own(name, tiny_images, monkeypatch):
+    """Grouped convolutions run as TensorFlow's own kernel where the probe finds it works, else through
+    `keras.ops.conv` (XLA on TensorFlow): the same numbers either way."""
     model = MODELS[name]()
     images = images_for(model, tiny_images, 5)
-    population = np.random.default_rng(2).normal(0, 0.3, (3, WeightLayout.of(model).n_params)).astype(np.float32)
-    gradient = np.asarray(PopulationForward(model).forward(population, images))
-    declined = []  # the backends without the gradient op decline, as this stand-in does
-    monkeypatch.setattr("archsearch.weights.population_forward.grouped_transposed_convolution",
-                        lambda *args: declined.append(args))
-    phases = np.asarray(PopulationForward(model).forward(population, images))
-    assert declined
-    np.testing.assert_allclose(phases, gradient, atol=2e-5)
+    native = equals_keras_individual_by_individual(PopulationForward(model, transposed=PHASES), images)
+    asked = []
+    monkeypatch.setattr("archsearch.weights.compiled.grouped_convolution_works", lambda: asked.append(1) and False)
+    fallback = equals_keras_individual_by_individual(PopulationForward(model, transposed=PHASES), images)
+    assert asked  # the pass has grouped convolutions, and ran them without TensorFlow's kernel
+    np.testing.assert_allclose(fallback, native, atol=2e-5)
+
+
+def test_the_kernel_probe_says_no_to_an_op_that_fails_or_disagrees():
+    """`kernel_works` runs a candidate as the pass would and checks it against a reference; an op
+    TensorFlow cannot run (here a convolution whose depths do not match) or a wrong answer is a no."""
+    import tensorflow as tf
+
+    x = np.ones((1, 5, 5, 3), np.float32)
+    kernel = np.ones((3, 3, 2, 4), np.float32)
+
+    def plain(x, kernel):
+        return tf.nn.conv2d(x[..., :2], kernel, 1, "SAME")
+
+    assert kernel_works(plain, plain, x, kernel)
+    assert not kernel_works(lambda x, kernel: tf.nn.conv2d(x, kernel, 1, "SAME"), plain, x, kernel)
+    assert not kernel_works(lambda x, kernel: plain(x, kernel) + 1e-2, plain, x, kernel)
+    assert grouped_convolution_works()  # every TensorFlow 2.21 CPU build we know of has it
+    assert transposed_formulation() == (GRADIENT if grouped_transposed_convolution_works() else PHASES)
 
 
 def test_a_fixed_target_can_differ_from_the_input(model, tiny_images):
