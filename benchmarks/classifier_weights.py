@@ -42,7 +42,8 @@ from archsearch.core.data import load_dataset  # noqa: E402
 from archsearch.weights.classify import build_cnn_classifier, evolve_classifier_run  # noqa: E402
 from archsearch.weights.evolution import WeightEvolutionSettings  # noqa: E402
 from archsearch.weights.plots import save_loss_against_seconds  # noqa: E402
-from archsearch.weights.population_forward import PRECISIONS, PopulationForward  # noqa: E402
+from archsearch.weights.population_forward import PopulationForward  # noqa: E402
+from archsearch.weights.precision import PRECISIONS  # noqa: E402
 
 # population, images per generation, the strategy's options: the study's GA population; for es and snes
 # the best of 120-s trials, with the learning rate annealed over the second half of the time

@@ -7,13 +7,17 @@ The loop is measured twice: the naive way (`set_weights` + `predict` per individ
 seed experiment's conv autoencoder and a conv autoencoder from the search space, on
 Fashion-MNIST-shaped random images (the arithmetic does not depend on the pixel values).
 
-    python benchmarks/weight_evolution.py [--population 64] [--batch 256] [--repeats 5]
+    python benchmarks/weight_evolution.py [--population 64] [--batch 256] [--repeats 5] [--formulation all]
+
+It prints the machine first (CPU flags, oneDNN on or off, the matmul rate; `machine.py`) and, per network,
+the formulation the pass ran (`weights/kernels.py`): grouped convolutions as one `grouped` call or `split`
+into one per individual, strided transposed ones as TensorFlow's grouped input `gradient` (a kernel only
+oneDNN has) or as `phases`. `TF_ENABLE_ONEDNN_OPTS=0` runs it as a CPU without AVX-512 does.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
@@ -22,9 +26,12 @@ from archsearch.run.quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 import keras  # noqa: E402
+from machine import best_seconds, describe, matmul_gflops  # noqa: E402
 
 from archsearch.autoencoder.genome import Genome, LayerGene  # noqa: E402
 from archsearch.autoencoder.model import build_autoencoder  # noqa: E402
+from archsearch.weights.kernels import Formulation, fastest_formulation, runnable_formulations  # noqa: E402
+from archsearch.weights.layout import WeightLayout  # noqa: E402
 from archsearch.weights.population_forward import PopulationForward, layer_chain  # noqa: E402
 from archsearch.weights.seed_network import build_seed_network  # noqa: E402
 
@@ -52,56 +59,49 @@ def flops_per_image(model: keras.Model) -> float:
     return total
 
 
-def best_seconds(function, repeats: int) -> float:
-    function()  # warm-up: tracing, allocation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
-    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((size, size), dtype=np.float32))
-    seconds = best_seconds(lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)), repeats)
-    return 2 * size**3 / seconds / 1e9
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--population", type=int, default=64)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--formulation", default="fastest",
+                        help="how the pass runs its grouped layers: 'fastest' (what it picks here, tried once "
+                             "per process), 'all' (a row for each this process can run), or one such as "
+                             "split+phases")
     args = parser.parse_args()
+    formulations = {"fastest": (fastest_formulation(),), "all": runnable_formulations()}.get(args.formulation) \
+        or (Formulation.parse(args.formulation),)
     rng = np.random.default_rng(0)
     images = rng.random((args.batch, 28, 28, 1), dtype=np.float32)
+    print(describe() + "\n")
     peak = matmul_gflops()
-    print(f"machine: {peak:.1f} GFLOP/s float32 matrix multiply (2048x2048, keras.ops.matmul, "
-          f"{keras.backend.backend()} backend)\n")
-    print(f"{'network':<31}{'params':>8}{'naive loop':>12}{'tuned loop':>12}{'batched':>10}"
+    print(f"{'network':<31}{'params':>8}{'formulation':>18}{'naive loop':>12}{'tuned loop':>12}{'batched':>10}"
           f"{'vs naive':>10}{'vs tuned':>10}{'GFLOP/s':>9}{'of matmul':>11}   (evals/s)")
     for name, build in NETWORKS.items():
         model = build()
-        forward = PopulationForward(model)
-        population = rng.normal(0, 0.1, (args.population, forward.layout.n_params)).astype(np.float32)
+        layout = WeightLayout.of(model)
+        population = rng.normal(0, 0.1, (args.population, layout.n_params)).astype(np.float32)
 
         def naive_loop():
             for weights in population:
-                model.set_weights([w[0] for w in forward.layout.unflatten(weights[None])])
+                model.set_weights([w[0] for w in layout.unflatten(weights[None])])
                 float(np.mean((model.predict(images, verbose=0) - images) ** 2))
 
         def tuned_loop():
             for weights in population:
-                forward.layout.assign(model, weights)
+                layout.assign(model, weights)
                 float(np.mean((model.predict_on_batch(images) - images) ** 2))
 
         naive = args.population / best_seconds(naive_loop, 1)
         tuned = args.population / best_seconds(tuned_loop, args.repeats)
-        batched = args.population / best_seconds(lambda: forward.fitness(population, images), args.repeats)
-        gflops = flops_per_image(model) * args.batch * batched / 1e9
-        print(f"{name:<31}{forward.layout.n_params:>8,}{naive:>12.1f}{tuned:>12.1f}{batched:>10.1f}"
-              f"{batched / naive:>9.1f}x{batched / tuned:>9.1f}x{gflops:>9.1f}{gflops / peak:>10.0%}")
+        for formulation in formulations:
+            forward = PopulationForward(model, formulation)
+            batched = args.population / best_seconds(lambda: forward.fitness(population, images), args.repeats)
+            gflops = flops_per_image(model) * args.batch * batched / 1e9
+            print(f"{name:<31}{layout.n_params:>8,}{str(formulation):>18}{naive:>12.1f}{tuned:>12.1f}"
+                  f"{batched:>10.1f}{batched / naive:>9.1f}x{batched / tuned:>9.1f}x{gflops:>9.1f}"
+                  f"{gflops / peak:>10.0%}", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ from archsearch.cli.options import DefaultsShown, add_data_options, parse_option
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.quiet import import_tensorflow_quietly
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
+from archsearch.weights.precision import PRECISIONS, check_precision
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
 DEFAULT_SAMPLES = 2000
@@ -18,7 +19,6 @@ DEFAULT_GENERATIONS = 300
 UNLIMITED = 10**9  # generations under a time limit with no --generations: the clock ends the run
 SEED_NETWORK = "seed-network"  # weights.seed_network.SEED_NETWORK; importing it here would load Keras noisily
 CNN_CLASSIFIER = "cnn-classifier"  # weights.classify.CNN_CLASSIFIER, for the same reason
-PRECISIONS = ("float32", "bfloat16")  # weights.population_forward.PRECISIONS, for the same reason
 
 
 def add_evolve_weights_parser(commands) -> None:
@@ -49,8 +49,8 @@ def add_evolve_weights_parser(commands) -> None:
                         "learning rate falls to a tenth over that last share of the run) (repeatable)")
     w.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="the dtype the population is scored in: bfloat16 is faster on CPUs with bfloat16 "
-                        "instructions (about 1.5x on cnn-classifier), close to float32; the reported scores "
-                        "stay float32")
+                        "instructions (about 1.5x on cnn-classifier; about float32's speed without them), close "
+                        "to float32; the reported scores stay float32")
     w.add_argument("--val-size", type=int, default=500, help="validation images")
     w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")
     w.add_argument("--seed", type=int, default=0, help="seed of the data split, the network and the strategy")
@@ -78,6 +78,10 @@ def _settings(args: argparse.Namespace):
     if loss in CLASSIFICATION_LOSSES and target_range is not None:
         raise ArchsearchError(f"--target-range: only with a reconstruction loss, not --loss {loss}")
     generations = args.generations or (UNLIMITED if args.time_limit else DEFAULT_GENERATIONS)
+    try:
+        check_precision(args.precision)  # bfloat16 is tried in a child process: on some CPUs it aborts
+    except ValueError as error:
+        raise ArchsearchError(f"--precision {args.precision}: {error}") from None
     return WeightEvolutionSettings(
         strategy=args.strategy, population=args.population, generations=generations,
         batch_size=args.batch or None, loss=loss, target_range=target_range, time_limit=args.time_limit,
@@ -111,6 +115,7 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     from archsearch.core.data import load_dataset
     from archsearch.weights.classify import evolve_classifier_run
     from archsearch.weights.evolve import evolve_weights_run, sample_indices
+    from archsearch.weights.kernels import describe, fastest_formulation
     from archsearch.weights.layout import WeightLayout
     from archsearch.weights.strategies.checks import check_weight_strategy
 
@@ -127,6 +132,7 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     console.print(f"[bold]evolve-weights[/] {settings.strategy}, population {settings.population}, "
                   f"{len(x_train)} images, {settings.loss.upper()}: {network.description} -> {out}")
+    console.print(describe(fastest_formulation()))
     progress = Progress(TextColumn("[bold]gen"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("best {task.fields[best]}  solution {task.fields[solution]}"),
                         TimeElapsedColumn(), console=console)

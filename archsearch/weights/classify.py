@@ -65,6 +65,7 @@ def evolve_classifier_run(model: keras.Model, description: str, train: tuple[np.
 
     summary = {
         "network": description, "params": forward.layout.n_params, "seed": seed, "settings": settings.to_dict(),
+        "formulation": str(forward.formulation),
         "train_images": len(train[0]), "generations": outcome.generations,
         "evaluations": outcome.history[-1].evaluations, "seconds": round(outcome.seconds, 2),
         "train_crossentropy": score(train, "crossentropy"), "val_crossentropy": score(val, "crossentropy"),

@@ -13,8 +13,6 @@ from collections.abc import Callable
 
 import keras
 
-from archsearch.weights.kernels import grouped_convolution_works
-
 
 def compile_function(function: Callable) -> Callable:
     backend = keras.backend.backend()
@@ -50,12 +48,17 @@ class _DropRetracingNotice(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
-def convolution(x, kernel, strides: int, padding: str):
-    """`keras.ops.conv`, except grouped convolutions on TensorFlow where its kernel runs them. Keras
-    compiles those with XLA because TensorFlow's CPU kernel once failed on them; TensorFlow 2.21's gives
-    the same numbers as one convolution per group (checked in tests/weights/test_population_forward.py)
-    and runs 5x faster than XLA's. Whether it runs is tried once per process (`kernels.py`)."""
-    if keras.backend.backend() == "tensorflow" and x.shape[-1] != kernel.shape[-2] and grouped_convolution_works():
+def convolution(x, kernel, strides: int, padding: str, split: bool = False):
+    """`keras.ops.conv`, except grouped convolutions (input channels a multiple of the kernel's) on
+    TensorFlow. Keras compiles those with XLA, whose CPU kernel ran 5x slower than TensorFlow's own
+    `tf.nn.conv2d` with the same numbers, so that runs them; `split` runs one convolution per group
+    instead and concatenates them (faster with TensorFlow's Eigen kernels; `kernels.Formulation`)."""
+    groups = x.shape[-1] // kernel.shape[-2]
+    if groups > 1 and split:
+        c, f = kernel.shape[-2], kernel.shape[-1] // groups
+        return keras.ops.concatenate([convolution(x[..., g * c:(g + 1) * c], kernel[..., g * f:(g + 1) * f],
+                                                  strides, padding) for g in range(groups)], axis=-1)
+    if groups > 1 and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         return tf.nn.conv2d(x, kernel, strides, padding.upper())
@@ -66,7 +69,7 @@ def grouped_transposed_convolution(x, kernel, groups: int, output_size: tuple[in
     """A transposed convolution in `groups` groups on TensorFlow, as the input gradient of the grouped
     convolution it transposes (`kernel` (k, k, out per group, in)): exact, and 1.2-2x faster than
     the phase convolutions at stride 2 (benchmarks/README.md). Only oneDNN's kernels run it in more
-    than one group: callers ask `kernels.transposed_formulation()` first."""
+    than one group (`kernels.Formulation` checks before it is asked for)."""
     import tensorflow as tf
 
     sizes = [x.shape[0], output_size[0], output_size[1], kernel.shape[-2] * groups]

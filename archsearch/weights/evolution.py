@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
 from archsearch.weights.population_forward import PopulationForward
+from archsearch.weights.precision import check_precision
 
 if TYPE_CHECKING:
     from archsearch.weights.strategies import WeightStrategy
@@ -54,7 +55,8 @@ class WeightEvolutionSettings:
     monitor_every: int = 10
     chunk: int | None = None  # individuals per forward call: bounds memory for large networks
     # the dtype the population's layers run in: "bfloat16" scored `cnn-classifier`'s population 1.5x
-    # faster on a CPU with bfloat16 instructions; the monitor and final scores stay float32
+    # faster on a CPU with bfloat16 instructions, at float32's speed without them (benchmarks/README.md);
+    # the monitor and final scores stay float32
     precision: str = "float32"
     options: dict[str, Any] = field(default_factory=dict)  # the strategy's own settings, e.g. sigma
 
@@ -117,12 +119,13 @@ def evolve_weights(model: keras.Model, x_train: np.ndarray, settings: WeightEvol
     solution into it. Pass `forward` when the caller has already compiled the model's batched pass.
     `resume`: a strategy's `state_dict` after some generations (its random generator is `rng`, so the
     minibatches continue too): the run goes on from there to `settings.generations`, exactly as one
-    uninterrupted run would. Bad strategy settings raise ValueError or TypeError before any work (the
-    commands check them first)."""
+    uninterrupted run would. Bad strategy settings, or a precision this process cannot run, raise
+    ValueError or TypeError before any work (the commands check them first)."""
     if settings.loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {settings.loss!r}")
     if (settings.loss in CLASSIFICATION_LOSSES) != (labels is not None):
         raise ValueError(f"loss {settings.loss!r}: class labels are needed for a classification loss, and only there")
+    check_precision(settings.precision)
     forward = forward or PopulationForward(model)
     strategy = make_strategy(settings.strategy, lambda count: forward.layout.initial(rng, count), rng,
                              settings.population, **settings.options)

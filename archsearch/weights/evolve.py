@@ -115,7 +115,8 @@ def evolve_weights_run(network: Network, x_train: np.ndarray, x_val: np.ndarray,
     val_loss = loss_on(x_val)
     summary = {
         "network": network.description, "params": forward.layout.n_params, "seed": seed,
-        "settings": settings.to_dict(), "train_images": len(x_train),
+        "settings": settings.to_dict(), "formulation": str(forward.formulation),
+        "train_images": len(x_train),
         "generations": outcome.generations, "evaluations": outcome.history[-1].evaluations,
         "seconds": round(outcome.seconds, 2),
         "monitor": "training images" if watched is x_train else "validation images",

@@ -1,4 +1,5 @@
-"""Which grouped-convolution kernels the running TensorFlow has, found by trying each once per process.
+"""Which grouped-convolution kernels the running TensorFlow has, found by trying each once per process,
+and so how the batched pass runs its grouped layers (`Formulation`).
 
 TensorFlow picks its CPU kernels when it starts: oneDNN's where the CPU has AVX-512 (or where
 `TF_ENABLE_ONEDNN_OPTS=1` asks for them), Eigen's elsewhere. The two sets differ in what they can run:
@@ -6,37 +7,98 @@ Eigen's has no grouped `Conv2DBackpropInput` ("Gradients for grouped convolution
 CPU"), which the batched pass uses for strided transposed convolutions. Reading CPU flags or
 environment variables would guess at that; running the op once on tiny inputs, and checking its answer
 against the same result computed one group at a time, knows. Where a kernel fails, the batched pass
-takes the formulation written with `keras.ops` alone (the one JAX and PyTorch run).
+takes a formulation that does without it.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-# How the batched pass runs a strided transposed convolution on the population's channels:
+# How the batched pass runs a convolution with one group per individual (the population's channels):
+GROUPED = "grouped"  # one grouped convolution (`tf.nn.conv2d`; `keras.ops.conv` on other backends)
+SPLIT = "split"  # one convolution per individual, concatenated: TensorFlow's Eigen kernels group slowly
+CONVOLUTIONS = (GROUPED, SPLIT)
+# ... and a strided transposed convolution there:
 GRADIENT = "gradient"  # TensorFlow's input gradient of the grouped convolution (oneDNN kernels only)
 PHASES = "phases"  # stride x stride phase convolutions, interleaved: keras.ops, every backend and CPU
-TRANSPOSED_FORMULATIONS = (GRADIENT, PHASES)
+TRANSPOSED = (GRADIENT, PHASES)
 
 
-def transposed_formulation() -> str:
-    """The fastest formulation this process can run: `gradient` where its kernel works, else `phases`."""
-    return GRADIENT if grouped_transposed_convolution_works() else PHASES
+@dataclass(frozen=True)
+class Formulation:
+    """How the batched pass runs its grouped layers. Every formulation gives Keras' numbers (to float
+    rounding; tests/weights/test_population_forward.py); they differ in speed and in which kernels they need."""
+
+    convolution: str = GROUPED
+    transposed: str = GRADIENT
+
+    def __str__(self) -> str:
+        return f"{self.convolution}+{self.transposed}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Formulation":
+        """'split+phases' -> Formulation(SPLIT, PHASES); a one-line ValueError for anything else, or for
+        a formulation this process cannot run."""
+        convolution, _, transposed = text.partition("+")
+        if convolution not in CONVOLUTIONS or transposed not in TRANSPOSED:
+            raise ValueError(f"a formulation is one of {', '.join(map(str, every_formulation()))}, not {text!r}")
+        return cls(convolution, transposed).checked()
+
+    def checked(self) -> "Formulation":
+        if self.transposed == GRADIENT and not grouped_transposed_convolution_works():
+            raise ValueError(f"the formulation {self} cannot run here: this TensorFlow has no grouped "
+                             "Conv2DBackpropInput kernel (its oneDNN kernels are off); use phases")
+        if self.convolution == GROUPED and keras.backend.backend() == "tensorflow" \
+                and not grouped_convolution_works():
+            raise ValueError(f"the formulation {self} cannot run here: this TensorFlow's conv2d does not "
+                             "run grouped convolutions; use split")
+        return self
 
 
-def check_transposed_formulation(formulation: str) -> str:
-    """`formulation` if this process can run it; a one-line ValueError naming why not otherwise."""
-    if formulation not in TRANSPOSED_FORMULATIONS:
-        raise ValueError(f"transposed convolutions run as one of {', '.join(TRANSPOSED_FORMULATIONS)}, "
-                         f"not {formulation!r}")
-    if formulation == GRADIENT and not grouped_transposed_convolution_works():
-        raise ValueError("transposed convolutions cannot run as 'gradient' here: this TensorFlow has no grouped "
-                         "Conv2DBackpropInput kernel (its oneDNN kernels are off); use 'phases'")
-    return formulation
+def every_formulation() -> tuple[Formulation, ...]:
+    return tuple(Formulation(c, t) for c in CONVOLUTIONS for t in TRANSPOSED)
+
+
+def runnable_formulations() -> tuple[Formulation, ...]:
+    """The formulations this process can run (`checked` passes), the fastest first."""
+    ordered = sorted(every_formulation(), key=lambda f: f != fastest_formulation())
+    return tuple(f for f in ordered if _runs(f))
+
+
+def fastest_formulation() -> Formulation:
+    """Where TensorFlow's grouped input gradient runs, its oneDNN kernels are on, and their grouped
+    convolution and gradient are the fastest measured (`benchmarks/README.md`). Elsewhere (its Eigen
+    kernels, on a CPU without AVX-512) the gradient is missing and its grouped convolution ran 1.2-2.3x
+    slower than one convolution per individual, so the pass splits and runs the phases. Other backends
+    run `keras.ops.conv` grouped, and the phases."""
+    if keras.backend.backend() != "tensorflow":
+        return Formulation(GROUPED, PHASES)
+    if grouped_transposed_convolution_works() and grouped_convolution_works():
+        return Formulation(GROUPED, GRADIENT)
+    return Formulation(SPLIT, PHASES)
+
+
+def describe(formulation: Formulation) -> str:
+    """One line for a command's banner: the formulation, and where oneDNN's kernels are off, what
+    turning them on would buy (measured on a CPU held to AVX2: benchmarks/README.md)."""
+    if keras.backend.backend() != "tensorflow" or formulation == Formulation(GROUPED, GRADIENT):
+        return f"batched pass: {formulation}"
+    return (f"batched pass: {formulation} (TensorFlow's oneDNN kernels are off; TF_ENABLE_ONEDNN_OPTS=1 before "
+            "the command ran conv networks' passes 3x faster on a CPU without AVX-512, with slightly different "
+            "rounding)")
+
+
+def _runs(formulation: Formulation) -> bool:
+    try:
+        formulation.checked()
+    except ValueError:
+        return False
+    return True
 
 
 @functools.cache

@@ -12,8 +12,9 @@ Activations travel in one of four layouts, whichever makes the next layer one la
 - `channels` (B, H, W, P*C): the population is folded into the channels, so a convolution is one
   grouped convolution (P groups) and pooling or upsampling needs no reshaping at all.
 Strided transposed convolutions run as TensorFlow's input gradient of the grouped convolution where
-its kernels have one (`kernels.py` tries it once per process), else as stride x stride phase
-convolutions, interleaved (`transposed=` forces either; both give Keras' numbers). The pass
+its kernels have one, else as stride x stride phase convolutions, interleaved; grouped convolutions as
+one kernel call, or one call per individual where TensorFlow's kernels group slowly (`kernels.py`
+decides once per process; `formulation=` forces one; all give Keras' numbers). The pass
 is written with `keras.ops` only and compiled once per shape by the backend (`compile_function`), so
 the JAX and PyTorch backends run it too.
 
@@ -33,12 +34,12 @@ import numpy as np
 from keras import ops
 
 from archsearch.weights.compiled import compile_function, convolution, grouped_transposed_convolution
-from archsearch.weights.kernels import GRADIENT, check_transposed_formulation, transposed_formulation
+from archsearch.weights.kernels import GRADIENT, SPLIT, Formulation, fastest_formulation
 from archsearch.weights.layout import WeightLayout
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
+from archsearch.weights.precision import require_known
 
 SHARED, STACKED, CHANNELS, FEATURES = "shared", "stacked", "channels", "features"
-PRECISIONS = ("float32", "bfloat16")  # the dtypes the layers can run in (`fitness`)
 LAST_AXIS_ACTIVATIONS = ("softmax", "log_softmax")  # activations along the last axis: not in `features`
 
 
@@ -93,12 +94,12 @@ def layer_chain(model: keras.Model) -> list[keras.layers.Layer]:
 class PopulationForward:
     """`forward(population, x)`: the model's output for every row of `population` (P, n_params) on the
     images `x` (B, ...), shaped (P, B, ...); `fitness(...)`: each row's reconstruction error.
-    `transposed` names how strided transposed convolutions run (`kernels.TRANSPOSED_FORMULATIONS`);
-    by default the fastest this process can run, kept in `self.transposed`."""
+    `formulation` says how the grouped layers run (`kernels.Formulation`); by default the fastest this
+    process can run, kept in `self.formulation`."""
 
-    def __init__(self, model: keras.Model, transposed: str | None = None) -> None:
+    def __init__(self, model: keras.Model, formulation: Formulation | None = None) -> None:
         self.model = model
-        self.transposed = check_transposed_formulation(transposed) if transposed else transposed_formulation()
+        self.formulation = formulation.checked() if formulation else fastest_formulation()
         self.layout = WeightLayout.of(model)
         self.index = {path: i for i, path in enumerate(self.layout.paths)}
         self.ops: list[Op] = [self._op(layer) for layer in layer_chain(model)]
@@ -115,11 +116,11 @@ class PopulationForward:
         cross-entropy or the error rate (1 - accuracy) against `target`'s integer labels. `chunk`
         evaluates that many individuals per call, to bound memory on large populations. `precision`
         "bfloat16" runs the layers in bfloat16 (the error itself in float32): faster where the CPU has
-        bfloat16 instructions, close to but not exactly Keras' float32 outputs."""
+        bfloat16 instructions, close to but not exactly Keras' float32 outputs (`precision.check_precision`
+        tells first whether this process can run it: on some CPUs trying aborts the process)."""
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        require_known(precision)
         if loss in CLASSIFICATION_LOSSES and target is None:
             raise ValueError(f"loss {loss!r} needs the images' class labels as the target")
         population = np.asarray(population, np.float32)
@@ -157,12 +158,12 @@ class PopulationForward:
             return apply
 
         if isinstance(layer, keras.layers.Dense):
-            return weighted(_dense)
+            return weighted(lambda s, k, b: _dense(s, k, b, self.formulation))
         if isinstance(layer, keras.layers.Conv2DTranspose):
             return weighted(lambda s, k, b: _conv_transpose(s, k, b, layer.strides[0], layer.padding,
-                                                            self.transposed))
+                                                            self.formulation))
         if isinstance(layer, keras.layers.Conv2D):
-            return weighted(lambda s, k, b: _conv(s, k, b, layer.strides[0], layer.padding))
+            return weighted(lambda s, k, b: _conv(s, k, b, layer.strides[0], layer.padding, self.formulation))
         if isinstance(layer, keras.layers.MaxPooling2D):
             return _image_op(lambda t: ops.max_pool(t, layer.pool_size, layer.strides, layer.padding))
         if isinstance(layer, keras.layers.UpSampling2D):
@@ -257,13 +258,13 @@ def _stack_kernels(kernel):
     return ops.reshape(moved, tuple(spatial) + (c, p * f))
 
 
-def _dense(state: Activations, kernel, bias) -> Activations:
+def _dense(state: Activations, kernel, bias, formulation: Formulation) -> Activations:
     """Output in the `features` layout (P, units, B)."""
     p, units = kernel.shape[0], kernel.shape[-1]
     if state.layout == FEATURES and len(state.sample_shape) > 1:
         state = state.stacked()
     if len(state.tensor.shape) == (4 if state.layout != STACKED else 5):  # a dense on images: a 1x1 conv
-        return _conv(state, ops.reshape(kernel, (p, 1, 1) + tuple(kernel.shape[1:])), bias, 1, "valid")
+        return _conv(state, ops.reshape(kernel, (p, 1, 1) + tuple(kernel.shape[1:])), bias, 1, "valid", formulation)
     if state.layout == SHARED:
         out = ops.matmul(state.tensor, _stack_kernels(kernel))  # (B, P*units)
         out = ops.transpose(ops.reshape(out, (out.shape[0], p, units)), (1, 2, 0))
@@ -273,7 +274,7 @@ def _dense(state: Activations, kernel, bias) -> Activations:
     return Activations(out if bias is None else out + bias[:, :, None], FEATURES, p, (units,))
 
 
-def _conv(state: Activations, kernel, bias, stride: int, padding: str) -> Activations:
+def _conv(state: Activations, kernel, bias, stride: int, padding: str, formulation: Formulation) -> Activations:
     """Shared input: one convolution with the stacked kernels; otherwise a grouped convolution with
     one group per individual (the input's channels are the population's, in order)."""
     x = state.tensor if state.layout == SHARED else state.channels().tensor
@@ -285,13 +286,14 @@ def _conv(state: Activations, kernel, bias, stride: int, padding: str) -> Activa
         out = ops.depthwise_conv(x, depthwise, strides=stride, padding=padding)
         out = ops.sum(ops.reshape(out, tuple(out.shape[:3]) + (p, -1)), axis=-1)
     else:
-        out = convolution(x, _stack_kernels(kernel), stride, padding)
+        out = convolution(x, _stack_kernels(kernel), stride, padding, split=formulation.convolution == SPLIT)
     if bias is not None:
         out = out + ops.reshape(bias, (-1,))
     return Activations(out, CHANNELS, state.population)
 
 
-def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str, formulation: str) -> Activations:
+def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str,
+                    formulation: Formulation) -> Activations:
     """Keras' transposed convolution without inserting zeros: output pixels u = i * stride + j fall into
     stride x stride phases (u mod stride); each phase is a stride-1 convolution of the input with every
     stride-th kernel tap, flipped. All phases run as one convolution (their kernels stacked as output
@@ -306,7 +308,7 @@ def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str,
     # Strided: TensorFlow's input gradient of the grouped convolution, one group per individual (or one
     # transposed convolution to every individual's filters, on a shared input), ran 1.2-2x faster than
     # the phases; at stride 1 the single phase is one grouped convolution (or a depthwise one, 2x faster).
-    if s > 1 and formulation == GRADIENT:
+    if s > 1 and formulation.transposed == GRADIENT:
         shape = (k, k, p * filters, channels) if state.layout == SHARED else (k, k, filters, p * channels)
         stacked = ops.reshape(ops.moveaxis(kernel, 0, 2 if state.layout == SHARED else 3), shape)
         out = grouped_transposed_convolution(x, stacked, 1 if state.layout == SHARED else p, size, s, padding)
@@ -317,7 +319,7 @@ def _conv_transpose(state: Activations, kernel, bias, stride: int, padding: str,
     phase_kernel = ops.reshape(ops.transpose(taps, (0, 1, 3, 6, 2, 4, 5)), (p, m, m, channels, s * s * filters))
     padded = Activations(ops.pad(x, [(0, 0), (m - 1, m - 1), (m - 1, m - 1), (0, 0)]),
                          state.layout if state.layout == SHARED else CHANNELS, p)
-    phases = _conv(padded, phase_kernel, None, 1, "valid").tensor  # (B, H + m - 1, W + m - 1, P*s*s*F)
+    phases = _conv(padded, phase_kernel, None, 1, "valid", formulation).tensor  # (B, H + m - 1, W + m - 1, P*s*s*F)
     b, h, w, _ = phases.shape
     out = ops.reshape(phases, (b, h, w, p, s, s, filters))
     out = ops.reshape(ops.transpose(out, (0, 1, 4, 2, 5, 3, 6)), (b, h * s, w * s, p * filters))

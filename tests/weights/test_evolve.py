@@ -80,15 +80,13 @@ def test_samples_are_balanced_and_never_among_the_validation_images():
     assert len(train) == 10 and len(val) == 50 and not set(train.ravel()) & set(val.ravel())
 
 
-def test_the_command_names_networks_and_precisions_as_the_library_does():
+def test_the_command_names_networks_as_the_library_does():
     """The command keeps its own copies so that `--help` does not load Keras; they must not drift."""
     from archsearch.cli import weights as command
     from archsearch.weights.classify import CNN_CLASSIFIER
-    from archsearch.weights.population_forward import PRECISIONS
     from archsearch.weights.seed_network import SEED_NETWORK
 
-    assert (command.SEED_NETWORK, command.CNN_CLASSIFIER, command.PRECISIONS) == (SEED_NETWORK, CNN_CLASSIFIER,
-                                                                                 PRECISIONS)
+    assert (command.SEED_NETWORK, command.CNN_CLASSIFIER) == (SEED_NETWORK, CNN_CLASSIFIER)
 
 
 def tiny_files(tiny_images, tmp_path):

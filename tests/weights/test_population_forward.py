@@ -1,14 +1,27 @@
 """Weight evolution's foundations: weights as one (population, n_params) array, and one batched forward
 pass for the whole population that agrees with Keras run individual by individual."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
 
 from archsearch.autoencoder.genome import Genome, LayerGene
 from archsearch.autoencoder.model import build_autoencoder
-from archsearch.weights.kernels import (GRADIENT, PHASES, TRANSPOSED_FORMULATIONS, grouped_convolution_works,
-                                        grouped_transposed_convolution_works, kernel_works, transposed_formulation)
+from archsearch.weights.kernels import (
+    GRADIENT,
+    GROUPED,
+    PHASES,
+    SPLIT,
+    Formulation,
+    every_formulation,
+    fastest_formulation,
+    grouped_convolution_works,
+    grouped_transposed_convolution_works,
+    kernel_works,
+    runnable_formulations,
+)
 from archsearch.weights.layout import WeightLayout
 from archsearch.weights.population_forward import PopulationForward
 from archsearch.weights.seed_network import build_seed_network
@@ -149,10 +162,6 @@ def test_bfloat16_scores_close_to_float32_and_keep_the_ranking(model, tiny_image
         forward.fitness(population, images, precision="float16")
 
 
-STRIDED_TRANSPOSED = ["valid transposed, stride 2", "evolved decoder", "transposed first, stride 2",
-                      "conv stride 2, batch-norm, pool"]
-
-
 def equals_keras_individual_by_individual(forward: PopulationForward, images: np.ndarray) -> np.ndarray:
     """The pass's outputs for 3 random weight vectors, each checked against Keras given those weights."""
     population = np.random.default_rng(2).normal(0, 0.3, (3, forward.layout.n_params)).astype(np.float32)
@@ -163,48 +172,43 @@ def equals_keras_individual_by_individual(forward: PopulationForward, images: np
     return outputs
 
 
-@pytest.mark.parametrize("formulation", TRANSPOSED_FORMULATIONS)
-@pytest.mark.parametrize("name", STRIDED_TRANSPOSED)
-def test_each_formulation_of_strided_transposed_convolutions_equals_keras(name, formulation, tiny_images):
-    """`gradient` (TensorFlow's grouped input gradient, oneDNN's kernels only) and `phases` (keras.ops,
-    what JAX, PyTorch and TensorFlow without oneDNN run), each forced. CI runs this file again with
-    oneDNN off, where `gradient` cannot run and says so."""
-    if formulation == GRADIENT and not grouped_transposed_convolution_works():
-        with pytest.raises(ValueError, match="cannot run as 'gradient' here: this TensorFlow has no grouped"):
-            PopulationForward(MODELS[name](), transposed=GRADIENT)
+@pytest.mark.parametrize("formulation", every_formulation(), ids=str)
+@pytest.mark.parametrize("name", ["valid transposed, stride 2", "evolved decoder", "transposed first, stride 2"])
+def test_every_formulation_equals_keras(name, formulation, tiny_images):
+    """Grouped convolutions as one call or one per individual, strided transposed ones as TensorFlow's
+    grouped input gradient (oneDNN's kernels only) or as phases (keras.ops), each forced. CI runs this
+    file again with oneDNN off, where the gradient cannot run and says so in one line."""
+    if formulation.transposed == GRADIENT and not grouped_transposed_convolution_works():
+        message = f"{formulation} cannot run here: this TensorFlow has no grouped"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            PopulationForward(MODELS[name](), formulation)
         pytest.skip("this TensorFlow has no grouped Conv2DBackpropInput kernel (oneDNN off)")
     model = MODELS[name]()
-    forward = PopulationForward(model, transposed=formulation)
-    assert forward.transposed == formulation
+    forward = PopulationForward(model, formulation)
+    assert forward.formulation == formulation
     equals_keras_individual_by_individual(forward, images_for(model, tiny_images, 5))
 
 
-def test_without_the_grouped_gradient_kernel_the_pass_runs_the_phases(tiny_images, monkeypatch):
-    """Where the kernel probe fails (TensorFlow's default kernels on a CPU without AVX-512), the default
-    pass falls back to the phases, and asking for the gradient is a one-line error."""
-    monkeypatch.setattr("archsearch.weights.population_forward.transposed_formulation", lambda: PHASES)
+@pytest.mark.parametrize("missing", ["grouped_transposed_convolution_works", "grouped_convolution_works"])
+def test_where_a_grouped_kernel_is_missing_the_pass_does_without_it(missing, tiny_images, monkeypatch):
+    """Where the probe finds TensorFlow's grouped gradient missing (its Eigen kernels, on a CPU without
+    AVX-512), or its grouped convolution, the default pass splits the groups and runs the phases, and
+    asking for what is missing is a one-line error."""
+    monkeypatch.setattr(f"archsearch.weights.kernels.{missing}", lambda: False)
     model = MODELS["evolved decoder"]()
-    assert PopulationForward(model).transposed == PHASES
-    equals_keras_individual_by_individual(PopulationForward(model), images_for(model, tiny_images, 5))
-    monkeypatch.setattr("archsearch.weights.kernels.grouped_transposed_convolution_works", lambda: False)
-    with pytest.raises(ValueError, match="no grouped Conv2DBackpropInput kernel .*use 'phases'"):
-        PopulationForward(model, transposed=GRADIENT)
-    with pytest.raises(ValueError, match="one of gradient, phases, not 'im2col'"):
-        PopulationForward(model, transposed="im2col")
+    forward = PopulationForward(model)
+    assert forward.formulation == Formulation(SPLIT, PHASES)
+    equals_keras_individual_by_individual(forward, images_for(model, tiny_images, 5))
+    needed = Formulation(GROUPED, PHASES) if missing == "grouped_convolution_works" else Formulation(SPLIT, GRADIENT)
+    with pytest.raises(ValueError, match=re.escape(f"the formulation {needed} cannot run here: ") + ".*; use"):
+        PopulationForward(model, needed)
 
 
-@pytest.mark.parametrize("name", ["evolved decoder", "conv stride 2, batch-norm, pool"])
-def test_without_tensorflows_grouped_convolution_the_pass_runs_keras_own(name, tiny_images, monkeypatch):
-    """Grouped convolutions run as TensorFlow's own kernel where the probe finds it works, else through
-    `keras.ops.conv` (XLA on TensorFlow): the same numbers either way."""
-    model = MODELS[name]()
-    images = images_for(model, tiny_images, 5)
-    native = equals_keras_individual_by_individual(PopulationForward(model, transposed=PHASES), images)
-    asked = []
-    monkeypatch.setattr("archsearch.weights.compiled.grouped_convolution_works", lambda: asked.append(1) and False)
-    fallback = equals_keras_individual_by_individual(PopulationForward(model, transposed=PHASES), images)
-    assert asked  # the pass has grouped convolutions, and ran them without TensorFlow's kernel
-    np.testing.assert_allclose(fallback, native, atol=2e-5)
+def test_formulations_parse_from_their_names():
+    assert Formulation.parse("split+phases") == Formulation(SPLIT, PHASES)
+    assert [str(f) for f in runnable_formulations()][0] == str(fastest_formulation())
+    with pytest.raises(ValueError, match="one of grouped\\+gradient, grouped\\+phases, .* not 'im2col'"):
+        Formulation.parse("im2col")
 
 
 def test_the_kernel_probe_says_no_to_an_op_that_fails_or_disagrees():
@@ -222,7 +226,6 @@ def test_the_kernel_probe_says_no_to_an_op_that_fails_or_disagrees():
     assert not kernel_works(lambda x, kernel: tf.nn.conv2d(x, kernel, 1, "SAME"), plain, x, kernel)
     assert not kernel_works(lambda x, kernel: plain(x, kernel) + 1e-2, plain, x, kernel)
     assert grouped_convolution_works()  # every TensorFlow 2.21 CPU build we know of has it
-    assert transposed_formulation() == (GRADIENT if grouped_transposed_convolution_works() else PHASES)
 
 
 def test_a_fixed_target_can_differ_from_the_input(model, tiny_images):
