@@ -54,11 +54,11 @@ def test_the_package_root_holds_only_the_public_api_and_the_entry_point():
 
 
 def test_no_module_imports_itself_through_others():
-    def cycle_from(start: str) -> list[str] | None:
+    def cycle_from(start: str, imports: dict[str, set[str]]) -> list[str] | None:
         stack, seen = [(start, [start])], set()
         while stack:
             module, path = stack.pop()
-            for dep in IMPORTS[module]:
+            for dep in imports[module]:
                 if dep == start and len(path) > 1:
                     return path + [dep]
                 if dep in MODULES and dep not in seen and dep != module:
@@ -67,8 +67,7 @@ def test_no_module_imports_itself_through_others():
         return None
 
     internal = {m: {d for d in deps if d in MODULES and d != "archsearch"} for m, deps in IMPORTS.items()}
-    IMPORTS.update(internal)
-    cycles = [cycle for m in sorted(MODULES) if (cycle := cycle_from(m))]
+    cycles = [cycle for m in sorted(MODULES) if (cycle := cycle_from(m, internal))]
     assert not cycles, " -> ".join(cycles[0])
 
 
@@ -77,11 +76,20 @@ def imported_folders(source_folder: str) -> dict[str, set[str]]:
             for m, deps in IMPORTS.items() if folder(m) == source_folder}
 
 
+# Lazy imports of Keras or TensorFlow outside the training folders, each for one reason (these tests once
+# passed without looking: an earlier test emptied IMPORTS of every library, which a parallel run revealed):
+ALLOWED_KERAS_IMPORTS = {
+    "archsearch.core.data",  # keras.datasets downloads Fashion-MNIST where no local copy exists
+    "archsearch.run.quiet",  # imports TensorFlow, only to silence its start-up notices, in processes that train
+}
+
+
 def test_the_core_imports_nothing_else_of_archsearch_and_no_machine_learning_library():
     for module, deps in IMPORTS.items():
         if folder(module) == "core":
             assert {folder(d) for d in deps if d.startswith("archsearch.")} <= {"core"}, module
-            assert not {d.split(".")[0] for d in deps} & {"keras", "tensorflow", "deap", "optuna"}, module
+            libraries = {d.split(".")[0] for d in deps} - ({"keras"} if module in ALLOWED_KERAS_IMPORTS else set())
+            assert not libraries & {"keras", "tensorflow", "deap", "optuna"}, module
 
 
 # Two encodings read the autoencoder space's structure (variable-length layer sequences): DE's fixed-length
@@ -103,7 +111,7 @@ def test_only_the_training_folders_import_keras_and_only_strategies_import_deap_
     for module, deps in IMPORTS.items():
         libraries = {d.split(".")[0] for d in deps}
         if libraries & {"keras", "tensorflow"}:
-            assert folder(module) in KERAS_FOLDERS, module
+            assert folder(module) in KERAS_FOLDERS or module in ALLOWED_KERAS_IMPORTS, module
         if libraries & {"deap", "optuna"}:
             assert folder(module) == "strategies" or module.startswith(("archsearch.weights.strategies",
                                                                          "archsearch.analysis.lineage")), module

@@ -27,7 +27,7 @@ from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import candidate_seed
 from archsearch.run.engine import checkpoint_path
 from archsearch.run.journal import Journal
-from archsearch.run.run_dir import CHECKPOINTS, CONFIG, EXPORT, JOURNAL, task_of
+from archsearch.run.run_dir import CHECKPOINTS, CONFIG, EXPORT, JOURNAL, require_run_dir, task_of
 from archsearch.run.runner import final_splits, training_seconds
 from archsearch.training.keras_parts import fresh_keras_state
 from archsearch.training.winner import write_winner
@@ -102,9 +102,7 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
            log: Callable[[str], None] = lambda text: None, pareto: bool = False) -> list[tuple[Path, FinalMetrics]]:
     """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export); with
     `pareto`, every member of its Pareto front (loss against the run's other objectives) instead."""
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
-        raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
+    run_dir = require_run_dir(Path(run_dir))
     if task_of(run_dir) != "autoencoder":
         raise ArchsearchError(f"{run_dir}: a transfer run; its best classifier is "
                               f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder runs)")

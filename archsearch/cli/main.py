@@ -30,6 +30,7 @@ from archsearch.core.errors import ArchsearchError
 from archsearch.core.objectives import LATENT_METRICS
 from archsearch.run.dask_pool import check_scheduler_of
 from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.run.run_dir import require_run_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +196,7 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
 def _export(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise ArchsearchError(f"--top {args.top}: must be at least 1")
+    require_run_dir(Path(args.run_dir))  # before the slow imports
     import_tensorflow_quietly()
     from archsearch.autoencoder.export import export
 

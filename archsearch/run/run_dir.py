@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from archsearch.core.errors import ResumeError
+from archsearch.core.errors import ArchsearchError, ResumeError
 from archsearch.core.space_files import resolve_space_path
 from archsearch.run.settings import RunSettings, read_settings
 
@@ -40,3 +40,10 @@ def task_of(run_dir: Path) -> str:
     """The kind of search a run directory holds (runs written before tasks were named: by their settings)."""
     settings = read_settings(run_dir / CONFIG)
     return settings.get("task") or ("transfer" if "backbone" in settings else RunSettings.task)
+
+
+def require_run_dir(run_dir: Path) -> Path:
+    """`run_dir`, or a one-line `ArchsearchError` where it holds no run (checked before slow imports)."""
+    if not (run_dir / CONFIG).is_file() or not (run_dir / JOURNAL).is_file():
+        raise ArchsearchError(f"{run_dir}: not a run directory (needs {CONFIG} and {JOURNAL})")
+    return run_dir

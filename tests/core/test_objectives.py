@@ -142,8 +142,8 @@ def test_nsga2_search_on_a_latent_objective_from_the_command_line(tmp_path, blob
     common = ["--out", str(run), "--data", str(data), "--in-process"]
     assert main(["search", "dense_autoencoder", "--strategy", "nsga2", "--objectives", "linear_probe_accuracy,params",
                  "--population", "4", "--generations", "1", "--train-size", "200", "--val-size", "60",
-                 "--epochs", "1", "--final-train-size", "200", "--final-epochs", "1",
-                 "--optuna-storage", storage, *common]) == 0
+                 "--epochs", "1", "--final-train-size", "200", "--final-epochs", "1", "--min-budget", "128",
+                 "--max-budget", "1152", "--optuna-storage", storage, *common]) == 0
     printed = " ".join(capsys.readouterr().err.split())  # the progress console writes to stderr, wrapped
     assert "validation MSE against 1 - linear probe accuracy and parameters" in printed
 

@@ -291,13 +291,16 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
         def submit(self, *task):
             return self.executor.submit(self.evaluator.evaluate, *task)
 
+    class Paced(TimedToy):
+        per_image = 0.012  # wide enough margins that a busy machine (a parallel test run) backfills too
+
     run_dir = tmp_path / "run"
-    rungs = Rungs(8, 72, 3)  # 8 -> 24 -> 72 images: a top-rung job takes 192 ms, a first promotion 64 ms
+    rungs = Rungs(8, 72, 3)  # 8 -> 24 -> 72 images: a top-rung job takes 576 ms, a first promotion 192 ms
     # each candidate worse than those before: the first climb, the last wait below the top when no new
     # candidate is left (the case to test)
     genomes = distinct_genomes(conv_space, 13)
     fitness_of = {g.key: float(i) for i, g in enumerate(genomes)}
-    full = engine(conv_space, TwoThreads(TimedToy(toy_evaluator, fitness_of, check_resume=False), 0), run_dir,
+    full = engine(conv_space, TwoThreads(Paced(toy_evaluator, fitness_of, check_resume=False), 0), run_dir,
                   strategy=FixedOrder(conv_space, None, genomes), rungs=rungs).run(13)
     events = Journal(run_dir / "journal.jsonl").events()
     backfills = [e for e in events if isinstance(e, Issued) and e.backfill]

@@ -120,9 +120,12 @@ def test_pipeline_autoencoder_search_then_transfer_search_on_fashion_mnist(tmp_p
     from archsearch.autoencoder.config import SearchConfig
     from archsearch.autoencoder.task import search
 
+    # without fidelities: the default genes would climb to 20 passes over the 500 images (the ladder has
+    # tests of its own; this one is about handing an encoder over)
     autoencoder = search(SearchConfig(population=2, generations=0, train_size=500, val_size=200, epochs=1,
-                                          final_train_size=1000, final_epochs=1, test_size=500, isolate=False),
-                             tmp_path / "autoencoder", dataset=fashion_mnist)
+                                      final_train_size=1000, final_epochs=1, test_size=500, isolate=False,
+                                      fidelity="off"),
+                         tmp_path / "autoencoder", dataset=fashion_mnist)
     encoder_dir = autoencoder.run_dir / "best"
     assert (encoder_dir / "encoder.keras").is_file()
     config = TransferConfig(backbone=str(encoder_dir), population=4, generations=1, train_size=1000, val_size=300,

@@ -34,7 +34,7 @@ def evolve(name: str, images: np.ndarray, seed: int = 0, generations: int = 40):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(WEIGHT_STRATEGIES))
 def test_each_weight_strategy_trains_a_network_without_gradients(name, tiny_images):
-    images = tiny_images[0][:32]
+    images = tiny_images[0][:32, 2:10, 2:10]  # the centre 8x8: 602 weights, so cma-es' n^3 updates take 1 s, not 8
     model, outcome = evolve(name, images)
     first, last = outcome.history[0].monitor, outcome.history[-1].monitor
     assert last < REQUIRED_GAIN[name] * first, (first, last)
