@@ -8,6 +8,7 @@ seed experiment's conv autoencoder and a conv autoencoder from the search space,
 Fashion-MNIST-shaped random images (the arithmetic does not depend on the pixel values).
 
     python benchmarks/weight_evolution.py [--population 64] [--batch 256] [--repeats 5] [--formulation all]
+                                          [--precision bfloat16]
 
 It prints the machine first (CPU flags, oneDNN on or off, the matmul rate; `machine.py`) and, per network,
 the formulation the pass ran (`weights/kernels.py`): grouped convolutions as one `grouped` call or `split`
@@ -33,6 +34,7 @@ from archsearch.autoencoder.model import build_autoencoder  # noqa: E402
 from archsearch.weights.kernels import Formulation, fastest_formulation, runnable_formulations  # noqa: E402
 from archsearch.weights.layout import WeightLayout  # noqa: E402
 from archsearch.weights.population_forward import PopulationForward, layer_chain  # noqa: E402
+from archsearch.weights.precision import PRECISIONS  # noqa: E402
 from archsearch.weights.seed_network import build_seed_network  # noqa: E402
 
 NETWORKS = {
@@ -68,6 +70,7 @@ def main() -> None:
                         help="how the pass runs its grouped layers: 'fastest' (what it picks here, tried once "
                              "per process), 'all' (a row for each this process can run), or one such as "
                              "split+phases")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS, help="the dtype the pass runs in")
     args = parser.parse_args()
     formulations = {"fastest": (fastest_formulation(),), "all": runnable_formulations()}.get(args.formulation) \
         or (Formulation.parse(args.formulation),)
@@ -96,7 +99,8 @@ def main() -> None:
         tuned = args.population / best_seconds(tuned_loop, args.repeats)
         for formulation in formulations:
             forward = PopulationForward(model, formulation)
-            batched = args.population / best_seconds(lambda: forward.fitness(population, images), args.repeats)
+            batched = args.population / best_seconds(
+                lambda: forward.fitness(population, images, precision=args.precision), args.repeats)
             gflops = flops_per_image(model) * args.batch * batched / 1e9
             print(f"{name:<31}{layout.n_params:>8,}{str(formulation):>18}{naive:>12.1f}{tuned:>12.1f}"
                   f"{batched:>10.1f}{batched / naive:>9.1f}x{batched / tuned:>9.1f}x{gflops:>9.1f}"

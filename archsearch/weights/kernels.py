@@ -89,7 +89,7 @@ def describe(formulation: Formulation) -> str:
     if keras.backend.backend() != "tensorflow" or formulation == Formulation(GROUPED, GRADIENT):
         return f"batched pass: {formulation}"
     return (f"batched pass: {formulation} (TensorFlow's oneDNN kernels are off; TF_ENABLE_ONEDNN_OPTS=1 before "
-            "the command ran conv networks' passes 3x faster on a CPU without AVX-512, with slightly different "
+            "the command ran conv networks' passes 2-3x faster on a CPU held to AVX2, with slightly different "
             "rounding)")
 
 

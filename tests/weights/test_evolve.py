@@ -12,7 +12,9 @@ from archsearch.autoencoder.genome import Genome, LayerGene
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.cli.main import main
 from archsearch.weights.evolution import Labelled, WeightEvolutionSettings, evolve_weights
+from archsearch.weights.kernels import fastest_formulation
 from archsearch.weights.population_forward import PopulationForward
+from archsearch.weights.precision import bfloat16_failure
 from archsearch.weights.strategies import WEIGHT_STRATEGIES, make_weight_strategy
 
 TINY = Genome((LayerGene("dense", units=4, activation="tanh"),), 2)  # 1,322 weights on 12x12 images
@@ -159,13 +161,15 @@ def test_evolve_weights_trains_the_cnn_classifier_and_reports_its_accuracy(blobs
     data = tmp_path / "blobs.npz"
     np.savez(data, y_train=y_train, y_test=y_test, **resized)
     out = tmp_path / "run"
+    precision = "float32" if bfloat16_failure() else "bfloat16"  # where it cannot run: test_precision.py
     code = main(["evolve-weights", "cnn-classifier", "--data", str(data), "--samples", "120", "--val-size", "40",
-                 "--generations", "30", "--population", "16", "--batch", "64", "--precision", "bfloat16",
+                 "--generations", "30", "--population", "16", "--batch", "64", "--precision", precision,
                  "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    capsys.readouterr()
+    assert f"batched pass: {fastest_formulation()}" in capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["settings"]["loss"] == "crossentropy" and summary["settings"]["precision"] == "bfloat16"
+    assert summary["settings"]["loss"] == "crossentropy" and summary["settings"]["precision"] == precision
+    assert summary["formulation"] == str(fastest_formulation())
     assert summary["test_accuracy"] > 0.8  # scored in float32, as the saved model below reproduces
     model = keras.models.load_model(out / "model.keras")  # the evolved classifier, a plain Keras file
     accuracy = np.mean(np.argmax(model.predict(resized["x_test"], verbose=0), axis=1) == y_test)

@@ -24,6 +24,7 @@ from archsearch.weights.kernels import (
 )
 from archsearch.weights.layout import WeightLayout
 from archsearch.weights.population_forward import PopulationForward
+from archsearch.weights.precision import bfloat16_failure
 from archsearch.weights.seed_network import build_seed_network
 
 GENOMES = {
@@ -148,6 +149,8 @@ def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_image
 def test_bfloat16_scores_close_to_float32_and_keep_the_ranking(model, tiny_images):
     """bfloat16 keeps about three significant digits: each loss within a percent of float32's, and
     individuals whose losses differ by more than that rank the same."""
+    if failure := bfloat16_failure():  # where trying it would abort this process (tests/weights/test_precision.py)
+        pytest.skip(f"bfloat16 cannot run here: {failure}")
     images = images_for(model, tiny_images, 5)
     forward = PopulationForward(model)
     population = np.random.default_rng(2).normal(0, 0.3, (6, forward.layout.n_params)).astype(np.float32)
