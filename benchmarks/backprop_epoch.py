@@ -6,7 +6,8 @@ that says what TensorFlow's oneDNN kernels are worth to a search on this machine
     ONEDNN_MAX_CPU_ISA=AVX2 TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/backprop_epoch.py   # oneDNN held to AVX2
 
 The network is the conv space's default genes (c32k3s2 c48k3s2 z16, Adam, batch 64) on 10,000 random
-Fashion-MNIST-shaped images; the best of three epochs after a warm-up epoch that traces the graph.
+Fashion-MNIST-shaped images; the best of three epochs after a warm-up epoch that traces the graph. (The
+machine line's matmul rate is one thread's here.)
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def add_evolve_weights_parser(commands) -> None:
                         "learning rate falls to a tenth over that last share of the run) (repeatable)")
     w.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="the dtype the population is scored in: bfloat16 is faster on CPUs with bfloat16 "
-                        "instructions (about 1.5x on cnn-classifier; about float32's speed without them), close "
+                        "instructions (about 1.5x on cnn-classifier; 0.6-1.3x of float32 without them), close "
                         "to float32; the reported scores stay float32")
     w.add_argument("--val-size", type=int, default=500, help="validation images")
     w.add_argument("--test-size", type=int, help="test images scored at the end (default: all)")

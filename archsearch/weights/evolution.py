@@ -55,7 +55,7 @@ class WeightEvolutionSettings:
     monitor_every: int = 10
     chunk: int | None = None  # individuals per forward call: bounds memory for large networks
     # the dtype the population's layers run in: "bfloat16" scored `cnn-classifier`'s population 1.5x
-    # faster on a CPU with bfloat16 instructions, at float32's speed without them (benchmarks/README.md);
+    # faster on a CPU with bfloat16 instructions, 0.6-1.3x of float32 without them (benchmarks/README.md);
     # the monitor and final scores stay float32
     precision: str = "float32"
     options: dict[str, Any] = field(default_factory=dict)  # the strategy's own settings, e.g. sigma
