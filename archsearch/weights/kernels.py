@@ -52,7 +52,7 @@ class Formulation:
     def checked(self) -> "Formulation":
         if self.transposed == GRADIENT and not grouped_transposed_convolution_works():
             raise ValueError(f"the formulation {self} cannot run here: this TensorFlow has no grouped "
-                             "Conv2DBackpropInput kernel (its oneDNN kernels are off); use phases")
+                             "Conv2DBackpropInput kernel (only oneDNN's kernels have one); use phases")
         if self.convolution == GROUPED and keras.backend.backend() == "tensorflow" \
                 and not grouped_convolution_works():
             raise ValueError(f"the formulation {self} cannot run here: this TensorFlow's conv2d does not "
@@ -74,8 +74,8 @@ def fastest_formulation() -> Formulation:
     """Where TensorFlow's grouped input gradient runs, its oneDNN kernels are on, and their grouped
     convolution and gradient are the fastest measured (`benchmarks/README.md`). Elsewhere (its Eigen
     kernels, on a CPU without AVX-512) the gradient is missing and its grouped convolution ran 1.2-2.3x
-    slower than one convolution per individual, so the pass splits and runs the phases. Other backends
-    run `keras.ops.conv` grouped, and the phases."""
+    slower than one convolution per individual layer by layer (1.05-1.24x on whole networks), so the
+    pass splits and runs the phases. Other backends run `keras.ops.conv` grouped, and the phases."""
     if keras.backend.backend() != "tensorflow":
         return Formulation(GROUPED, PHASES)
     if grouped_transposed_convolution_works() and grouped_convolution_works():
