@@ -9,8 +9,9 @@ import sys
 
 
 def score_a_tiny_population() -> None:
-    """Every kind of layer the pass batches in one small network: a shared and a grouped convolution,
-    batch-norm, a strided transposed convolution, a convolution to one channel, dense layers, a softmax."""
+    """Every kind of layer the pass batches in one small network: transposed convolutions on the shared
+    images and on the population's, grouped convolutions, pooling, upsampling, batch-norm, a dense layer
+    on images, a convolution to one channel, dense layers and a softmax."""
     from archsearch.run.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
@@ -20,10 +21,11 @@ def score_a_tiny_population() -> None:
     from archsearch.weights.population_forward import PopulationForward
 
     image = keras.Input((8, 8, 1))
-    x = keras.layers.Conv2D(2, 3, strides=2, padding="same", activation="relu")(image)
-    x = keras.layers.Conv2D(3, 3, padding="same")(x)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(x)
+    x = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(image)  # 16x16
+    x = keras.layers.Conv2D(2, 3, strides=2, padding="same", activation="relu")(x)  # 8x8
+    x = keras.layers.MaxPooling2D()(keras.layers.Conv2D(3, 3, padding="same")(x))  # 4x4
+    x = keras.layers.Dense(2)(keras.layers.BatchNormalization()(x))
+    x = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(keras.layers.UpSampling2D()(x))  # 16x16
     x = keras.layers.Conv2D(1, 3, padding="same")(x)
     x = keras.layers.Dense(4, activation="tanh")(keras.layers.Flatten()(x))
     forward = PopulationForward(keras.Model(image, keras.layers.Dense(3, activation="softmax")(x)))
