@@ -110,14 +110,10 @@ def grouped_convolution_works() -> bool:
 
     x, kernel = _probe_arrays(channels=4, kernel_shape=(3, 3, 2, 4))
 
-    def grouped(x, kernel):
+    def convolution(x, kernel, groups=2):  # the groups follow from the shapes
         return tf.nn.conv2d(x, kernel, 1, "SAME")
 
-    def by_group(x, kernel):
-        return tf.concat([tf.nn.conv2d(x[..., 2 * g:2 * g + 2], kernel[..., 2 * g:2 * g + 2], 1, "SAME")
-                          for g in range(2)], axis=-1)
-
-    return kernel_works(grouped, by_group, x, kernel)
+    return kernel_works(convolution, _two_groups_apart(convolution), x, kernel)
 
 
 @functools.cache
@@ -129,18 +125,11 @@ def grouped_transposed_convolution_works() -> bool:
 
     x, kernel = _probe_arrays(channels=4, kernel_shape=(3, 3, 1, 4))  # 2 groups: 2 channels in, 1 out each
 
-    def transposed(x, kernel, depth):
-        return tf.raw_ops.Conv2DBackpropInput(input_sizes=[1, 10, 10, depth], filter=kernel, out_backprop=x,
-                                              strides=[1, 2, 2, 1], padding="SAME")
+    def transposed(x, kernel, groups=2):  # the output's depth says how many groups
+        return tf.raw_ops.Conv2DBackpropInput(input_sizes=[1, 10, 10, kernel.shape[-2] * groups], filter=kernel,
+                                              out_backprop=x, strides=[1, 2, 2, 1], padding="SAME")
 
-    def grouped(x, kernel):
-        return transposed(x, kernel, 2)
-
-    def by_group(x, kernel):
-        return tf.concat([transposed(x[..., 2 * g:2 * g + 2], kernel[..., 2 * g:2 * g + 2], 1) for g in range(2)],
-                         axis=-1)
-
-    return kernel_works(grouped, by_group, x, kernel)
+    return kernel_works(transposed, _two_groups_apart(transposed), x, kernel)
 
 
 def kernel_works(candidate: Callable, reference: Callable, *inputs) -> bool:
@@ -158,6 +147,19 @@ def kernel_works(candidate: Callable, reference: Callable, *inputs) -> bool:
             return False
         expected = tf.function(reference)(*inputs).numpy()
     return got.shape == expected.shape and bool(np.allclose(got, expected, atol=1e-4))
+
+
+def _two_groups_apart(op: Callable) -> Callable:
+    """`op(x, kernel, groups)` run in one group on each half of the channels and of the kernel's last
+    axis, concatenated: the reference the same op in two groups must equal."""
+    import tensorflow as tf
+
+    def apart(x, kernel):
+        c, f = x.shape[-1] // 2, kernel.shape[-1] // 2
+        return tf.concat([op(x[..., g * c:(g + 1) * c], kernel[..., g * f:(g + 1) * f], groups=1) for g in range(2)],
+                         axis=-1)
+
+    return apart
 
 
 def _probe_arrays(channels: int, kernel_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
