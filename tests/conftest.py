@@ -16,7 +16,11 @@ import pytest
 
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.space_file import load_space
+from archsearch.core.params import Choice, Float, Int
 from archsearch.core.records import FAILED, OK, EvaluationResult
+from archsearch.core.space.nodes import Group, OneOf, Repeated, When
+from archsearch.core.space.params import Params
+from archsearch.core.space.space import Space
 from archsearch.core.space_files import built_in_spaces
 from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.space_file import load_transfer_space
@@ -93,8 +97,25 @@ SPACE_NAMES = sorted(p.stem for p in built_in_spaces().glob("*.toml") if p.stem 
 TRANSFER_DEPTHS = (1, 5, 120)
 
 
+def spec_space() -> Space:
+    """A space built from specs with every kind of node: a list of layers whose kind decides its fields,
+    a parameter only active under a condition, nested groups, integer, float and log ranges."""
+    layer = OneOf(conv=Group(filters=Choice([8, 16, 32, 64]), kernel=Choice([3, 5]),
+                             dilated=When(Choice([False, True]), kernel=3)),
+                  pool=Group(),
+                  dense=Group(units=Int(8, 256, log=True), dropout=Float(0.0, 0.5)))
+    return Space({
+        "layers": Repeated(layer, min_length=1, max_length=5),
+        "width": Int(1, 9),
+        "training": Group(optimizer=Choice(["adam", "sgd"]),
+                          momentum=When(Float(0.0, 0.99, default=0.9), optimizer="sgd"),
+                          learning_rate=Float(1e-4, 1e-1, log=True, default=1e-3)),
+    }, name="specs")
+
+
 class ToyEvaluator:
-    """A deterministic fitness without training: prefers latent 16, two conv layers of 32 filters, lr 3e-3.
+    """A deterministic fitness without training: prefers latent 16, two conv layers of 32 filters, lr 3e-3
+    (for the spec space: two conv layers of 32 filters, width 5, SGD with momentum 0.9, lr 3e-3).
 
     Cheap enough to run whole searches in milliseconds, and it has a known optimum.
     """
@@ -107,6 +128,13 @@ class ToyEvaluator:
 
     def evaluate(self, genome: Genome | TransferGenome, seed: int) -> EvaluationResult:
         self.calls += 1
+        if isinstance(genome, Params):
+            convs = [g for g in genome["layers"] if g["kind"] == "conv"]
+            training = genome["training"]
+            score = abs(len(convs) - 2) + sum(abs(np.log2(g["filters"] / 32)) for g in convs) / max(len(convs), 1)
+            score += abs(genome["width"] - 5) / 4 + abs(np.log10(training["learning_rate"] / 3e-3))
+            score += abs(training.get("momentum", 0.0) - 0.9)
+            return EvaluationResult(OK, fitness=float(score), params=10 * len(genome["layers"]), epochs=1)
         if isinstance(genome, TransferGenome):  # prefers keeping 3, freezing 1, lr 3e-3, dropout 0.2
             score = abs(genome.included - 3) + abs(genome.frozen - 1) + abs(genome.dropout - 0.2)
             score += abs(np.log10(genome.learning_rate / 3e-3))
@@ -168,11 +196,20 @@ def any_space(request):
     return load_space(request.param)
 
 
-@pytest.fixture(params=[*SPACE_NAMES, *(f"transfer_learning@{d}" for d in TRANSFER_DEPTHS)])
+@pytest.fixture(params=[*SPACE_NAMES, *(f"transfer_learning@{d}" for d in TRANSFER_DEPTHS), "specs"])
 def every_space(request):
-    """Autoencoder spaces, and the transfer space fitted to backbones of several depths."""
+    """Autoencoder spaces, the transfer space fitted to backbones of several depths, and a space built
+    from specs."""
+    if request.param == "specs":
+        return spec_space()
     name, _, depth = request.param.partition("@")
     return load_transfer_space(name, int(depth)) if depth else load_space(name)
+
+
+@pytest.fixture(params=["conv_autoencoder", "specs"])
+def searched_space(request):
+    """The autoencoder's conv space (its own operators) and a space built from specs (derived ones)."""
+    return load_space(request.param) if request.param != "specs" else spec_space()
 
 
 @pytest.fixture

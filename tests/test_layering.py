@@ -92,18 +92,10 @@ def test_the_core_imports_nothing_else_of_archsearch_and_no_machine_learning_lib
             assert not libraries & {"keras", "tensorflow", "deap", "optuna"}, module
 
 
-# Two encodings read the autoencoder space's structure (variable-length layer sequences): DE's fixed-length
-# vector and the TPE's conditional parameters. Every other space reaches them as flat parameters.
-AUTOENCODER_ENCODINGS = {"archsearch.strategies.de", "archsearch.strategies.optuna_space"}
-
-
 def test_the_engine_and_strategies_import_no_task_folder():
+    """(The strategies read every space through its specs, `core.space`: none knows a task's space.)"""
     for source in ("run", "strategies", "analysis", "training"):
         for module, folders in imported_folders(source).items():
-            if module in AUTOENCODER_ENCODINGS:
-                assert {d for d in IMPORTS[module] if folder(d) == "autoencoder"} <= {
-                    "archsearch.autoencoder.genome", "archsearch.autoencoder.space"}, module
-                folders = folders - {"autoencoder"}
             assert not folders & TASK_FOLDERS, f"{module} imports {folders & TASK_FOLDERS}"
 
 

@@ -13,7 +13,7 @@ Structural rules, beside every value lying in its declared range:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from archsearch.autoencoder import operators
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.core.params import Spec
+from archsearch.core.space.nodes import Group, OneOf, Repeated
 
 # Which gene fields each layer kind uses; the space file must give a spec for each.
 LAYER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -204,6 +205,33 @@ class SearchSpace:
     def crossover(self, first: Genome, second: Genome, rng: np.random.Generator) -> tuple[Genome, Genome]:
         """Two-point crossover of the variable-length layer sequences (`operators.two_point_crossover`)."""
         return operators.two_point_crossover(first, second, self, rng)
+
+    # ---- the specs, as the encodings of DE and TPE read them (`core.space.encodings`) --------------
+    def parameters(self) -> Group:
+        """Each sequence a list of layers whose kind decides its fields, then the code size and the training
+        genes (the rules beyond the specs, order and resampling, are `repair`'s)."""
+        members: dict[str, Any] = {"encoder": self._sequence_parameters(self.encoder)}
+        if self.decoder is not None:
+            members["decoder"] = self._sequence_parameters(self.decoder)
+        members["latent_size"] = self.latent_size
+        members["training"] = Group({name: self.training[name] for name in TRAINING_FIELDS})
+        return Group(members)
+
+    def _sequence_parameters(self, rules: SequenceRules) -> Repeated:
+        return Repeated(OneOf({kind: Group(self.layer_specs.get(kind, {})) for kind in rules.kinds}),
+                        rules.min_layers, rules.max_layers)
+
+    def values_of(self, genome: Genome) -> dict[str, Any]:
+        values: dict[str, Any] = {"encoder": [g.to_dict() for g in genome.encoder]}
+        if self.decoder is not None:
+            values["decoder"] = [g.to_dict() for g in genome.decoder or ()]
+        return {**values, "latent_size": genome.latent_size, "training": asdict(genome.training)}
+
+    def from_values(self, values: dict[str, Any]) -> Genome:
+        decoder = values.get("decoder")
+        return Genome(encoder=tuple(LayerGene(**g) for g in values["encoder"]), latent_size=values["latent_size"],
+                      training=TrainingGenes(**values["training"]),
+                      decoder=None if decoder is None else tuple(LayerGene(**g) for g in decoder))
 
     # ---- description ----------------------------------------------------------------------------
     def sequence_rules(self, which: str) -> SequenceRules:

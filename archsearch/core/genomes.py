@@ -23,7 +23,8 @@ DEFAULT_KIND = "autoencoder"  # documents written without a "kind" (every autoen
 _READERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 # Where the built-in kinds register themselves: a record is readable even before its task is imported
 # (a table of names, not an import, so the core still depends on no task).
-_BUILT_IN = {"autoencoder": "archsearch.autoencoder.genome", "transfer": "archsearch.transfer.genome"}
+_BUILT_IN = {"autoencoder": "archsearch.autoencoder.genome", "transfer": "archsearch.transfer.genome",
+             "params": "archsearch.core.space.params"}
 
 
 class JsonGenome:
@@ -88,8 +89,10 @@ def genome_from_dict(data: dict[str, Any]) -> JsonGenome:
 
 
 class Space(Protocol):
-    """What a strategy asks of a task's search space (the autoencoder's `SearchSpace`, the
-    `TransferSpace`): its known-good default genes, random genomes, and variation that stays inside it."""
+    """What a strategy asks of a task's search space (`core.space.Space`, built from specs, or a task's
+    own such as the autoencoder's `SearchSpace`): its known-good default genes, random genomes,
+    variation that stays inside it, and its specs with the way between a genome and their values (which
+    the vector and define-by-run encodings of DE and TPE read)."""
 
     @property
     def default(self) -> Any: ...
@@ -101,3 +104,11 @@ class Space(Protocol):
     def mutate(self, genome: Any, rng: np.random.Generator) -> tuple[Any, str]: ...
 
     def crossover(self, first: Any, second: Any, rng: np.random.Generator) -> tuple[Any, Any]: ...
+
+    def problems(self, genome: Any) -> list[str]: ...
+
+    def parameters(self) -> Any: ...  # a `core.space.nodes.Group`
+
+    def values_of(self, genome: Any) -> dict[str, Any]: ...
+
+    def from_values(self, values: dict[str, Any]) -> Any: ...

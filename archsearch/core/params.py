@@ -1,7 +1,9 @@
 """Value specifications of a search space: a list of choices or a numeric range.
 
 Each spec samples, checks, repairs (`nearest`) and perturbs one gene value with an explicit numpy
-Generator, so operators and the Optuna adapter never write a range of their own.
+Generator, so operators and the Optuna adapter never write a range of their own. `Int`, `Float` and
+`Choice` are how a user declares them (as Keras Tuner's `hp.Int`, `hp.Float`, `hp.Choice`); each may
+name its `default`, the value of the space's first candidate.
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ class Choice:
     """One of a fixed list of values (categorical or a hand-picked numeric grid)."""
 
     values: tuple[Any, ...]
+    default: Any = None  # None: the first value
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))
+        if not self.values:
+            raise ValueError("a choice needs at least one value")
+        if self.default is not None and self.default not in self.values:
+            raise ValueError(f"default {self.default!r} is not one of {list(self.values)}")
+
+    @property
+    def first(self) -> Any:
+        """The value of a space's first candidate: the declared default, else the first value."""
+        return self.values[0] if self.default is None else self.default
 
     def sample(self, rng: np.random.Generator) -> Any:
         return self.values[int(rng.integers(len(self.values)))]
@@ -69,6 +84,19 @@ class Range:
     high: float
     integer: bool = False
     log: bool = False
+    default: float | None = None  # None: the low end (as Keras Tuner's `hp.Int` and `hp.Float`)
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} > high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got {self.low}")
+        if self.default is not None and not self.contains(self.default):
+            raise ValueError(f"default {self.default!r} outside {self.low}..{self.high}")
+
+    @property
+    def first(self) -> float | int:
+        return self.clip(self.low) if self.default is None else self.default
 
     def _to_unit(self, value: float) -> float:
         lo, hi = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
@@ -125,6 +153,16 @@ class Range:
 
 
 Spec = Choice | Range
+
+
+def Int(low: int, high: int, log: bool = False, default: int | None = None) -> Range:
+    """An integer from `low` to `high` inclusive (sampled on a log scale with `log`)."""
+    return Range(low, high, integer=True, log=log, default=default)
+
+
+def Float(low: float, high: float, log: bool = False, default: float | None = None) -> Range:
+    """A float from `low` to `high` (sampled on a log scale with `log`, as a learning rate is)."""
+    return Range(low, high, log=log, default=default)
 
 
 def _is_number(value: Any) -> bool:

@@ -1,31 +1,19 @@
-"""Differential evolution on genomes, through a fixed-length vector encoding.
+"""Differential evolution on genomes, through the space's vector encoding.
 
-DE needs vectors of one length; our genomes have variable depth. Every genome is therefore read as a
-point of the unit cube [0, 1]^D, laid out as follows (one coordinate each, in this order):
-
-1. for the encoder, then for an evolved decoder (mirrored spaces have none):
-   - the **depth** gene: u in [0, 1] picks min_layers..max_layers in equal slices;
-   - **max_layers slots**, each holding a **kind** coordinate (picks one of the sequence's allowed
-     kinds in equal slices) followed by one coordinate per (kind, field) pair of the space, e.g.
-     conv.filters, conv.kernel, conv.stride, conv.activation, dense.units, dense.activation,
-     dropout.rate. Only the first `depth` slots become layers, and a slot reads only the fields of
-     its own kind: the other coordinates are carried along unused (recessive genes that a later
-     mutant may switch on);
-2. the **latent size**;
-3. each **training gene** (optimizer, learning rate, batch size, loss).
-
-A choice (categorical, or a numeric grid in declared order) maps u to the value of index
-floor(u * n), clipped to n - 1; a range maps u linearly, or on a log scale when the range is `log`,
-and integer ranges are rounded. Decoded genomes then pass through `SearchSpace.repair`, which restores
-the layer-order and down-sampling rules.
+DE needs vectors of one length; genomes have variable depth, conditional parameters and layer kinds.
+Every genome is therefore read as a point of the unit cube [0, 1]^D laid out from the space's specs
+(`core.space.encodings`: one coordinate per value, a length coordinate and `max_length` slots per
+sequence, an option coordinate and every option's fields per `OneOf`; unused coordinates ride along
+as recessive genes). Decoded genomes pass through the space's `repair`, which restores the rules the
+specs cannot say (the autoencoder's layer order and down-sampling limit).
 
 Each generation, for every target vector x_i of the population: mutant = a + F (b - c) from three other
 distinct members (DE/rand/1), clipped to the cube; binomial crossover takes each coordinate from the
 mutant with probability CR (and at least one always); the trial is decoded and evaluated; greedy
-replacement keeps it in place of x_i when its fitness is no worse.
-
-A space of independent parameters (the transfer space's `parameters()`) needs none of the slots: it is
-read as one coordinate per parameter (`FlatEncoding`), mapped as above.
+replacement keeps it in place of x_i when its fitness is no worse. F = 0.5 and CR = 0.5 are DEHB's
+defaults; CR = 0.9 (classic DE's) lost to them on every space of the strategy tests (toy fitness,
+population 8, 200 evaluations, 7 seeds: median best 0.76 against 0.27 on a space built from specs, 0.028
+against 0.003 on the conv autoencoder's).
 """
 
 from __future__ import annotations
@@ -36,116 +24,33 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
-from archsearch.autoencoder.space import LAYER_FIELDS, TRAINING_FIELDS, SearchSpace, SequenceRules
-from archsearch.core.params import Range, Spec
+from archsearch.core.genomes import Space
 from archsearch.core.records import WORST_FITNESS, EvaluationRecord
+from archsearch.core.space.encodings import decode_vector, encode_vector, vector_length
 from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
-
-
-def _decode_value(spec: Spec, u: float) -> Any:
-    if isinstance(spec, Range):
-        return spec.from_unit(u)
-    return spec.values[_slice(u, len(spec.values))]
-
-
-def _encode_value(spec: Spec, value: Any) -> float:
-    if isinstance(spec, Range):
-        return spec.to_unit(value)
-    return (spec.values.index(value) + 0.5) / len(spec.values) if value in spec.values else 0.5
-
-
-def _slice(u: float, n: int) -> int:
-    """Which of n equal slices of [0, 1] holds u."""
-    return min(int(u * n), n - 1) if u > 0 else 0
 
 
 @dataclass(frozen=True)
 class VectorEncoding:
-    """The fixed-length layout of one space (see the module docstring)."""
-
-    space: SearchSpace
-
-    @property
-    def slot_fields(self) -> list[tuple[str, str]]:
-        return [(kind, name) for kind in LAYER_FIELDS for name in self.space.layer_specs.get(kind, {})]
-
-    def _sequences(self) -> list[SequenceRules]:
-        return [self.space.encoder] + ([self.space.decoder] if self.space.decoder is not None else [])
-
-    @property
-    def length(self) -> int:
-        slot = 1 + len(self.slot_fields)
-        return sum(1 + rules.max_layers * slot for rules in self._sequences()) + 1 + len(TRAINING_FIELDS)
-
-    def decode(self, vector: np.ndarray) -> Genome:
-        """The genome a point of the cube stands for (before repair)."""
-        values = iter(np.clip(vector, 0.0, 1.0).tolist())
-        sequences = [self._decode_sequence(rules, values) for rules in self._sequences()]
-        latent = _decode_value(self.space.latent_size, next(values))
-        training = TrainingGenes(**{name: _decode_value(self.space.training[name], next(values))
-                                    for name in TRAINING_FIELDS})
-        return Genome(sequences[0], latent, training, sequences[1] if len(sequences) > 1 else None)
-
-    def _decode_sequence(self, rules: SequenceRules, values) -> tuple[LayerGene, ...]:
-        span = rules.max_layers - rules.min_layers + 1
-        depth = rules.min_layers + _slice(next(values), span)
-        genes = []
-        for slot in range(rules.max_layers):
-            kind = rules.kinds[_slice(next(values), len(rules.kinds))]
-            fields = {(k, name): next(values) for k, name in self.slot_fields}
-            if slot < depth:
-                specs = self.space.layer_specs.get(kind, {})
-                genes.append(LayerGene(kind, **{name: _decode_value(spec, fields[(kind, name)])
-                                                for name, spec in specs.items()}))
-        return tuple(genes)
-
-    def encode(self, genome: Genome, rng: np.random.Generator) -> np.ndarray:
-        """A point that decodes to `genome`; coordinates the genome does not use are drawn at random."""
-        vector = []
-        sequences = [genome.encoder] + ([genome.decoder or ()] if self.space.decoder is not None else [])
-        for rules, genes in zip(self._sequences(), sequences):
-            span = rules.max_layers - rules.min_layers + 1
-            vector.append((min(max(len(genes) - rules.min_layers, 0), span - 1) + 0.5) / span)
-            for slot in range(rules.max_layers):
-                gene = genes[slot] if slot < len(genes) else None
-                kind_u = (rules.kinds.index(gene.kind) + 0.5) / len(rules.kinds) if gene else float(rng.random())
-                vector.append(kind_u)
-                for kind, name in self.slot_fields:
-                    used = gene is not None and gene.kind == kind
-                    spec = self.space.layer_specs[kind][name]
-                    vector.append(_encode_value(spec, getattr(gene, name)) if used else float(rng.random()))
-        vector.append(_encode_value(self.space.latent_size, genome.latent_size))
-        vector += [_encode_value(self.space.training[name], getattr(genome.training, name))
-                   for name in TRAINING_FIELDS]
-        return np.asarray(vector)
-
-
-@dataclass(frozen=True)
-class FlatEncoding:
-    """One coordinate per parameter of a space that declares independent ones (`parameters()`,
-    `from_parameters`, `parameters_of`): the transfer space."""
+    """A space's genomes as points of the unit cube (the space's `parameters()`, `values_of`, `from_values`)."""
 
     space: Any
 
     @property
     def length(self) -> int:
-        return len(self.space.parameters())
+        return vector_length(self.space.parameters())
 
     def decode(self, vector: np.ndarray) -> Any:
-        specs = self.space.parameters()
-        units = np.clip(vector, 0.0, 1.0).tolist()
-        return self.space.from_parameters({name: _decode_value(spec, u)
-                                           for (name, spec), u in zip(specs.items(), units)})
+        """The genome a point of the cube stands for (before repair)."""
+        return self.space.from_values(decode_vector(self.space.parameters(), vector))
 
     def encode(self, genome: Any, rng: np.random.Generator) -> np.ndarray:
-        values = self.space.parameters_of(genome)
-        return np.asarray([_encode_value(spec, values[name]) for name, spec in self.space.parameters().items()])
+        """A point that decodes to `genome`; coordinates the genome does not use are drawn at random."""
+        return encode_vector(self.space.parameters(), self.space.values_of(genome), rng)
 
 
-def vector_encoding(space: Any) -> VectorEncoding | FlatEncoding:
-    """The layered encoding for autoencoder spaces, the flat one for spaces of independent parameters."""
-    return VectorEncoding(space) if isinstance(space, SearchSpace) else FlatEncoding(space)
+def vector_encoding(space: Space) -> VectorEncoding:
+    return VectorEncoding(space)
 
 
 @register
@@ -153,8 +58,8 @@ class DifferentialEvolution(Strategy):
     name = "de"
     min_population = 4  # a target and three other members for a + F (b - c)
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
-                 weight: float = 0.5, crossover_rate: float = 0.9) -> None:
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
+                 weight: float = 0.5, crossover_rate: float = 0.5) -> None:
         super().__init__(space, rng, population)
         self.weight, self.crossover_rate = weight, crossover_rate
         self.encoding = vector_encoding(space)
@@ -249,8 +154,8 @@ class MultiFidelityDE(DifferentialEvolution):
 
     name = "dehb"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, population: int = 8,
-                 weight: float = 0.5, crossover_rate: float = 0.9, pool: int = 3) -> None:
+    def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
+                 weight: float = 0.5, crossover_rate: float = 0.5, pool: int = 3) -> None:
         super().__init__(space, rng, population, weight, crossover_rate)
         self.pool = pool
         self.trained: dict[str, tuple[int, float]] = {}  # genome key -> (highest rung, fitness there)

@@ -2,8 +2,8 @@
 
 It plays the part `SearchSpace` plays for autoencoders (sample, validate, repair, bounds), and it
 carries its own variation operators (`mutate`, `crossover`) and a flat parameter view
-(`parameters`, `from_parameters`, `parameters_of`) that differential evolution and Optuna read, so
-every strategy runs on it unchanged.
+(`parameters`, `from_values`, `values_of`) that differential evolution and Optuna read, so every
+strategy runs on it unchanged.
 
 The ranges adapt to the backbone: `included` never exceeds its depth (in cut points), and `frozen`
 never exceeds `included`. In the flat view, `frozen` is a share in [0, 1] of the range `included`
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from archsearch.core.params import Range, Spec
+from archsearch.core.space.nodes import Group
 from archsearch.transfer.genome import TransferGenome
 
 # The genes after `included` and `frozen`, each with a spec of its own.
@@ -121,16 +122,16 @@ class TransferSpace:
         return (self.repair(TransferGenome.from_dict(a), rng), self.repair(TransferGenome.from_dict(b), rng))
 
     # ---- the flat view (differential evolution, Optuna) --------------------------------------
-    def parameters(self) -> dict[str, Spec]:
+    def parameters(self) -> Group:
         """Every gene as an independent parameter; `frozen` as a share of its allowed range."""
-        return {"included": self.included, FROZEN_SHARE: Range(0.0, 1.0), **self.specs}
+        return Group({"included": self.included, FROZEN_SHARE: Range(0.0, 1.0), **self.specs})
 
-    def from_parameters(self, values: dict[str, Any]) -> TransferGenome:
+    def from_values(self, values: dict[str, Any]) -> TransferGenome:
         included = int(values["included"])
         return TransferGenome(included=included, frozen=self._frozen_from_share(values[FROZEN_SHARE], included),
                               **{name: values[name] for name in FREE_GENES})
 
-    def parameters_of(self, genome: TransferGenome) -> dict[str, Any]:
+    def values_of(self, genome: TransferGenome) -> dict[str, Any]:
         low, high = self.frozen_range(genome.included)
         share = 0.5 if high == low else (genome.frozen - low) / (high - low)
         return {"included": genome.included, FROZEN_SHARE: share,

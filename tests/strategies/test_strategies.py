@@ -40,9 +40,9 @@ def test_asks_batches_of_valid_proposals(name, every_space, toy_evaluator):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_same_seed_same_sequence(name, conv_space, toy_evaluator):
+def test_same_seed_same_sequence(name, searched_space, toy_evaluator):
     def keys(seed):
-        strategy = make_strategy(name, conv_space, np.random.default_rng(seed), population=6)
+        strategy = make_strategy(name, searched_space, np.random.default_rng(seed), population=6)
         return [p.genome.key for p in drive(strategy, toy_evaluator, generations=4)[0]]
 
     assert keys(3) == keys(3)
@@ -50,11 +50,11 @@ def test_same_seed_same_sequence(name, conv_space, toy_evaluator):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_saved_state_continues_exactly(name, conv_space, toy_evaluator):
-    original = make_strategy(name, conv_space, np.random.default_rng(5), population=6)
+def test_saved_state_continues_exactly(name, searched_space, toy_evaluator):
+    original = make_strategy(name, searched_space, np.random.default_rng(5), population=6)
     _, index = drive(original, toy_evaluator, generations=3)
     state = json.loads(json.dumps(original.state_dict()))  # the state is plain, JSON-friendly data
-    restored = make_strategy(name, conv_space, np.random.default_rng(999), population=6)
+    restored = make_strategy(name, searched_space, np.random.default_rng(999), population=6)
     restored.load_state_dict(state)
     after_original, _ = drive(original, toy_evaluator, generations=3, first_index=index)
     after_restored, _ = drive(restored, toy_evaluator, generations=3, first_index=index)
@@ -62,8 +62,8 @@ def test_saved_state_continues_exactly(name, conv_space, toy_evaluator):
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
-def test_learning_strategies_build_on_their_evaluations(name, conv_space, toy_evaluator):
-    strategy = make_strategy(name, conv_space, np.random.default_rng(1), population=6)
+def test_learning_strategies_build_on_their_evaluations(name, searched_space, toy_evaluator):
+    strategy = make_strategy(name, searched_space, np.random.default_rng(1), population=6)
     records = AsyncEngine(strategy, toy_evaluator, seed=1).run(7 * strategy.population_size)
     later = [r for r in records if r.generation > 0]
     assert later and all(set(r.parents) <= {p.index for p in records if p.index < r.index} for r in later)
@@ -82,9 +82,9 @@ class ReversedToy:
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
-def test_later_proposals_depend_on_the_fitness_told(name, conv_space, toy_evaluator):
+def test_later_proposals_depend_on_the_fitness_told(name, searched_space, toy_evaluator):
     def keys(evaluator):
-        strategy = make_strategy(name, conv_space, np.random.default_rng(2), population=6)
+        strategy = make_strategy(name, searched_space, np.random.default_rng(2), population=6)
         return [p.genome.key for p in drive(strategy, evaluator, generations=4)[0]]
 
     straight, reversed_ = keys(toy_evaluator), keys(ReversedToy(toy_evaluator))
@@ -94,11 +94,11 @@ def test_later_proposals_depend_on_the_fitness_told(name, conv_space, toy_evalua
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
-def test_beats_random_by_a_clear_margin_over_several_seeds(name, conv_space, toy_evaluator):
+def test_beats_random_by_a_clear_margin_over_several_seeds(name, searched_space, toy_evaluator):
     def median_best(strategy_name):
         bests = []
         for seed in range(5):
-            strategy = make_strategy(strategy_name, conv_space, np.random.default_rng(seed), population=8)
+            strategy = make_strategy(strategy_name, searched_space, np.random.default_rng(seed), population=8)
             records = AsyncEngine(strategy, toy_evaluator, seed).run(25 * strategy.population_size)  # 200
             bests.append(min(r.result.fitness for r in records))
         return float(np.median(bests))

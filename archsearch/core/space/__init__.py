@@ -1,0 +1,1 @@
+"""Search spaces built from parameter specs (`Space`), and what every strategy derives from them."""
