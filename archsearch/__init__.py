@@ -3,6 +3,18 @@
 The public API. Each name is imported when first used (PEP 562), so `import archsearch` stays light:
 Dask workers and the command line import the package without TensorFlow.
 
+Your own search: a space of parameter specs and a function that builds a Keras model from them.
+
+    from archsearch import Float, Group, Int, KerasTask, Repeated, Space, search
+
+    space = Space({"layers": Repeated(Group(units=Int(8, 256, log=True)), 1, 4),
+                   "learning_rate": Float(1e-4, 1e-2, log=True, default=1e-3)})
+    task = KerasTask(space=space, build=build, loss="mse")      # build(params, input_shape) -> keras.Model
+    report = search(task, "results/runs/mine", data=(x, y), strategy="ga", population=8, generations=5)
+    keras.models.load_model("results/runs/mine/best/model.keras")
+
+The built-in autoencoder search:
+
     from archsearch import SearchConfig, search
 
     report = search(SearchConfig(population=8, generations=5, seed=0), "results/runs/mine")
@@ -16,7 +28,19 @@ from typing import Any
 
 # public name: the module that defines it
 _PUBLIC = {
-    "search": "archsearch.autoencoder.task",
+    "search": "archsearch.tasks.search",
+    "KerasTask": "archsearch.tasks.keras_task",
+    "TaskSettings": "archsearch.tasks.settings",
+    "load_task": "archsearch.tasks.loading",
+    "Space": "archsearch.core.space.space",
+    "Params": "archsearch.core.space.params",
+    "Group": "archsearch.core.space.nodes",
+    "Repeated": "archsearch.core.space.nodes",
+    "OneOf": "archsearch.core.space.nodes",
+    "When": "archsearch.core.space.nodes",
+    "Int": "archsearch.core.params",
+    "Float": "archsearch.core.params",
+    "Choice": "archsearch.core.params",
     "export": "archsearch.autoencoder.export",
     "transfer_search": "archsearch.transfer.task",
     "compare": "archsearch.comparison.compare",

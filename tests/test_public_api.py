@@ -7,12 +7,15 @@ import archsearch
 
 
 def test_every_public_name_is_the_object_its_module_defines():
-    from archsearch.autoencoder import export, task
+    from archsearch.autoencoder import export
     from archsearch.autoencoder.config import SearchConfig
     from archsearch.comparison import compare
+    from archsearch.core.space.space import Space
+    from archsearch.tasks import keras_task, search
     from archsearch.transfer import task as transfer
 
-    assert archsearch.search is task.search and archsearch.export is export.export
+    assert archsearch.search is search.search and archsearch.export is export.export
+    assert archsearch.KerasTask is keras_task.KerasTask and archsearch.Space is Space
     assert archsearch.transfer_search is transfer.transfer_search and archsearch.compare is compare.compare
     assert archsearch.SearchConfig is SearchConfig
     for name in archsearch.__all__:

@@ -51,6 +51,9 @@ class AutoencoderTask:
     def space(self, config: SearchConfig, space_file: Path) -> SearchSpace:
         return load_space(space_file)
 
+    def space_document(self, config: SearchConfig) -> None:
+        return None  # the space is a file, copied into the run directory
+
     def evaluator(self, config: SearchConfig, splits: DataSplits, run_dir: Path):
         return open_evaluator(config, splits, run_dir / WORKER_LOG, weights_dir=run_dir / WEIGHTS)
 

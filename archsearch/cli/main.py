@@ -23,6 +23,7 @@ from archsearch.cli.options import (
     given_settings,
     resolve_config,
 )
+from archsearch.cli.task_search import run_task_search, wants_own_task
 from archsearch.cli.transfer import add_transfer_parser, run_transfer
 from archsearch.cli.weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.core.data import load_dataset
@@ -37,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archsearch", description="Genetic algorithms that design autoencoders.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    s = commands.add_parser("search", help="search for the best autoencoder")
+    s = commands.add_parser("search", help="search for the best autoencoder, or the best model of your own task")
     s.add_argument("space", nargs="?", help=f"search space name in search_spaces/ or a .toml path "
                                             f"(default: {DEFAULTS.space})")
+    s.add_argument("--task", help="what to search: autoencoder (the default), or your own task: a .py file (or "
+                                  "package.module:name) defining a KerasTask named `task`, see examples/")
     add_run_options(s)
     s.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-SPACE-STRATEGY)")
     add_training_options(s)
@@ -105,6 +108,8 @@ def _config_from(args: argparse.Namespace) -> tuple[SearchConfig, Path]:
 
 
 def _search(args: argparse.Namespace) -> int:
+    if wants_own_task(args):
+        return run_task_search(args)
     config, out = _config_from(args)
     space = check_config(config)  # bad arguments and data fail before the slow imports
     check_scheduler_of(config)

@@ -112,13 +112,7 @@ def load_npz(path: str | Path) -> Dataset:
     Without `x_test`, a sixth of the images are set aside as the test set (always the same ones).
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"--data {path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except Exception as exc:
-        raise DataError(f"--data {path}: not a readable .npz file ({exc})") from None
+    arrays = read_npz(path)
     if "x_train" not in arrays:
         raise DataError(f"--data {path}: needs an array named x_train (found: {', '.join(arrays) or 'none'})")
     x_train = _as_images(arrays["x_train"], f"{path}: x_train")
@@ -134,6 +128,17 @@ def load_npz(path: str | Path) -> Dataset:
     if len(x_train) < 10:
         raise DataError(f"--data {path}: x_train has {len(x_train)} images; at least 10 are needed")
     return Dataset(x_train, x_test, y_train, y_test, source=str(path))
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz file; a missing or unreadable file is one line naming it."""
+    if not path.is_file():
+        raise DataError(f"--data {path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except Exception as exc:
+        raise DataError(f"--data {path}: not a readable .npz file ({exc})") from None
 
 
 def split(dataset: Dataset, train_size: int | None, val_size: int, seed: int,

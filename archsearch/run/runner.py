@@ -41,7 +41,7 @@ def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool 
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     config = task.fit(config, dataset)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
-    config = prepare_run_dir(config, run_dir, resume)
+    config = prepare_run_dir(config, run_dir, resume, task.space_document(config))
     with task.evaluator(config, splits, run_dir) as evaluator:
         records = run_search(config, run_dir, task.space(config, run_dir / SPACE), evaluator, resume, observer,
                              task.candidate_key(config))

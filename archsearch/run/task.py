@@ -34,6 +34,9 @@ class Task(Protocol):
     def space(self, config: Any, space_file: Path) -> Any:
         """The space the run searches, from its copy in the run directory."""
 
+    def space_document(self, config: Any) -> dict[str, Any] | None:
+        """A space built in Python, as the run directory records it (None: the space is a file, copied)."""
+
     def evaluator(self, config: Any, splits: Any, run_dir: Path) -> AbstractContextManager[Evaluator]:
         """The evaluator of one candidate on these images (a pool of workers, as the settings say)."""
 

@@ -81,6 +81,9 @@ class TransferTask:
     def space(self, config: TransferConfig, space_file: Path):
         return load_transfer_space(space_file, self.depth)
 
+    def space_document(self, config: TransferConfig) -> None:
+        return None  # the space is a file, copied into the run directory
+
     def evaluator(self, config: TransferConfig, splits, run_dir: Path):
         evaluator = TransferEvaluator(BackboneSource(config.backbone, config.backbone_weights), splits,
                                       self.checked[0], FineTuneSettings(config.epochs, config.patience,

@@ -37,6 +37,9 @@ class ToyTask:
     def space(self, config, space_file):
         return load_space(space_file)
 
+    def space_document(self, config):
+        return None  # the space is a file, copied into the run directory
+
     def evaluator(self, config, splits, run_dir):
         return nullcontext(self.toy)
 

@@ -30,6 +30,12 @@ class Params(JsonGenome, Mapping):
         self._plain = json.loads(json.dumps(values))  # plain JSON data, its own copy (tuples become lists)
         self._view = _read_only(self._plain)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return self._plain  # pickled as plain data (a read-only view does not pickle)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._plain, self._view = state, _read_only(state)
+
     @property
     def plain(self) -> dict[str, Any]:
         """The values as a fresh plain dict (safe to change)."""

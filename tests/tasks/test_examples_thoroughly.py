@@ -1,0 +1,91 @@
+"""The examples as a user runs them: every strategy on each, the command line with worker processes,
+killed with SIGKILL and resumed to the very history an uninterrupted run makes, then exported."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import archsearch
+from archsearch.run.journal import Journal
+from archsearch.strategies import STRATEGIES
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.py"))
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("strategy, example", [(name, EXAMPLE_FILES[i % len(EXAMPLE_FILES)])
+                                               for i, name in enumerate(sorted(STRATEGIES))])
+def test_every_strategy_searches_the_examples(example, strategy, tmp_path):
+    """(Strategies alternate between the examples; `tests/strategies` runs each on spaces like theirs.)"""
+    task = archsearch.load_task(str(EXAMPLES / example))
+    report = archsearch.search(task, tmp_path / "run", strategy=strategy, population=4, generations=1,
+                               fidelity="full", max_budget=128, isolate=False)
+    assert len(report.records) == 8 and all(r.result.ok for r in report.records)
+    assert all(task.space.problems(r.genome) == [] for r in report.records)
+    assert report.best[0].result.fitness <= report.records[0].result.fitness  # never worse than the defaults
+    assert (tmp_path / "run" / "best" / "model.keras").is_file()
+
+
+def cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "archsearch", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+COLUMNS = ["index", "candidate", "generation", "genome_key", "parents", "operator", "status", "fitness", "budget",
+           "continued_from"]
+
+
+def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_path):
+    """One worker process: the seed alone fixes the history."""
+    example = str(EXAMPLES / "signal_denoiser.py")
+    settings = ["--task", example, "--population", "4", "--generations", "1", "--min-budget", "128",
+                "--max-budget", "1152", "--workers", "1"]
+    straight = cli("search", *settings, "--out", str(tmp_path / "straight"), cwd=tmp_path)
+    assert straight.returncode == 0, straight.stderr
+    total = len(Journal(tmp_path / "straight" / "journal.jsonl").read())
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "archsearch", "search", *settings, "--out", str(killed)],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    journal, deadline = killed / "journal.jsonl", time.time() + 300
+    while time.time() < deadline and (not journal.exists() or len(Journal(journal).read()) < total // 2):
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)  # the search and its worker, without a chance to tidy up
+    process.wait(timeout=60)
+    assert total // 2 <= len(Journal(journal).read()) < total
+
+    resumed = cli("search", "--out", str(killed), "--resume", cwd=tmp_path)  # the task comes from the run
+    assert resumed.returncode == 0, resumed.stderr
+    a = pd.read_csv(tmp_path / "straight" / "evaluations.csv")[COLUMNS]
+    b = pd.read_csv(killed / "evaluations.csv")[COLUMNS]
+    pd.testing.assert_frame_equal(a, b)
+    best_a = json.loads((tmp_path / "straight" / "best" / "metrics.json").read_text())
+    best_b = json.loads((killed / "best" / "metrics.json").read_text())
+    assert best_a == best_b
+
+    code = ("import keras, numpy as np, sys; m = keras.models.load_model(sys.argv[1]); "
+            "print(m.predict(np.zeros((2, 128, 1), 'float32'), verbose=0).shape, 'archsearch' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", code, str(killed / "best" / "model.keras")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert loaded.stdout.split() == ["(2,", "128,", "1)", "False"], loaded.stderr
+
+
+def test_command_line_mistakes_with_a_task_are_one_line_and_status_2(tmp_path):
+    example = str(EXAMPLES / "diabetes_mlp.py")
+    for args, message in [(["--task", str(tmp_path / "none.py")], "none.py: no such file"),
+                          (["--task", example, "--inherit-weights"], "--inherit-weights: an option of the autoencoder"),
+                          (["--task", example, "--strategy", "nope"], "--strategy nope: unknown"),
+                          (["conv_autoencoder", "--task", example], "conv_autoencoder: a space file is the"),
+                          (["--task", example, "--val-size", "5000"], "--val-size 5000: the data has only")]:
+        done = cli("search", *args, "--out", str(tmp_path / "run"), cwd=tmp_path)
+        assert done.returncode == 2 and done.stderr.strip().count("\n") == 0, done.stderr
+        assert message in done.stderr
