@@ -41,7 +41,7 @@ _PUBLIC = {
     "Int": "archsearch.core.params",
     "Float": "archsearch.core.params",
     "Choice": "archsearch.core.params",
-    "export": "archsearch.autoencoder.export",
+    "export": "archsearch.tasks.export",
     "transfer_search": "archsearch.transfer.task",
     "compare": "archsearch.comparison.compare",
     "latent_report": "archsearch.latent.report",

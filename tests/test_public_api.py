@@ -7,11 +7,10 @@ import archsearch
 
 
 def test_every_public_name_is_the_object_its_module_defines():
-    from archsearch.autoencoder import export
     from archsearch.autoencoder.config import SearchConfig
     from archsearch.comparison import compare
     from archsearch.core.space.space import Space
-    from archsearch.tasks import keras_task, search
+    from archsearch.tasks import export, keras_task, search
     from archsearch.transfer import task as transfer
 
     assert archsearch.search is search.search and archsearch.export is export.export

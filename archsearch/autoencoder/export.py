@@ -103,9 +103,9 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export); with
     `pareto`, every member of its Pareto front (loss against the run's other objectives) instead."""
     run_dir = require_run_dir(Path(run_dir))
-    if task_of(run_dir) != "autoencoder":
+    if task_of(run_dir) == "transfer":
         raise ArchsearchError(f"{run_dir}: a transfer run; its best classifier is "
-                              f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder runs)")
+                              f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder and --task runs)")
     config = SearchConfig.load(run_dir / CONFIG)
     records = Journal(run_dir / JOURNAL).read()
     best = pareto_front(records, config.other_objectives) if pareto else best_records(records, top)

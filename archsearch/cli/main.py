@@ -31,7 +31,7 @@ from archsearch.core.errors import ArchsearchError
 from archsearch.core.objectives import LATENT_METRICS
 from archsearch.run.dask_pool import check_scheduler_of
 from archsearch.run.quiet import import_tensorflow_quietly
-from archsearch.run.run_dir import require_run_dir
+from archsearch.run.run_dir import require_run_dir, task_of
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,12 +203,26 @@ def _export(args: argparse.Namespace) -> int:
         raise ArchsearchError(f"--top {args.top}: must be at least 1")
     require_run_dir(Path(args.run_dir))  # before the slow imports
     import_tensorflow_quietly()
+    if task_of(Path(args.run_dir)) == "keras":
+        return _export_task_run(args)
     from archsearch.autoencoder.export import export
 
     for directory, metrics in export(args.run_dir, args.top, args.to, log=lambda text: print(text, flush=True),
                                              pareto=args.pareto):
         print(f"{directory}: test MSE {metrics.test_mse:.5f} (PCA-{metrics.latent_size} {metrics.pca_test_mse:.5f}), "
               f"{metrics.params:,} parameters")
+    return 0
+
+
+def _export_task_run(args: argparse.Namespace) -> int:
+    from archsearch.tasks.export import export_task_run
+
+    if args.pareto:
+        raise ArchsearchError("--pareto: a Pareto front is the autoencoder search's (nsga2 with --objectives)")
+    written = export_task_run(args.run_dir, args.top, args.to, log=lambda text: print(text, flush=True))
+    for directory, metrics in written:
+        scored = ", ".join(f"{name} {value:.5g}" for name, value in metrics.items() if name.startswith("test_"))
+        print(f"{directory}: {scored}, {metrics['params']:,} parameters")
     return 0
 
 

@@ -86,7 +86,7 @@ class Journal:
         self._write({"time_up": asdict(time_up)})
 
     def _write(self, data: dict) -> None:
-        line = json.dumps(data, sort_keys=True) + "\n"
+        line = json.dumps(data) + "\n"  # in the order written: a replayed genome describes itself as it was
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()

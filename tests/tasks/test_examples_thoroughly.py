@@ -78,6 +78,11 @@ def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_
                             capture_output=True, text=True, timeout=300)
     assert loaded.stdout.split() == ["(2,", "128,", "1)", "False"], loaded.stderr
 
+    exported = cli("export", str(killed), "--top", "2", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    index = json.loads((killed / "export" / "index.json").read_text())
+    assert [row["rank"] for row in index] == [1, 2] and index[0]["test_loss"] == best_b["test_loss"]
+
 
 def test_command_line_mistakes_with_a_task_are_one_line_and_status_2(tmp_path):
     example = str(EXAMPLES / "diabetes_mlp.py")

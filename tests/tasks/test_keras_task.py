@@ -31,6 +31,9 @@ def test_each_example_searches_and_hands_over_a_model_keras_loads(example, tmp_p
     x = np.zeros((2, *model.input_shape[1:]), dtype="float32")
     assert np.all(np.isfinite(model.predict(x, verbose=0)))
     assert json.loads((tmp_path / "run" / "space.json").read_text())["group"]
+    [(directory, exported)] = archsearch.export(tmp_path / "run", top=1)  # loads the task again from its file
+    assert exported["genome_key"] == metrics["genome_key"] and exported["test_loss"] == metrics["test_loss"]
+    assert (directory / "model.keras").is_file()
 
 
 def test_each_example_is_one_short_file():

@@ -1,0 +1,58 @@
+"""`archsearch export RUN_DIR` for a run of your own task: its `top` best candidates, each handed over as
+the search left it (`tasks.handover`) in RUN_DIR/export/rankN_KEY, with an `index.json`; and
+`archsearch.export`, which exports a run of any task."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from archsearch.analysis.tables import best_records
+from archsearch.core.data import split
+from archsearch.core.errors import ArchsearchError
+from archsearch.run.journal import Journal
+from archsearch.run.run_dir import CONFIG, EXPORT, JOURNAL, require_run_dir, task_of
+from archsearch.tasks.handover import hand_over
+from archsearch.tasks.keras_task import KerasTask
+from archsearch.tasks.loading import load_task
+from archsearch.tasks.run import task_data
+from archsearch.tasks.settings import TaskSettings
+
+
+def export_task_run(run_dir: str | Path, top: int = 3, to: str | Path | None = None, task: KerasTask | None = None,
+                    data: Any = None, log: Callable[[str], None] = lambda text: None) -> list[tuple[Path, dict]]:
+    """Writes the run's `top` best distinct candidates; `task` and `data` are needed only for a task made in
+    Python (a task from a file is loaded again from it, with its own data or the run's --data)."""
+    run_dir = require_run_dir(Path(run_dir))
+    config = TaskSettings.load(run_dir / CONFIG)
+    if task is None:
+        if not config.source:
+            raise ArchsearchError(f"{run_dir}: its task was made in Python; pass it: export(run_dir, task=task)")
+        task = load_task(config.source)
+    best = best_records(Journal(run_dir / JOURNAL).read(), top)
+    if not best:
+        raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
+    dataset = task_data(task, data if data is not None else config.data_file)
+    splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
+    target = Path(to) if to else run_dir / EXPORT
+    written = []
+    for rank, record in enumerate(best, start=1):
+        directory = target / f"rank{rank}_{record.genome.key}"
+        log(f"[{rank}/{len(best)}] #{record.index} ({record.genome.describe()}) ...")
+        written.append((directory, hand_over(task, config, run_dir, record, splits, directory).metrics))
+    (target / "index.json").write_text(json.dumps(
+        [{"rank": i + 1, "directory": d.name, **{k: v for k, v in m.items() if k.startswith("test_")},
+          "params": m["params"]} for i, (d, m) in enumerate(written)], indent=2) + "\n")
+    return written
+
+
+def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, **options: Any) -> list:
+    """Exports the best candidates of a run of any task: your own task's (`export_task_run`: `task`, `data`,
+    `log`), or the autoencoder search's (`autoencoder.export.export`: `dataset`, `log`, `pareto`)."""
+    if task_of(require_run_dir(Path(run_dir))) == "keras":
+        return export_task_run(run_dir, top, to, **options)
+    from archsearch.autoencoder.export import export as export_autoencoder
+
+    return export_autoencoder(run_dir, top, to, **options)
