@@ -79,6 +79,13 @@ class KerasEvaluator:
         self.x_val, self.y_val = splits.x_val, splits.y_val
         self.x_test, self.y_test = (splits.x_test, splits.y_test) if score_test else (None, None)
 
+    def shared_paths(self) -> dict[str, str]:
+        """What every worker of a Dask cluster must reach at the same path (checked at the start): a task file."""
+        from archsearch.tasks.loading import source_file
+
+        file = source_file(self.task.source)
+        return {file: "the task file of --task"} if file else {}
+
     def __getstate__(self) -> dict[str, Any]:
         from archsearch.tasks.loading import task_reference
 

@@ -25,7 +25,7 @@ from archsearch.tasks.keras_task import KerasTask
 def load_task(source: str) -> KerasTask:
     """The task in "path/to/file.py", "path/to/file.py:name" or "package.module:name"; one line naming
     the source where there is none."""
-    where, _, attribute = source.partition(":") if not _is_windows_drive(source) else (source, "", "")
+    where, attribute = split_source(source)
     module = _load_file(Path(where)) if where.endswith(".py") else _import(where, source)
     if attribute:
         task = getattr(module, attribute, None)
@@ -44,8 +44,17 @@ def load_task(source: str) -> KerasTask:
     return dataclasses.replace(task, source=_absolute(source, where))
 
 
-def _is_windows_drive(source: str) -> bool:
-    return len(source) > 2 and source[1] == ":" and source[2] in "/\\"
+def split_source(source: str) -> tuple[str, str]:
+    """("path/to/file.py" or "package.module", the attribute after a colon or "")."""
+    drive = len(source) > 2 and source[1] == ":" and source[2] in "/\\"  # C:\\tasks\\mine.py
+    head, colon, attribute = source[2 * drive:].rpartition(":") if ":" in source[2 * drive:] else ("", "", "")
+    return (source[:2 * drive] + head, attribute) if colon else (source, "")
+
+
+def source_file(source: str | None) -> str | None:
+    """The file a task's source names, if it names one (not a module)."""
+    where = split_source(source)[0] if source else ""
+    return where if where.endswith(".py") else None
 
 
 def _absolute(source: str, where: str) -> str:
