@@ -5,7 +5,7 @@ again from its `config.json`, so `--resume --out DIR` is enough."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 from archsearch.autoencoder.config import SearchConfig
@@ -40,12 +40,12 @@ def run_task_search(args: argparse.Namespace) -> int:
     from archsearch.cli.progress import SearchProgress, run_in_terminal
     from archsearch.run.runner import run_task
     from archsearch.tasks.loading import load_task
-    from archsearch.tasks.run import KerasTaskRun, task_data
+    from archsearch.tasks.run import KerasTaskRun, task_data, task_settings
 
     task = load_task(source)
     config, out = resolve_config(args, TaskSettings, given_settings(args, TaskSettings), lambda c: task.name)
     if not args.resume:
-        config = replace(config, task_name=task.name, source=task.source, fitness_text=task.fitness_label)
+        config = task_settings(task, **_given(args, TaskSettings))
     check_task_settings(config)
     check_scheduler_of(config)
     dataset = task_data(task, config.data_file)
@@ -63,6 +63,11 @@ def run_task_search(args: argparse.Namespace) -> int:
         return 130
     _print_report(report, config, progress.console, seconds)
     return 0
+
+
+def _given(args: argparse.Namespace, settings_class: type) -> dict:
+    """Only the flags given (a new run takes the task's own defaults for the rest)."""
+    return {name: value for name, value in given_settings(args, settings_class).items() if value is not None}
 
 
 def _refuse_autoencoder_options(args: argparse.Namespace, settings_class: type) -> None:

@@ -22,7 +22,7 @@ from archsearch.core.errors import InvalidGenome
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import FAILED, OK, EvaluationResult
 from archsearch.core.space.params import Params
-from archsearch.tasks.keras_task import KerasTask
+from archsearch.tasks.keras_task import KerasTask, Targets, targets_of
 from archsearch.training.budgeted import cosine_schedule, fit_stream, save_checkpoint
 from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data, one_line
@@ -38,10 +38,11 @@ class EpochSettings:
     max_params: int | None = 1_000_000
 
 
-def build_model(task: KerasTask, params: Params, input_shape: tuple[int, ...], max_params: int | None) -> keras.Model:
+def build_model(task: KerasTask, params: Params, input_shape: tuple[int, ...], targets: Targets,
+                max_params: int | None) -> keras.Model:
     """The candidate's model; a build that fails, or a model over `max_params`, is an invalid candidate."""
     try:
-        model = task.build(params, tuple(input_shape))
+        model = task.make_model(params, tuple(input_shape), targets)
     except Exception as exc:  # the user's build function cannot make this candidate: the candidate's fault
         raise InvalidGenome(f"build failed: {one_line(exc)}") from None
     if not isinstance(model, keras.Model):
@@ -78,6 +79,7 @@ class KerasEvaluator:
         self.x_train, self.y_train = splits.x_train, splits.y_train
         self.x_val, self.y_val = splits.x_val, splits.y_val
         self.x_test, self.y_test = (splits.x_test, splits.y_test) if score_test else (None, None)
+        self.targets = targets_of(splits.y_train, splits.y_val, splits.y_test)
 
     def shared_paths(self) -> dict[str, str]:
         """What every worker of a Dask cluster must reach at the same path (checked at the start): a task file."""
@@ -103,7 +105,7 @@ class KerasEvaluator:
         return failure_as_data(lambda start: self._evaluate(genome, seed, start, fidelity), seed)
 
     def _evaluate(self, params: Params, seed: int, start: float, fidelity: Fidelity | None) -> EvaluationResult:
-        model = build_model(self.task, params, self.x_train.shape[1:], self.settings.max_params)
+        model = build_model(self.task, params, self.x_train.shape[1:], self.targets, self.settings.max_params)
         compile_model(self.task, model, params, fidelity.schedule_budget if fidelity else None)
         batch_size = self.task.training(params).batch_size
         trained = time.perf_counter()

@@ -18,7 +18,7 @@ from archsearch.run.candidates import candidate_seed
 from archsearch.run.engine import checkpoint_path
 from archsearch.run.run_dir import CHECKPOINTS
 from archsearch.tasks.evaluator import build_model, compile_model, scores
-from archsearch.tasks.keras_task import KerasTask
+from archsearch.tasks.keras_task import KerasTask, targets_of
 from archsearch.tasks.settings import TaskSettings
 from archsearch.training.budgeted import load_checkpoint
 from archsearch.training.early_stopping import fit_with_early_stopping
@@ -39,7 +39,8 @@ def hand_over(task: KerasTask, config: TaskSettings, run_dir: Path, record: Eval
     genome = record.genome
     seed = candidate_seed(config.seed, genome)
     fresh_keras_state(seed)
-    model = build_model(task, genome, splits.x_train.shape[1:], None)
+    model = build_model(task, genome, splits.x_train.shape[1:], targets_of(splits.y_train, splits.y_val, splits.y_test),
+                        None)
     path = checkpoint_path(run_dir / CHECKPOINTS, record.index)
     if config.rungs is not None and path.is_file():
         compile_model(task, model, genome, config.rungs.budgets[-1])
@@ -54,6 +55,9 @@ def hand_over(task: KerasTask, config: TaskSettings, run_dir: Path, record: Eval
     metrics = {**scores(model, splits.x_val, splits.y_val, "val_"),
                **scores(model, splits.x_test, splits.y_test, "test_")}
     metrics.update(genome_key=genome.key, params=model.count_params(), search_fitness=record.result.fitness)
+    if task.report is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        metrics.update(task.report(model, splits.x_test, splits.y_test, directory))
     summary = (f"task: {task.name}\ncandidate: {genome.describe()}\ntrained by: {how}\n"
                f"{task.fitness_label} in the search: {record.result.fitness:.6g}\n"
                + "".join(f"{name}: {value:.6g}\n" for name, value in metrics.items() if isinstance(value, float)))

@@ -2,7 +2,9 @@
 
     task = KerasTask(space=Space({...}), build=build, loss="mse", metrics=("mae",), objective="mae")
 
-`build(params, input_shape)` returns an uncompiled `keras.Model` for one candidate; archsearch compiles
+`build(params, input_shape)` returns an uncompiled `keras.Model` for one candidate (a build that takes
+a third argument also gets the `Targets`: their shape, and the number of classes of integer labels, so
+a classifier's last layer fits whatever labelled data it is given); archsearch compiles
 it with the task's loss and metrics and the candidate's optimizer, learning rate and batch size (the
 values of those names in its params, else the task's), trains it to a fidelity on a stream of the
 training data with a cosine learning-rate schedule, continues it from its checkpoint when it is
@@ -12,9 +14,13 @@ better when higher (accuracy, AUC, precision, recall, or `maximize=True`) become
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from archsearch.core.errors import ArchsearchError
 from archsearch.core.space.params import Params
@@ -22,6 +28,23 @@ from archsearch.core.space.space import Space
 
 HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall", "f1", "r2")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a model must output: each target's shape, and for integer class labels their number."""
+
+    shape: tuple[int, ...]
+    classes: int | None
+
+
+def targets_of(*labels: Any) -> Targets:
+    """The targets of arrays of labels (None among them is skipped): integer labels of one value each are
+    classes 0..max."""
+    arrays = [np.asarray(y) for y in labels if y is not None]
+    shape = tuple(arrays[0].shape[1:])
+    integer = all(np.issubdtype(y.dtype, np.integer) for y in arrays) and shape in ((), (1,))
+    return Targets(shape, int(max(y.max() for y in arrays)) + 1 if integer else None)
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,12 @@ class KerasTask:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     batch_size: int = 32
+    # The run settings this task is searched with unless the user says otherwise (any `TaskSettings` field:
+    # a built-in task's defaults fitted to its data, e.g. {"time_limit": 270}).
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    # Called with the handed-over model and the test split, and the winner's folder: writes what the task
+    # shows of its winner there (a classifier's confusion matrix) and returns metrics to record beside it.
+    report: Callable[[Any, Any, Any, Path], dict[str, Any]] | None = None
     # Where the task is defined ("path/to/file.py" or "module:attribute"), set when it was loaded from
     # there: worker processes, `--resume` and `archsearch export` load it again from it.
     source: str | None = field(default=None, compare=False)
@@ -85,6 +114,12 @@ class KerasTask:
         if not self.maximized:
             return f"val {self.objective}"
         return "val error (1 - accuracy)" if self.objective == "accuracy" else f"1 - val {self.objective}"
+
+    def make_model(self, params: Params, input_shape: tuple[int, ...], targets: Targets) -> Any:
+        """`build`, given the targets when it takes them."""
+        if len(inspect.signature(self.build).parameters) >= 3:
+            return self.build(params, input_shape, targets)
+        return self.build(params, input_shape)
 
     def training(self, params: Params) -> Training:
         """The candidate's optimizer, learning rate and batch size: its params' where the space has them."""

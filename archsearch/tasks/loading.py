@@ -21,10 +21,13 @@ import cloudpickle
 from archsearch.core.errors import ArchsearchError
 from archsearch.tasks.keras_task import KerasTask
 
+BUILT_IN_TASKS = {"classifier": "archsearch.classifier.task:task"}  # `--task NAME` for tasks shipped here
+
 
 def load_task(source: str) -> KerasTask:
-    """The task in "path/to/file.py", "path/to/file.py:name" or "package.module:name"; one line naming
-    the source where there is none."""
+    """The task in "path/to/file.py", "path/to/file.py:name" or "package.module:name", or a built-in one by
+    name (`BUILT_IN_TASKS`); one line naming the source where there is none."""
+    source = BUILT_IN_TASKS.get(source, source)
     where, attribute = split_source(source)
     module = _load_file(Path(where)) if where.endswith(".py") else _import(where, source)
     if attribute:

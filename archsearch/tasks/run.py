@@ -75,11 +75,14 @@ class KerasTaskRun:
 
 
 def task_settings(task: KerasTask, **settings: Any) -> TaskSettings:
-    """The run settings of `task`: `settings` (any `TaskSettings` field), and what the task says of itself."""
-    unknown = sorted(set(settings) - set(TaskSettings.__dataclass_fields__))
-    if unknown:
-        raise ArchsearchError(f"unknown setting(s): {', '.join(unknown)}")
-    return TaskSettings(**{**settings, "task_name": task.name, "source": task.source,
+    """The run settings of `task`: `settings` (any `TaskSettings` field) over the task's own defaults
+    (`KerasTask.settings`), and what the task says of itself."""
+    for where, names in (("task " + task.name + ": settings", task.settings), ("settings", settings)):
+        unknown = sorted(set(names) - set(TaskSettings.__dataclass_fields__))
+        if unknown:
+            raise ArchsearchError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    given = {name: value for name, value in settings.items() if value is not None}
+    return TaskSettings(**{**task.settings, **given, "task_name": task.name, "source": task.source,
                            "fitness_text": task.fitness_label})
 
 

@@ -19,6 +19,7 @@ from archsearch.run.settings import (
     RunSettings,
     check_budgets,
     check_run_settings,
+    setting,
     shared_setting,
 )
 
@@ -36,6 +37,13 @@ class TaskSettings(RunSettings):
     fitness_text: str = "val loss"
     fidelity: str | None = "asha"
     final_epochs: int = shared_setting("final_epochs", 20)
+    # Seconds of searching after which no job starts (nor one that would end later); None or 0: no limit,
+    # so the seed alone fixes the history.
+    time_limit: float | None = setting(None, minimum=0, resumable=True)
+
+    @property
+    def time_box(self) -> float | None:
+        return self.seconds if self.seconds is not None else (self.time_limit or None)
 
     @property
     def fitness_name(self) -> str:  # type: ignore[override]
