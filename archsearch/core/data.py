@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from archsearch.core.errors import DataError
+from archsearch.core.image_folder import hold_out_test, read_image_folder
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_DIR = Path.home() / ".keras" / "datasets" / "fashion-mnist"
@@ -72,9 +73,23 @@ def require_labels(dataset: Dataset, needs: str, arrays: tuple[str, ...] = ("y_t
 
 
 def load_dataset(data_dir: str | Path | None = None, data_file: str | Path | None = None) -> Dataset:
+    """Fashion-MNIST, or the user's own images: an .npz of arrays, or a folder of images (one subfolder
+    per class, or unlabelled)."""
+    if data_file is not None and Path(data_file).is_dir():
+        return load_image_folder(data_file)
     if data_file is not None:
         return load_npz(data_file)
     return load_fashion_mnist(data_dir)
+
+
+def load_image_folder(folder: str | Path) -> Dataset:
+    """A folder of images (`core.image_folder`), a sixth of them held out as the test set."""
+    images, labels, _ = read_image_folder(folder)
+    x_train, y_train, x_test, y_test = hold_out_test(images, labels)
+    if len(x_train) < 10:
+        raise DataError(f"--data {folder}: {len(images)} images; at least 12 are needed")
+    return Dataset(_as_images(x_train, f"--data {folder}"), _as_images(x_test, f"--data {folder}"), y_train, y_test,
+                   source=str(folder))
 
 
 def fashion_mnist_dirs(data_dir: str | Path | None = None) -> list[Path]:

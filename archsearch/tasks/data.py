@@ -5,12 +5,13 @@ ones). Samples are kept as they are (a task's data need not be images)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from archsearch.core.data import Dataset, read_npz
+from archsearch.core.data import Dataset, load_image_folder, read_npz
 from archsearch.core.errors import DataError
 
 MIN_SAMPLES = 10
@@ -44,7 +45,13 @@ def as_dataset(data: Any, what: str = "data") -> Dataset:
 
 
 def load_arrays(path: str | Path) -> Dataset:
-    """A task's data from an .npz holding x_train, y_train (and optionally x_test, y_test)."""
+    """A task's data from an .npz holding x_train, y_train (and optionally x_test, y_test), or from a folder
+    of images (one subfolder per class: the labels; unlabelled: each image is its own target)."""
+    if Path(path).is_dir():
+        images = load_image_folder(path)
+        if images.y_train is None:
+            return replace(images, y_train=images.x_train, y_test=images.x_test)
+        return images
     arrays = read_npz(Path(path))
     missing = [name for name in ("x_train", "y_train") if name not in arrays]
     if missing:
