@@ -17,9 +17,9 @@ import time
 
 os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")  # as a search's workers run
 
-from archsearch.run.quiet import import_tensorflow_quietly  # noqa: E402
+from archsearch.core.quiet import import_quietly  # noqa: E402
 
-import_tensorflow_quietly()
+import_quietly()
 
 import numpy as np  # noqa: E402
 from machine import describe  # noqa: E402

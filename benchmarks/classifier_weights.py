@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 
-import_tensorflow_quietly()
+import_quietly()
 
 import keras  # noqa: E402
 

@@ -54,9 +54,9 @@ POOLS = {"local": WorkerPool, "dask": DaskPool}
 
 def real_evaluator() -> tuple:
     """The default search's backprop evaluator on Fashion-MNIST, and its settings."""
-    from archsearch.run.quiet import import_tensorflow_quietly
+    from archsearch.core.quiet import import_quietly
 
-    import_tensorflow_quietly()
+    import_quietly()
     from archsearch.autoencoder.config import fit_to_data
     from archsearch.autoencoder.inner_loops import make_evaluator
     from archsearch.core.data import load_fashion_mnist, split

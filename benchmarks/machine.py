@@ -74,7 +74,7 @@ def describe() -> str:
 
 
 if __name__ == "__main__":
-    from archsearch.run.quiet import import_tensorflow_quietly
+    from archsearch.core.quiet import import_quietly
 
-    import_tensorflow_quietly()
+    import_quietly()
     print(describe())

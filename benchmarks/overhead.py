@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 
-import_tensorflow_quietly()
+import_quietly()
 
 from archsearch.autoencoder.config import SearchConfig, fit_to_data  # noqa: E402
 from archsearch.autoencoder.inner_loops import make_evaluator  # noqa: E402

@@ -13,7 +13,6 @@ class Stub:
     """Sleeps, then returns a fitness: a candidate whose training costs nothing but time."""
 
     name = "stub"
-    uses_tensorflow = False
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds

@@ -22,9 +22,9 @@ import argparse
 
 import numpy as np
 
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 
-import_tensorflow_quietly()
+import_quietly()
 
 import keras  # noqa: E402
 from machine import best_seconds, describe, matmul_gflops  # noqa: E402

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 
-import_tensorflow_quietly()
+import_quietly()
 
 from archsearch.analysis.tables import markdown_table  # noqa: E402
 from archsearch.autoencoder.backprop import compile_autoencoder  # noqa: E402

@@ -121,7 +121,6 @@ class ToyEvaluator:
     """
 
     name = "toy"
-    uses_tensorflow = False  # worker processes need not import it
 
     def __init__(self) -> None:
         self.calls = 0
@@ -153,7 +152,6 @@ class ToyFidelityEvaluator:
     hold the budget trained so far, and a continuation checks it starts where its checkpoint ended."""
 
     name = "toy-fidelity"
-    uses_tensorflow = False
 
     def __init__(self, toy, fitness_of=None, fail=(), check_resume=True):
         self.toy, self.fitness_of, self.fail, self.check_resume = toy, fitness_of, set(fail), check_resume

@@ -71,39 +71,58 @@ def test_no_module_imports_itself_through_others():
     assert not cycles, " -> ".join(cycles[0])
 
 
-def imported_folders(source_folder: str) -> dict[str, set[str]]:
-    return {m: {folder(d) for d in deps if d.startswith("archsearch.")}
-            for m, deps in IMPORTS.items() if folder(m) == source_folder}
+def closure(module: str) -> set[str]:
+    """Every module of archsearch `module` imports, directly or through others (the package's own
+    `__init__` is the lazy public API, which imports nothing when loaded)."""
+    seen, stack = set(), [module]
+    while stack:
+        for dep in IMPORTS[stack.pop()]:
+            if dep in MODULES and dep != "archsearch" and dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
+    return seen
 
 
-# Lazy imports of Keras or TensorFlow outside the training folders, each for one reason (these tests once
-# passed without looking: an earlier test emptied IMPORTS of every library, which a parallel run revealed):
-ALLOWED_KERAS_IMPORTS = {
-    "archsearch.core.data",  # keras.datasets downloads Fashion-MNIST where no local copy exists
-    "archsearch.run.quiet",  # imports TensorFlow, only to silence its start-up notices, in processes that train
-}
+def libraries_of(module: str) -> set[str]:
+    """The outside libraries `module` imports, directly or through the archsearch modules it imports."""
+    return {d.split(".")[0] for m in closure(module) | {module} for d in IMPORTS[m] if not d.startswith("archsearch")}
+
+
+ML_LIBRARIES = {"keras", "tensorflow", "jax", "torch", "deap", "optuna"}
 
 
 def test_the_core_imports_nothing_else_of_archsearch_and_no_machine_learning_library():
-    for module, deps in IMPORTS.items():
+    """(No exceptions: the core reads Fashion-MNIST and downloads it without Keras, and imports modules
+    quietly by name.)"""
+    for module in MODULES:
         if folder(module) == "core":
-            assert {folder(d) for d in deps if d.startswith("archsearch.")} <= {"core"}, module
-            libraries = {d.split(".")[0] for d in deps} - ({"keras"} if module in ALLOWED_KERAS_IMPORTS else set())
-            assert not libraries & {"keras", "tensorflow", "deap", "optuna"}, module
+            assert {folder(d) for d in closure(module)} <= {"core"}, module
+            assert not libraries_of(module) & ML_LIBRARIES, module
 
 
-def test_the_engine_and_strategies_import_no_task_folder():
-    """(The strategies read every space through its specs, `core.space`: none knows a task's space.)"""
-    for source in ("run", "strategies", "analysis", "training"):
-        for module, folders in imported_folders(source).items():
-            assert not folders & TASK_FOLDERS, f"{module} imports {folders & TASK_FOLDERS}"
+def test_the_engine_and_the_strategies_import_no_task_and_no_report_even_through_others():
+    """The engine (`run/`) runs any task it is handed and writes the reports it is handed; the strategies
+    read any space through its specs."""
+    reports = {"analysis", "comparison", "cli", "latent"}
+    for module in MODULES:
+        if folder(module) in ("run", "strategies"):
+            reached = {folder(d) for d in closure(module)}
+            assert not reached & (TASK_FOLDERS | reports | {"training"}), f"{module} reaches {reached}"
+            assert not libraries_of(module) & {"keras", "tensorflow", "jax", "torch"}, module
+
+
+def test_analysis_and_training_import_no_task_folder_even_through_others():
+    for module in MODULES:
+        if folder(module) in ("analysis", "training"):
+            reached = {folder(d) for d in closure(module)}
+            assert not reached & TASK_FOLDERS, f"{module} reaches {reached & TASK_FOLDERS}"
 
 
 def test_only_the_training_folders_import_keras_and_only_strategies_import_deap_and_optuna():
     for module, deps in IMPORTS.items():
         libraries = {d.split(".")[0] for d in deps}
         if libraries & {"keras", "tensorflow"}:
-            assert folder(module) in KERAS_FOLDERS or module in ALLOWED_KERAS_IMPORTS, module
+            assert folder(module) in KERAS_FOLDERS, module
         if libraries & {"deap", "optuna"}:
             assert folder(module) == "strategies" or module.startswith(("archsearch.weights.strategies",
                                                                          "archsearch.analysis.lineage")), module

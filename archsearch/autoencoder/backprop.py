@@ -49,6 +49,7 @@ class BackpropEvaluator:
     """Scores genomes by training them with backprop. One instance serves a whole run."""
 
     name = "backprop"
+    preload = ("keras",)  # what its worker processes import before it arrives
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings(),
                  x_test: np.ndarray | None = None, weights_dir: str | None = None,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archsearch.analysis.plots import save_progress_plot
+from archsearch.analysis.run_reports import standard_reports
 from archsearch.analysis.tables import best_records
 from archsearch.autoencoder.config import SearchConfig, check_config, check_labels_for_objectives, fit_to_data
 from archsearch.autoencoder.export import FinalMetrics, export_candidate, handover, handover_splits
@@ -71,7 +72,7 @@ AUTOENCODER = AutoencoderTask()
 def search(config: SearchConfig, run_dir: str | Path, resume: bool = False, observer: Observer | None = None,
            dataset: Dataset | None = None, log: Callable[[str], None] = lambda text: None) -> SearchReport:
     """Runs (or resumes) an autoencoder search, then hands over the best candidate in `best/`."""
-    return run_task(AUTOENCODER, config, run_dir, resume, observer, dataset, log)
+    return run_task(AUTOENCODER, config, run_dir, resume, observer, dataset, log, standard_reports)
 
 
 @contextmanager

@@ -43,6 +43,7 @@ class WeightEvolutionEvaluator:
     arrays, settings and a module-level factory), so it runs in worker processes like backprop's."""
 
     name = "weights"
+    preload = ("keras",)  # what its worker processes import before it arrives
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: WeightEvolutionSettings,
                  make_strategy: WeightStrategyFactory, max_params: int | None = 1_000_000,

@@ -17,7 +17,7 @@ from archsearch.cli.options import (
     given_settings,
 )
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 
 STRATEGIES_DEFAULT = "random,tournament,evolution,de,ga,nsga2,optuna-tpe"
 SEEDS_DEFAULT, BUDGET_DEFAULT, TEST_SIZE_DEFAULT = 3, 40, 2000
@@ -68,7 +68,7 @@ def run_compare(args: argparse.Namespace) -> int:
                               "or choose another --out")
     if args.resume and not (out / "compare.json").is_file():
         raise ArchsearchError(f"--out {out}: no comparison to resume here (no compare.json)")
-    import_tensorflow_quietly()
+    import_quietly()
     from archsearch.cli.progress import ComparisonProgress
     from archsearch.comparison.compare import compare
     from archsearch.core.data import load_dataset

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archsearch.cli.options import DefaultsShown, add_data_options
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 
 
 def add_latent_parser(commands) -> None:
@@ -31,7 +31,7 @@ def run_latent(args: argparse.Namespace) -> int:
     for name in ("fit_size", "tsne_points") + (("test_size",) if args.test_size is not None else ()):
         if getattr(args, name) < 2:
             raise ArchsearchError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be at least 2")
-    import_tensorflow_quietly()
+    import_quietly()
     from archsearch.analysis.tables import markdown_table
     from archsearch.core.data import load_dataset
     from archsearch.latent.report import latent_report

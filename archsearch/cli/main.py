@@ -29,8 +29,8 @@ from archsearch.cli.weights import add_evolve_weights_parser, run_evolve_weights
 from archsearch.core.data import load_dataset
 from archsearch.core.errors import ArchsearchError
 from archsearch.core.objectives import LATENT_METRICS
+from archsearch.core.quiet import import_quietly
 from archsearch.run.dask_pool import check_scheduler_of
-from archsearch.run.quiet import import_tensorflow_quietly
 from archsearch.run.run_dir import require_run_dir, task_of
 
 
@@ -116,7 +116,7 @@ def _search(args: argparse.Namespace) -> int:
     dataset = load_dataset(config.data_dir, config.data_file)
     config = fit_to_data(config, len(dataset.x_train))
     check_labels_for_objectives(config, dataset)
-    import_tensorflow_quietly()
+    import_quietly()
     from archsearch.autoencoder.task import search
     from archsearch.cli.progress import SearchProgress, run_in_terminal
     from archsearch.run.run_dir import JOURNAL
@@ -202,7 +202,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise ArchsearchError(f"--top {args.top}: must be at least 1")
     require_run_dir(Path(args.run_dir))  # before the slow imports
-    import_tensorflow_quietly()
+    import_quietly()
     if task_of(Path(args.run_dir)) == "keras":
         return _export_task_run(args)
     from archsearch.autoencoder.export import export

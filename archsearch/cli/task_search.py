@@ -11,8 +11,8 @@ from pathlib import Path
 from archsearch.autoencoder.config import SearchConfig
 from archsearch.cli.options import given_settings, resolve_config
 from archsearch.core.errors import ArchsearchError
+from archsearch.core.quiet import import_quietly
 from archsearch.run.dask_pool import check_scheduler_of
-from archsearch.run.quiet import import_tensorflow_quietly
 from archsearch.run.run_dir import CONFIG, JOURNAL
 from archsearch.run.settings import read_settings
 
@@ -36,7 +36,8 @@ def run_task_search(args: argparse.Namespace) -> int:
 
     source = args.task or recorded_task(args)
     _refuse_autoencoder_options(args, TaskSettings)
-    import_tensorflow_quietly()  # the task's file imports Keras
+    import_quietly()  # the task's file imports Keras
+    from archsearch.analysis.run_reports import standard_reports
     from archsearch.cli.progress import SearchProgress, run_in_terminal
     from archsearch.run.runner import run_task
     from archsearch.tasks.loading import load_task
@@ -57,7 +58,7 @@ def run_task_search(args: argparse.Namespace) -> int:
               f"{dataset.source}; {config.candidate_training()}\nrun directory: {out}")
     report, seconds = run_in_terminal(
         lambda observer: run_task(KerasTaskRun(task), config, out, args.resume, observer, dataset,
-                                  progress.console.print),
+                                  progress.console.print, standard_reports),
         progress, banner, out / JOURNAL, f"archsearch search --out {out} --resume")
     if report is None:
         return 130

@@ -15,8 +15,8 @@ from archsearch.cli.options import (
     resolve_config,
 )
 from archsearch.core.data import load_dataset
+from archsearch.core.quiet import import_quietly
 from archsearch.run.dask_pool import check_scheduler_of
-from archsearch.run.quiet import import_tensorflow_quietly
 from archsearch.run.run_dir import JOURNAL
 from archsearch.transfer.config import TransferConfig, check_transfer_config, fit_transfer_to_data
 
@@ -62,7 +62,7 @@ def run_transfer(args: argparse.Namespace) -> int:
     check_scheduler_of(config)
     dataset = load_dataset(config.data_dir, config.data_file)
     config = fit_transfer_to_data(config, len(dataset.x_train))
-    import_tensorflow_quietly()
+    import_quietly()
     from archsearch.cli.progress import SearchProgress, run_in_terminal
     from archsearch.transfer.task import check_inputs, transfer_search
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from archsearch.cli.options import DefaultsShown, add_data_options, parse_options
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.quiet import import_tensorflow_quietly
+from archsearch.core.quiet import import_quietly
 from archsearch.weights.losses import CLASSIFICATION_LOSSES, LOSSES
 from archsearch.weights.precision import PRECISIONS, check_precision
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
@@ -108,7 +108,7 @@ def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[in
 
 
 def run_evolve_weights(args: argparse.Namespace) -> int:
-    import_tensorflow_quietly()
+    import_quietly()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from archsearch.analysis.pareto import pareto_front
+from archsearch.analysis.run_reports import standard_reports
 from archsearch.analysis.tables import best_records
 from archsearch.autoencoder.config import SearchConfig, fit_to_data
 from archsearch.autoencoder.genome import Genome
@@ -118,7 +119,7 @@ def _run_cell(config: SearchConfig, run_dir: Path, evaluator: Evaluator,
     if observer is not None and hasattr(observer, "start_run"):
         observer.start_run(label, config.seed)
     records = run_search(config, run_dir, AUTOENCODER.space(config, run_dir / SPACE), evaluator, resume, observer,
-                         AUTOENCODER.candidate_key(config))
+                         AUTOENCODER.candidate_key(config), standard_reports)
     if observer is not None and hasattr(observer, "end_run"):
         observer.end_run(records)
     return records

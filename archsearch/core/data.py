@@ -1,4 +1,5 @@
-"""Images for the search: Fashion-MNIST from disk (or a Keras download), or the user's own `.npz`.
+"""Images for the search: Fashion-MNIST from disk (or downloaded where Keras would), or the user's own
+images (an `.npz`, or a folder).
 
 Pixels are scaled to [0, 1] and given a channel axis: arrays are (N, H, W, C) float32. Fitness is
 measured on a validation split carved from the training images; the test images only report the end.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from archsearch.core.image_folder import hold_out_test, read_image_folder
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_DIR = Path.home() / ".keras" / "datasets" / "fashion-mnist"
+FASHION_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"  # where Keras fetches it
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
     "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte",
@@ -98,7 +101,7 @@ def fashion_mnist_dirs(data_dir: str | Path | None = None) -> list[Path]:
 
 
 def load_fashion_mnist(data_dir: str | Path | None = None) -> Dataset:
-    """Reads the four IDX files from the first directory that has them, else asks Keras to download."""
+    """Reads the four IDX files from the first directory that has them, else downloads them."""
     searched = fashion_mnist_dirs(data_dir)
     if data_dir is not None and not _idx_paths(Path(data_dir).expanduser()):
         raise DataError(f"--data-dir {data_dir}: no Fashion-MNIST IDX files there "
@@ -110,15 +113,25 @@ def load_fashion_mnist(data_dir: str | Path | None = None) -> Dataset:
             return Dataset(_as_images(arrays["x_train"]), _as_images(arrays["x_test"]),
                            arrays["y_train"], arrays["y_test"], source=str(directory))
     try:
-        import keras
-
-        (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-    except Exception as exc:  # no internet, no cache
+        download_fashion_mnist(KERAS_CACHE_DIR)
+    except OSError as exc:  # no internet
         raise DataError(
-            f"Fashion-MNIST not found in {', '.join(map(str, searched))} and the Keras download failed "
+            f"Fashion-MNIST not found in {', '.join(map(str, searched))} and the download failed "
             f"({type(exc).__name__}); install it with `apt-get install dataset-fashion-mnist` "
             "or pass --data-dir") from None
-    return Dataset(_as_images(x_train), _as_images(x_test), y_train, y_test, source="keras download")
+    return load_fashion_mnist(KERAS_CACHE_DIR)
+
+
+def download_fashion_mnist(directory: Path) -> None:
+    """The four IDX files from where Keras fetches them, into Keras's own cache (each written beside and
+    renamed into place, so an interrupted download leaves no half file)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stem in IDX_FILES.values():
+        target = directory / f"{stem}.gz"
+        if not target.is_file():
+            partial = target.with_suffix(".part")
+            urllib.request.urlretrieve(FASHION_MNIST_URL + target.name, partial)
+            partial.replace(target)
 
 
 def load_npz(path: str | Path) -> Dataset:

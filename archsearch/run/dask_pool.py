@@ -100,7 +100,7 @@ class DaskPool(EvaluatorPool):
             check_shared_paths(self.client, getattr(evaluator, "shared_paths", dict)(), self.address)
             self._task = evaluate_on_worker
             self.client.register_plugin(EvaluatorPlugin(
-                self._pool, self.name, self.inherits, getattr(evaluator, "uses_tensorflow", True),
+                self._pool, self.name, self.inherits, tuple(getattr(evaluator, "preload", ())),
                 self.pickled, recycle_after), name=self._plugin)
         except BaseException:
             self.close()

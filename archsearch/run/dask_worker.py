@@ -32,9 +32,9 @@ class EvaluatorPlugin(WorkerPlugin):
 
     idempotent = True
 
-    def __init__(self, pool: str, name: str, inherits: bool, uses_tensorflow: bool, pickled: bytes,
+    def __init__(self, pool: str, name: str, inherits: bool, preload: tuple[str, ...], pickled: bytes,
                  recycle_after: int) -> None:
-        self.pool, self.name, self.inherits, self.uses_tensorflow = pool, name, inherits, uses_tensorflow
+        self.pool, self.name, self.inherits, self.preload = pool, name, inherits, preload
         self.pickled, self.recycle_after = pickled, recycle_after
         self.local: WorkerPool | None = None
 

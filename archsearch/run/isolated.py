@@ -24,7 +24,7 @@ from typing import Any
 
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import FAILED, EvaluationResult
-from archsearch.run.worker import NO_TENSORFLOW, receive, send_pickled
+from archsearch.run.worker import PRELOAD, receive, send_pickled
 
 
 class _Worker:
@@ -32,7 +32,7 @@ class _Worker:
     user's main module, unlike multiprocessing's spawn, so unguarded scripts and notebooks work)."""
 
     def __init__(self, payload: bytes, log_path: Path | None = None, threads: int | None = None,
-                 tensorflow: bool = True) -> None:
+                 preload: tuple[str, ...] = ()) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if threads:
@@ -40,7 +40,8 @@ class _Worker:
                 env[name] = str(threads)
         log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child keeps it open
         try:
-            command = [sys.executable, "-m", "archsearch.run.worker"] + ([] if tensorflow else [NO_TENSORFLOW])
+            command = [sys.executable, "-m", "archsearch.run.worker"]
+            command += [PRELOAD, ",".join(preload)] if preload else []
             self.process = subprocess.Popen(command,
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
         finally:
@@ -115,8 +116,8 @@ class IsolatedEvaluator:
                  pickled: bytes | None = None) -> None:
         """`log_path` collects the children's stderr (TensorFlow's notices, crash reports); `threads`
         caps TensorFlow's threads per child (results depend on it, so a run keeps it fixed); `pickled`
-        is `evaluator` already pickled (a pool pickles its images once for all its members). An evaluator
-        whose `uses_tensorflow` is False (a stub) gets children that do not import TensorFlow first.
+        is `evaluator` already pickled (a pool pickles its images once for all its members). The modules
+        the evaluator names in `preload` (Keras, for the evaluators that train) each child imports first.
         The first child starts at once, so its imports overlap whatever the caller does next."""
         if recycle_after < 1:
             raise ValueError(f"recycle_after must be at least 1, got {recycle_after}")
@@ -127,7 +128,7 @@ class IsolatedEvaluator:
         self.recycle_after, self.prestart = recycle_after, prestart
         self.log_path = Path(log_path) if log_path else None
         self.threads = threads
-        self.tensorflow = getattr(evaluator, "uses_tensorflow", True)
+        self.preload = tuple(getattr(evaluator, "preload", ()))
         self._worker: _Worker | None = None
         self._stopping: list[threading.Thread] = []  # children retired, exiting in the background
         self._spare: _Worker | None = self._start()
@@ -156,7 +157,7 @@ class IsolatedEvaluator:
         return result
 
     def _start(self) -> _Worker:
-        return _Worker(self._payload, self.log_path, self.threads, self.tensorflow)
+        return _Worker(self._payload, self.log_path, self.threads, self.preload)
 
     def _current(self) -> _Worker:
         if self._worker is None:

@@ -1,7 +1,8 @@
 """Runs a search of any kind (a `run.task.Task`) in a run directory: settings checked and fitted to the
 data, the run directory made (or resumed), the candidates evaluated by a pool of workers through the
-engine and its journal, the record's tables written, and the winner handed over by the task.
-`pooled` and `run_search` are the parts `comparison` runs once per strategy x seed.
+engine and its journal, the reports it is handed written (`run.reports`: the engine writes none of its
+own), and the winner handed over by the task. `pooled` and `run_search` are the parts `comparison` runs
+once per strategy x seed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.analysis.lineage import LineageObserver, OptunaLineage
-from archsearch.analysis.pareto import write_pareto
-from archsearch.analysis.tables import evaluations_frame
 from archsearch.core.data import Dataset, DataSplits, load_dataset, split
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import EvaluationRecord
@@ -24,7 +22,8 @@ from archsearch.run.dask_pool import DaskPool, check_scheduler_of
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
 from archsearch.run.pool import WorkerPool, default_workers
-from archsearch.run.run_dir import CHECKPOINTS, EVALUATIONS, JOURNAL, SPACE, prepare_run_dir
+from archsearch.run.reports import ReportsFactory
+from archsearch.run.run_dir import CHECKPOINTS, JOURNAL, SPACE, prepare_run_dir
 from archsearch.run.settings import RunSettings
 from archsearch.run.task import Task
 from archsearch.strategies import STRATEGIES, make_strategy
@@ -32,9 +31,10 @@ from archsearch.strategies import STRATEGIES, make_strategy
 
 def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool = False,
              observer: Observer | None = None, dataset: Dataset | None = None,
-             log: Callable[[str], None] = lambda text: None):
+             log: Callable[[str], None] = lambda text: None, reports: ReportsFactory | None = None):
     """Runs (or resumes) a search of any kind (`run.task`) in `run_dir`, then hands its winner over:
-    settings checked, data loaded and split, run directory, engine, journal, the task's report."""
+    settings checked, data loaded and split, run directory, engine, journal, `reports` (the record's
+    tables and lineage: `analysis.run_reports.standard_reports`), the task's hand-over."""
     run_dir = Path(run_dir)
     task.check(config)  # bad settings fail before the data is read or the run directory touched
     check_scheduler_of(config)
@@ -44,7 +44,7 @@ def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool 
     config = prepare_run_dir(config, run_dir, resume, task.space_document(config))
     with task.evaluator(config, splits, run_dir) as evaluator:
         records = run_search(config, run_dir, task.space(config, run_dir / SPACE), evaluator, resume, observer,
-                             task.candidate_key(config))
+                             task.candidate_key(config), reports)
     return task.finish(config, run_dir, records, dataset, splits, log)
 
 
@@ -64,12 +64,13 @@ def pooled(evaluator: Evaluator, config: RunSettings, log_path: Path | None = No
 
 
 def run_search(config: RunSettings, run_dir: Path, space: Any, evaluator: Evaluator, resume: bool = False,
-               observer: Observer | None = None, key: Callable[[JsonGenome], str] | None = None
-               ) -> list[EvaluationRecord]:
-    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, engine, evaluations.csv.
+               observer: Observer | None = None, key: Callable[[JsonGenome], str] | None = None,
+               reports: ReportsFactory | None = None) -> list[EvaluationRecord]:
+    """The search itself, in a run directory `prepare_run_dir` made: journal, replay, engine, reports.
 
     `space` is the task's space as the run directory holds it (a resumed run searches the space it
-    started with), `key` what makes two genomes one candidate (default: equal genomes)."""
+    started with), `key` what makes two genomes one candidate (default: equal genomes), `reports` what
+    the run writes of its record (None: the journal alone)."""
     journal = Journal(run_dir / JOURNAL)
     replay = journal.events() if resume else []
     multi_objective = STRATEGIES[config.strategy].multi_objective
@@ -77,24 +78,17 @@ def run_search(config: RunSettings, run_dir: Path, space: Any, evaluator: Evalua
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population,
                              **options)
     rungs = config.rungs
-    lineage = None
-    if config.optuna_storage:
-        lineage = OptunaLineage(config.optuna_storage, str(run_dir), space,
-                                config.other_objectives if multi_objective else None, config.fitness_label,
-                                config.to_dict(), rungs.budgets[-1] if rungs is not None else None)
-        observer = LineageObserver(lineage, observer)
+    written = reports(config, run_dir, space) if reports is not None else None
+    if written is not None:
+        observer = written.observe(observer)
     checkpoints = run_dir / CHECKPOINTS if rungs is not None else None
     if checkpoints is not None:
         checkpoints.mkdir(exist_ok=True)
     engine = AsyncEngine(strategy, evaluator, config.seed, rungs, checkpoints, journal, observer,
                          key or genome_key, config.time_box)
     records = engine.run(config.evaluations, replay)
-    if lineage is not None:
-        lineage.close(records)
-    evaluations_frame(records).to_csv(run_dir / EVALUATIONS, index=False)
-    if multi_objective:
-        write_pareto(records, run_dir, title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}",
-                     fitness_name=config.fitness_name, objectives=config.other_objectives)
+    if written is not None:
+        written.close(records)
     return records
 
 

@@ -17,7 +17,7 @@ import time
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<Q")
-NO_TENSORFLOW = "--no-tensorflow"  # the evaluator needs no TensorFlow: do not import it ahead of time
+PRELOAD = "--preload"  # then the modules the evaluator needs (its `preload`), imported before it arrives
 
 
 def send(stream: BinaryIO, obj: Any) -> None:
@@ -61,10 +61,10 @@ def main() -> None:
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     requests = sys.stdin.buffer
-    from archsearch.run.quiet import import_tensorflow_quietly
+    from archsearch.core.quiet import import_quietly
 
-    if NO_TENSORFLOW not in sys.argv:
-        import_tensorflow_quietly()  # before the evaluator arrives: start-up overlaps the parent's work
+    if PRELOAD in sys.argv:  # before the evaluator arrives: start-up overlaps the parent's work
+        import_quietly(*sys.argv[sys.argv.index(PRELOAD) + 1].split(","))
     evaluator = receive(requests)
     send(protocol_out, "ready")
     while True:

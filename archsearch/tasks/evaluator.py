@@ -71,6 +71,7 @@ class KerasEvaluator:
     """Scores a `KerasTask`'s candidates on the run's splits. One instance serves a whole run."""
 
     name = "keras"
+    preload = ("keras",)  # what its worker processes import before it arrives
     ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 
     def __init__(self, task: KerasTask, splits: DataSplits, settings: EpochSettings = EpochSettings(),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archsearch.analysis.plots import save_progress_plot
+from archsearch.analysis.run_reports import standard_reports
 from archsearch.analysis.tables import best_records
 from archsearch.core.data import Dataset, DataSplits
 from archsearch.core.errors import ArchsearchError
@@ -103,4 +104,4 @@ def search_task(task: KerasTask, run_dir: str | Path, data: Any = None, resume: 
                 **settings: Any) -> TaskReport:
     """Runs (or resumes) a search of `task` in `run_dir` and hands its winner over in `run_dir/best`."""
     return run_task(KerasTaskRun(task), task_settings(task, **settings), run_dir, resume, observer,
-                    task_data(task, data), log)
+                    task_data(task, data), log, standard_reports)

@@ -104,6 +104,7 @@ class TransferEvaluator:
     """Scores transfer genes by fine-tuning the classifier they describe. One instance serves a run."""
 
     name = "transfer"
+    preload = ("keras",)  # what its worker processes import before it arrives
 
     def __init__(self, backbone: BackboneSource, splits: DataSplits, classes: int,
                  settings: FineTuneSettings = FineTuneSettings(), score_test: bool = False) -> None:

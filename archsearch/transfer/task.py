@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from archsearch.analysis.plots import save_progress_plot
+from archsearch.analysis.run_reports import standard_reports
 from archsearch.analysis.tables import best_records
 from archsearch.core.data import Dataset, class_count
 from archsearch.core.fidelity import Fidelity
@@ -156,4 +157,4 @@ def transfer_search(config: TransferConfig, run_dir: str | Path, resume: bool = 
                     checked: tuple[int, int] | None = None) -> TransferReport:
     """Runs (or resumes) a transfer search, then fine-tunes the best genes again and writes `best/`.
     `checked`: what `check_inputs` returned for this config and data, if the caller ran it already."""
-    return run_task(TransferTask(checked), config, run_dir, resume, observer, dataset, log)
+    return run_task(TransferTask(checked), config, run_dir, resume, observer, dataset, log, standard_reports)

@@ -12,9 +12,9 @@ def score_a_tiny_population() -> None:
     """Every kind of layer the pass batches in one small network: transposed convolutions on the shared
     images and on the population's, grouped convolutions, pooling, upsampling, batch-norm, a dense layer
     on images, a convolution to one channel, dense layers and a softmax."""
-    from archsearch.run.quiet import import_tensorflow_quietly
+    from archsearch.core.quiet import import_quietly
 
-    import_tensorflow_quietly()
+    import_quietly()
     import keras
     import numpy as np
 

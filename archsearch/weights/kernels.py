@@ -138,7 +138,7 @@ def kernel_works(candidate: Callable, reference: Callable, *inputs) -> bool:
     any graph being traced, with TensorFlow's notice of the failure kept off the terminal."""
     import tensorflow as tf
 
-    from archsearch.run.quiet import muted_stderr
+    from archsearch.core.quiet import muted_stderr
 
     with tf.init_scope(), muted_stderr():
         try:

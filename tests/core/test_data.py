@@ -89,3 +89,26 @@ def test_validation_is_carved_from_training_images_and_fixed_by_seed(tmp_path):
     assert not flat & {x.tobytes() for x in a.x_val}
     with pytest.raises(DataError, match="--train-size 45"):
         split(dataset, 45, 10, seed=3)
+
+
+def test_without_a_local_copy_fashion_mnist_is_downloaded_into_keras_cache_or_fails_in_one_line(tmp_path,
+                                                                                                monkeypatch):
+    from archsearch.core import data
+
+    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "debian")
+    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(data, "FASHION_MNIST_URL", (tmp_path / "offline").as_uri() + "/")
+    with pytest.raises(DataError, match="Fashion-MNIST not found in .* and the download failed .URLError."):
+        data.load_fashion_mnist()
+    assert not any((tmp_path / "cache").glob("*.gz"))  # nothing half-written is taken for data later
+    mirror = tmp_path / "mirror"  # a server with the four files (here a folder, served by file://)
+    mirror.mkdir()
+    rng = np.random.default_rng(0)
+    for stem, shape in (("train-images-idx3-ubyte", (12, 28, 28)), ("train-labels-idx1-ubyte", (12,)),
+                        ("t10k-images-idx3-ubyte", (6, 28, 28)), ("t10k-labels-idx1-ubyte", (6,))):
+        header = struct.pack(">HBB", 0, 8, len(shape)) + struct.pack(f">{len(shape)}I", *shape)
+        with gzip.open(mirror / f"{stem}.gz", "wb") as handle:
+            handle.write(header + rng.integers(0, 10, shape, dtype=np.uint8).tobytes())
+    monkeypatch.setattr(data, "FASHION_MNIST_URL", mirror.as_uri() + "/")
+    dataset = data.load_fashion_mnist()
+    assert dataset.x_train.shape == (12, 28, 28, 1) and dataset.source == str(tmp_path / "cache")

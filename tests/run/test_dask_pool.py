@@ -168,7 +168,7 @@ def test_a_client_killed_and_run_again_continues_from_the_journal_and_leaves_no_
 class Sleepy:
     """Takes a minute over every candidate (no TensorFlow)."""
 
-    name, uses_tensorflow = "sleepy", False
+    name = "sleepy"
 
     def evaluate(self, genome, seed):
         time.sleep(60)

@@ -3,6 +3,7 @@
 import numpy as np
 import optuna
 
+from archsearch.analysis.run_reports import standard_reports
 from archsearch.autoencoder.space_file import load_space
 from archsearch.strategies.de import vector_encoding
 from archsearch.strategies.optuna_space import genome_params, suggest_genome
@@ -43,8 +44,10 @@ def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):
     storage = f"sqlite:///{tmp_path / 'lineage.db'}"
     config = SearchConfig(strategy="ga", population=4, generations=2, optuna_storage=storage)
     run_dir = tmp_path / "run"
-    records = run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, load_space(), toy_evaluator)
-    run_search(prepare_run_dir(config, run_dir, resume=True), run_dir, load_space(), toy_evaluator)  # adds nothing
+    records = run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, load_space(), toy_evaluator,
+                         reports=standard_reports)
+    run_search(prepare_run_dir(config, run_dir, resume=True), run_dir, load_space(), toy_evaluator,
+               reports=standard_reports)  # adds nothing
     study = optuna.load_study(study_name=str(run_dir), storage=storage)
     trials = study.get_trials()
     assert len(trials) == len(records) == 12
@@ -70,7 +73,7 @@ def test_optuna_lineage_of_a_multi_fidelity_run_has_a_trial_per_candidate_and_it
                           min_budget=128, max_budget=1152, train_size=100, val_size=10)
     run_dir = tmp_path / "run"
     records = run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, load_space(),
-                         ToyFidelityEvaluator(toy_evaluator))
+                         ToyFidelityEvaluator(toy_evaluator), reports=standard_reports)
     trials = optuna.load_study(study_name=str(run_dir), storage=storage).get_trials()
     candidates = sorted({r.candidate for r in records})
     assert [t.number for t in trials] == candidates == list(range(12))
