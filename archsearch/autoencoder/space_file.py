@@ -11,14 +11,25 @@ from archsearch.autoencoder.genome import LAYER_KINDS, Genome
 from archsearch.autoencoder.space import LAYER_FIELDS, TRAINING_FIELDS, SearchSpace, SequenceRules
 from archsearch.core.errors import GenomeError, SpaceError
 from archsearch.core.params import Spec
-from archsearch.core.space_files import SpaceReader, read_space_document
+from archsearch.core.space_files import FieldRule, SpaceReader, dropout_rate, positive, read_space_document
 
+DEFAULT_SPACE = "conv_autoencoder"
+ACTIVATIONS = ("relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear")
+# The type, the allowed values of a categorical one, and the check of every gene field a space file sets.
+GENE_FIELDS = {
+    "filters": FieldRule(int, check=positive), "kernel": FieldRule(int, check=positive),
+    "stride": FieldRule(int, check=positive), "units": FieldRule(int, check=positive),
+    "activation": FieldRule(str, ACTIVATIONS), "rate": FieldRule(float, check=dropout_rate),
+    "size": FieldRule(int, check=positive), "optimizer": FieldRule(str, ("adam", "rmsprop", "sgd", "adamw")),
+    "learning_rate": FieldRule(float, check=positive), "batch_size": FieldRule(int, check=positive),
+    "loss": FieldRule(str, ("mse", "bce")),
+}
 TOP_KEYS = {"name", "description", "decoder", "encoder", "decoder_layers", "layers", "latent", "training", "default"}
 SEQUENCE_KEYS = {"min_layers", "max_layers", "kinds", "max_downsampling", "max_upsampling"}
 
 
 def load_space(name_or_path: str | Path | None = None) -> SearchSpace:
-    return parse_space(*read_space_document(name_or_path))
+    return parse_space(*read_space_document(name_or_path or DEFAULT_SPACE))
 
 
 def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpace:
@@ -71,6 +82,9 @@ def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpa
 
 class AutoencoderSpaceReader(SpaceReader):
     """`SpaceReader` with the autoencoder space's own tables: layer sequences and the `[default]` genome."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source, GENE_FIELDS)
 
     def default_genome(self, value: Any, space: SearchSpace) -> Genome:
         """The `[default]` table: a genome (as in genome.json) that the space itself allows."""

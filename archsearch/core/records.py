@@ -22,8 +22,9 @@ STATUSES = (OK, INVALID, FAILED)
 class EvaluationResult:
     """The outcome of training and scoring one genome.
 
-    `fitness` is the validation reconstruction MSE (lower is better) whatever loss the candidate was
-    trained with, so candidates compare fairly. `train_seconds` covers fitting and scoring;
+    `fitness` is what the task's search minimises, measured on validation data whatever loss the
+    candidate was trained with, so candidates compare fairly (the autoencoder's reconstruction MSE, a
+    classifier's error, a `KerasTask`'s objective). `train_seconds` covers fitting and scoring;
     `seconds` the whole evaluation, building included.
     """
 

@@ -6,6 +6,8 @@ says what its document holds."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,17 +20,27 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 from archsearch.core.errors import SpaceError
 from archsearch.core.params import Choice, Range, Spec
 
-DEFAULT_SPACE = "conv_autoencoder"
 
-ACTIVATIONS = ("relu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid", "linear")
-# The type and, for categorical genes, the allowed values of every gene field.
-FIELD_TYPES: dict[str, tuple[type, tuple[Any, ...] | None]] = {
-    "filters": (int, None), "kernel": (int, None), "stride": (int, None), "units": (int, None),
-    "activation": (str, ACTIVATIONS), "rate": (float, None), "size": (int, None),
-    "optimizer": (str, ("adam", "rmsprop", "sgd", "adamw")), "learning_rate": (float, None),
-    "batch_size": (int, None), "loss": (str, ("mse", "bce")), "head_units": (int, None),
-}
-POSITIVE = {"filters", "kernel", "stride", "units", "size", "learning_rate", "batch_size"}
+@dataclass(frozen=True)
+class FieldRule:
+    """What one gene field of a space file may hold: its type, for a categorical field its values, and a
+    check of a value returning the problem (None: fine). Each task's space file has a table of them."""
+
+    kind: type  # int, float or str
+    allowed: tuple[Any, ...] | None = None
+    check: Callable[[Any], str | None] | None = None
+
+
+def positive(value: Any) -> str | None:
+    return None if value > 0 else f"must be positive, got {value}"
+
+
+def non_negative(value: Any) -> str | None:
+    return None if value >= 0 else f"must be 0 or more, got {value}"
+
+
+def dropout_rate(value: Any) -> str | None:
+    return None if 0 <= value < 1 else f"a dropout rate lies in [0, 1), got {value}"
 
 
 def built_in_spaces() -> Path:
@@ -36,16 +48,16 @@ def built_in_spaces() -> Path:
     return Path(str(resources.files("archsearch") / "search_spaces"))
 
 
-def resolve_space_path(name_or_path: str | Path | None) -> Path:
+def resolve_space_path(name_or_path: str | Path) -> Path:
     """A bare name means the built-in `search_spaces/NAME.toml`; anything else is a path."""
-    name = str(name_or_path or DEFAULT_SPACE)
+    name = str(name_or_path)
     path = Path(name)
     if path.suffix != ".toml" and not path.exists():
         path = built_in_spaces() / f"{name}.toml"
     return path
 
 
-def read_space_document(name_or_path: str | Path | None) -> tuple[dict[str, Any], str]:
+def read_space_document(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
     """The parsed TOML of a space file (of any kind) and its path; a file that is missing, unreadable,
     not text or not TOML is one `SpaceError` naming it."""
     path = resolve_space_path(name_or_path)
@@ -65,8 +77,8 @@ def read_space_document(name_or_path: str | Path | None) -> tuple[dict[str, Any]
 class SpaceReader:
     """Checks one document, raising `SpaceError(source, key, problem)` at the first fault."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self, source: str, fields: dict[str, FieldRule]) -> None:
+        self.source, self.fields = source, fields
 
     def fail(self, key: str, problem: str) -> SpaceError:
         return SpaceError(self.source, key, problem)
@@ -93,7 +105,7 @@ class SpaceReader:
         return value
 
     def spec(self, value: Any, key: str, field_name: str) -> Spec:
-        kind, allowed = FIELD_TYPES[field_name]
+        kind, allowed = self.fields[field_name].kind, self.fields[field_name].allowed
         if isinstance(value, list):
             if not value:
                 raise self.fail(key, "empty choice list")
@@ -125,10 +137,8 @@ class SpaceReader:
             raise self.fail(key, f"must be {'a' if kind is not int else 'an'} {kind.__name__}, got {value!r}")
         if allowed is not None and value not in allowed:
             raise self.fail(key, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
-        if field_name in POSITIVE and value <= 0:
-            raise self.fail(key, f"must be positive, got {value}")
-        if field_name == "head_units" and value < 0:
-            raise self.fail(key, f"must be 0 (no hidden layer) or more, got {value}")
-        if field_name == "rate" and not 0 <= value < 1:
-            raise self.fail(key, f"a dropout rate lies in [0, 1), got {value}")
+        check = self.fields[field_name].check
+        problem = check(value) if check is not None else None
+        if problem:
+            raise self.fail(key, problem)
         return value

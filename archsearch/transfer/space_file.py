@@ -8,12 +8,22 @@ from typing import Any
 
 from archsearch.core.errors import SpaceError
 from archsearch.core.params import Range
-from archsearch.core.space_files import SpaceReader, read_space_document
+from archsearch.core.space_files import (
+    FieldRule,
+    SpaceReader,
+    dropout_rate,
+    non_negative,
+    positive,
+    read_space_document,
+)
 from archsearch.transfer.space import TransferSpace
 
 DEFAULT_TRANSFER_SPACE = "transfer_learning"
 TOP_KEYS = {"name", "description", "backbone", "head", "training"}
 
+# The type and check of every gene field a transfer space file sets.
+GENE_FIELDS = {"learning_rate": FieldRule(float, check=positive), "rate": FieldRule(float, check=dropout_rate),
+               "head_units": FieldRule(int, check=non_negative), "batch_size": FieldRule(int, check=positive)}
 
 def read_transfer_document(name_or_path: str | Path | None) -> tuple[dict[str, Any], str]:
     """The parsed file and its path; `parse_transfer_space` checks it."""
@@ -27,7 +37,7 @@ def load_transfer_space(name_or_path: str | Path | None, depth: int) -> Transfer
 
 
 def parse_transfer_space(document: dict[str, Any], depth: int, source: str = "<memory>") -> TransferSpace:
-    reader = SpaceReader(source)
+    reader = SpaceReader(source, GENE_FIELDS)
     if "encoder" in document:
         raise SpaceError(source, "encoder", "this is an autoencoder space: search it with `archsearch search`")
     reader.keys(document, "", TOP_KEYS, required={"name", "backbone", "head", "training"})
