@@ -1,0 +1,131 @@
+"""One contract for every strategy on the space of every built-in task (the autoencoder, transfer
+learning, the classifier, the examples), with fidelities and without: the same seed gives the same
+history, a run interrupted anywhere resumes to it, and the search learns. Toy fitnesses stand in for
+training (milliseconds an evaluation), so the engine and the strategies are what is tested."""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ToyEvaluator, ToyFidelityEvaluator
+
+import archsearch
+from archsearch.autoencoder.space_file import load_space
+from archsearch.core.params import Range
+from archsearch.core.records import OK, EvaluationResult
+from archsearch.core.rungs import Rungs
+from archsearch.core.space.encodings import walk
+from archsearch.core.space.params import Params
+from archsearch.run.engine import AsyncEngine
+from archsearch.run.journal import Journal
+from archsearch.strategies import STRATEGIES, make_strategy
+from archsearch.transfer.space_file import load_transfer_space
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def task_spaces():
+    from archsearch.classifier.task import space as classifier
+
+    return {"autoencoder": load_space("conv_autoencoder"), "transfer": load_transfer_space("transfer_learning", 5),
+            "classifier": classifier,
+            **{p.stem: archsearch.load_task(str(p)).space for p in sorted(EXAMPLES.glob("*.py"))}}
+
+
+SPACES = task_spaces()
+
+
+class SpaceToy(ToyEvaluator):
+    """For a space built from specs: each active value's squared distance, on its sampling scale, from a
+    target its name fixes (so every slot of a list has its own), summed: shorter lists of well-placed
+    values are better. The built-in genomes keep `ToyEvaluator`'s fitness."""
+
+    def __init__(self, space):
+        super().__init__()
+        self.space = space
+
+    def evaluate(self, genome, seed):
+        if not isinstance(genome, Params):
+            return super().evaluate(genome, seed)
+        total = []
+
+        def visit(name, spec, value):
+            unit = spec.to_unit(value) if isinstance(spec, Range) else (spec.values.index(value) + 0.5) / len(
+                spec.values)
+            target = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            total.append((unit - target) ** 2)
+            return value
+
+        walk(self.space.parameters(), visit, self.space.values_of(genome))
+        return EvaluationResult(OK, fitness=float(sum(total)), params=len(total), epochs=1)
+
+
+class InterruptAfter:
+    def __init__(self, inner, n):
+        self.inner, self.n = inner, n
+
+    def evaluate(self, *job):
+        if self.n == 0:
+            raise KeyboardInterrupt
+        self.n -= 1
+        return self.inner.evaluate(*job)
+
+
+FIDELITIES = {"one rung": None, "asha": Rungs(1, 9, 3)}
+
+
+def run(space, strategy, seed, rungs, tmp_path=None, evaluator=None, replay=(), candidates=18):
+    evaluator = evaluator or (SpaceToy(space) if rungs is None else ToyFidelityEvaluator(SpaceToy(space)))
+    checkpoints = journal = None
+    if tmp_path is not None:
+        (tmp_path / "checkpoints").mkdir(parents=True, exist_ok=True)
+        checkpoints, journal = tmp_path / "checkpoints", Journal(tmp_path / "journal.jsonl")
+    population = max(STRATEGIES[strategy].min_population, 4)
+    engine = AsyncEngine(make_strategy(strategy, space, np.random.default_rng(seed), population=population),
+                         evaluator, seed, rungs, checkpoints if rungs is not None else None, journal)
+    return engine.run(candidates, list(replay))
+
+
+def history(records):
+    return [(r.index, r.genome.key, r.parents, r.operator, r.rung, r.budget, r.result.fitness) for r in records]
+
+
+@pytest.mark.parametrize("fidelity", sorted(FIDELITIES))
+@pytest.mark.parametrize("task", sorted(SPACES))
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_same_seed_same_history_and_an_interrupted_run_resumes_to_it(strategy, task, fidelity, tmp_path):
+    space, rungs = SPACES[task], FIDELITIES[fidelity]
+    straight = history(run(space, strategy, 3, rungs, tmp_path / "a"))
+    assert straight == history(run(space, strategy, 3, rungs, tmp_path / "b"))
+    assert straight != history(run(space, strategy, 4, rungs, tmp_path / "c"))
+    assert all(space.problems(r.genome) == [] for r in Journal(tmp_path / "a" / "journal.jsonl").read())
+    stop = len(straight) // 2
+    toy = SpaceToy(space) if rungs is None else ToyFidelityEvaluator(SpaceToy(space))
+    with pytest.raises(KeyboardInterrupt):
+        run(space, strategy, 3, rungs, tmp_path / "d", InterruptAfter(toy, stop))
+    journal = Journal(tmp_path / "d" / "journal.jsonl")
+    assert history(run(space, strategy, 3, rungs, tmp_path / "d", replay=journal.events())) == straight
+
+
+def median_best(space, strategy, rungs, directory, seeds=5, candidates=60):
+    return float(np.median([min(r.result.fitness for r in run(space, strategy, seed, rungs, directory / f"{seed}",
+                                                                  candidates=candidates) if r.result.ok)
+                            for seed in range(seeds)]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fidelity", sorted(FIDELITIES))
+@pytest.mark.parametrize("task", sorted(SPACES))
+def test_every_strategy_learns_and_never_ends_worse_than_its_first_candidate(task, fidelity, tmp_path):
+    space, rungs = SPACES[task], FIDELITIES[fidelity]
+    random = median_best(space, "random", rungs, tmp_path / "random")
+    for strategy in sorted(set(STRATEGIES) - {"random"}):
+        assert median_best(space, strategy, rungs, tmp_path / strategy) < random, strategy
+    for strategy in sorted(STRATEGIES):
+        records = run(space, strategy, 0, rungs, tmp_path / f"first-{strategy}", candidates=30)
+        top = max(r.rung for r in records)
+        best = min(r.result.fitness for r in records if r.rung == top and r.result.ok)  # the winner, top rung first
+        first = [r for r in records if r.genome == records[0].genome]
+        assert max(r.rung for r in first) == top  # the first candidate (the defaults) climbed to the top rung
+        assert best <= min(r.result.fitness for r in first if r.rung == top), strategy
