@@ -171,6 +171,23 @@ class ToyFidelityEvaluator:
         return EvaluationResult(OK, fitness=base + 1.0 / fidelity.budget, params=1, epochs=1)
 
 
+class Interrupt(Exception):
+    """Stands for the run being stopped (Ctrl-C, kill -9) in the middle."""
+
+
+class InterruptAfter:
+    """`inner` for `n` evaluations, then the run stops."""
+
+    def __init__(self, inner, n):
+        self.inner, self.n = inner, n
+
+    def evaluate(self, *job):
+        if self.n == 0:
+            raise Interrupt
+        self.n -= 1
+        return self.inner.evaluate(*job)
+
+
 class TimedToy(ToyFidelityEvaluator):
     """Takes `per_image` seconds (4 ms) per image it trains, and says so in `train_seconds` (the engine's
     estimate of a job)."""

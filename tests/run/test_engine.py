@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import TimedToy, ToyFidelityEvaluator
+from conftest import Interrupt, InterruptAfter, TimedToy, ToyFidelityEvaluator
 
 from archsearch.core.errors import ResumeError
 from archsearch.core.rungs import Ladder, Rungs
@@ -212,21 +212,6 @@ def test_same_seed_same_history_with_one_worker(conv_space, toy_evaluator, tmp_p
             for i in range(2)]
     other = history(engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path / "2", seed=1).run(24))
     assert runs[0] == runs[1] != other
-
-
-class Interrupt(Exception):
-    pass
-
-
-class InterruptAfter:
-    def __init__(self, inner, n):
-        self.inner, self.n = inner, n
-
-    def evaluate(self, *task):
-        if self.n == 0:
-            raise Interrupt
-        self.n -= 1
-        return self.inner.evaluate(*task)
 
 
 @pytest.mark.parametrize("stop_after", [0, 4, 13, 25])

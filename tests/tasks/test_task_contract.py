@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ToyEvaluator, ToyFidelityEvaluator
+from conftest import Interrupt, InterruptAfter, ToyEvaluator, ToyFidelityEvaluator
 
 import archsearch
 from archsearch.autoencoder.space_file import load_space
@@ -61,17 +61,6 @@ class SpaceToy(ToyEvaluator):
         return EvaluationResult(OK, fitness=float(sum(total)), params=len(total), epochs=1)
 
 
-class InterruptAfter:
-    def __init__(self, inner, n):
-        self.inner, self.n = inner, n
-
-    def evaluate(self, *job):
-        if self.n == 0:
-            raise KeyboardInterrupt
-        self.n -= 1
-        return self.inner.evaluate(*job)
-
-
 FIDELITIES = {"one rung": None, "asha": Rungs(1, 9, 3)}
 
 
@@ -102,7 +91,7 @@ def test_same_seed_same_history_and_an_interrupted_run_resumes_to_it(strategy, t
     assert all(space.problems(r.genome) == [] for r in Journal(tmp_path / "a" / "journal.jsonl").read())
     stop = len(straight) // 2
     toy = SpaceToy(space) if rungs is None else ToyFidelityEvaluator(SpaceToy(space))
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupt):
         run(space, strategy, 3, rungs, tmp_path / "d", InterruptAfter(toy, stop))
     journal = Journal(tmp_path / "d" / "journal.jsonl")
     assert history(run(space, strategy, 3, rungs, tmp_path / "d", replay=journal.events())) == straight
