@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import faulthandler
+import hashlib
 import json
 import os
 import time
@@ -16,8 +17,9 @@ import pytest
 
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.space_file import load_space
-from archsearch.core.params import Choice, Float, Int
+from archsearch.core.params import Choice, Float, Int, Range
 from archsearch.core.records import FAILED, OK, EvaluationResult
+from archsearch.core.space.encodings import walk
 from archsearch.core.space.nodes import Group, OneOf, Repeated, When
 from archsearch.core.space.params import Params
 from archsearch.core.space.space import Space
@@ -145,6 +147,31 @@ class ToyEvaluator:
         score += abs(np.log10(genome.training.learning_rate / 3e-3))
         return EvaluationResult(OK, fitness=float(score), params=10 * len(genome.encoder) + genome.latent_size,
                                 epochs=1)
+
+
+class SpaceToy(ToyEvaluator):
+    """For a space built from specs: each active value's squared distance, on its sampling scale, from a
+    target its name fixes (so every slot of a list has its own), summed: shorter lists of well-placed
+    values are better. The built-in genomes keep `ToyEvaluator`'s fitness."""
+
+    def __init__(self, space):
+        super().__init__()
+        self.space = space
+
+    def evaluate(self, genome, seed):
+        if not isinstance(genome, Params):
+            return super().evaluate(genome, seed)
+        total = []
+
+        def visit(name, spec, value):
+            unit = spec.to_unit(value) if isinstance(spec, Range) else (spec.values.index(value) + 0.5) / len(
+                spec.values)
+            target = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            total.append((unit - target) ** 2)
+            return value
+
+        walk(self.space.parameters(), visit, self.space.values_of(genome))
+        return EvaluationResult(OK, fitness=float(sum(total)), params=len(total), epochs=1)
 
 
 class ToyFidelityEvaluator:

@@ -94,11 +94,12 @@ def test_later_proposals_depend_on_the_fitness_told(name, searched_space, toy_ev
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
-def test_beats_random_by_a_clear_margin_over_several_seeds(name, searched_space, toy_evaluator):
+def test_beats_random_by_a_clear_margin_over_several_seeds(name, conv_space, toy_evaluator):
+    """(On every built-in task's space, with a margin of its own: `tests/tasks/test_task_contract.py`.)"""
     def median_best(strategy_name):
         bests = []
         for seed in range(5):
-            strategy = make_strategy(strategy_name, searched_space, np.random.default_rng(seed), population=8)
+            strategy = make_strategy(strategy_name, conv_space, np.random.default_rng(seed), population=8)
             records = AsyncEngine(strategy, toy_evaluator, seed).run(25 * strategy.population_size)  # 200
             bests.append(min(r.result.fitness for r in records))
         return float(np.median(bests))

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,17 +22,37 @@ EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.py"))
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("strategy, example", [(name, EXAMPLE_FILES[i % len(EXAMPLE_FILES)])
-                                               for i, name in enumerate(sorted(STRATEGIES))])
-def test_every_strategy_searches_the_examples(example, strategy, tmp_path):
-    """(Strategies alternate between the examples; `tests/strategies` runs each on spaces like theirs.)"""
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_strategys_candidates_build_into_models_of_each_example(strategy):
+    """(What a strategy proposes is all that differs between strategies: the training after it is the
+    same evaluator's, run for real in the next test. A toy fitness drives the strategy here.)"""
+    import keras
+    from conftest import SpaceToy
+
+    from archsearch.run.engine import AsyncEngine
+    from archsearch.strategies import make_strategy
+    from archsearch.tasks.keras_task import targets_of
+    from archsearch.tasks.run import task_data
+
+    for example in EXAMPLE_FILES:
+        task = archsearch.load_task(str(EXAMPLES / example))
+        data = task_data(task)
+        records = AsyncEngine(make_strategy(strategy, task.space, np.random.default_rng(0), population=4),
+                              SpaceToy(task.space), 0).run(12)
+        for record in records:
+            model = task.make_model(record.genome, data.x_train.shape[1:], targets_of(data.y_train))
+            assert model.output_shape[1:] == data.y_train.shape[1:] or model.output_shape[1:] == (1,)
+            keras.backend.clear_session(free_memory=False)
+
+
+@pytest.mark.parametrize("example", EXAMPLE_FILES)
+def test_a_bred_generation_trains_for_real_on_each_example(example, tmp_path):
     task = archsearch.load_task(str(EXAMPLES / example))
-    report = archsearch.search(task, tmp_path / "run", strategy=strategy, population=4, generations=1,
+    report = archsearch.search(task, tmp_path / "run", strategy="dehb", population=4, generations=1,
                                fidelity="full", max_budget=128, isolate=False)
     assert len(report.records) == 8 and all(r.result.ok for r in report.records)
-    assert all(task.space.problems(r.genome) == [] for r in report.records)
     assert report.best[0].result.fitness <= report.records[0].result.fitness  # never worse than the defaults
-    assert (tmp_path / "run" / "best" / "model.keras").is_file()
+    assert any(r.operator.startswith("de/") for r in report.records)  # the second batch was bred
 
 
 def cli(*args, cwd):
@@ -44,10 +65,11 @@ COLUMNS = ["index", "candidate", "generation", "genome_key", "parents", "operato
 
 
 def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_path):
-    """One worker process: the seed alone fixes the history."""
+    """One worker process: the seed alone fixes the history. (The winner loads with plain Keras: the fast
+    tests.)"""
     example = str(EXAMPLES / "signal_denoiser.py")
-    settings = ["--task", example, "--population", "4", "--generations", "1", "--min-budget", "128",
-                "--max-budget", "1152", "--workers", "1"]
+    settings = ["--task", example, "--population", "3", "--generations", "1", "--min-budget", "128",
+                "--max-budget", "384", "--workers", "1"]
     straight = cli("search", *settings, "--out", str(tmp_path / "straight"), cwd=tmp_path)
     assert straight.returncode == 0, straight.stderr
     total = len(Journal(tmp_path / "straight" / "journal.jsonl").read())
@@ -72,12 +94,6 @@ def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_
     best_b = json.loads((killed / "best" / "metrics.json").read_text())
     assert best_a == best_b
 
-    code = ("import keras, numpy as np, sys; m = keras.models.load_model(sys.argv[1]); "
-            "print(m.predict(np.zeros((2, 128, 1), 'float32'), verbose=0).shape, 'archsearch' in sys.modules)")
-    loaded = subprocess.run([sys.executable, "-c", code, str(killed / "best" / "model.keras")], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
-    assert loaded.stdout.split() == ["(2,", "128,", "1)", "False"], loaded.stderr
-
     exported = cli("export", str(killed), "--top", "2", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     index = json.loads((killed / "export" / "index.json").read_text())
@@ -88,7 +104,6 @@ def test_command_line_mistakes_with_a_task_are_one_line_and_status_2(tmp_path):
     example = str(EXAMPLES / "diabetes_mlp.py")
     for args, message in [(["--task", str(tmp_path / "none.py")], "none.py: no such file"),
                           (["--task", example, "--inherit-weights"], "--inherit-weights: an option of the autoencoder"),
-                          (["--task", example, "--strategy", "nope"], "--strategy nope: unknown"),
                           (["conv_autoencoder", "--task", example], "conv_autoencoder: a space file is the"),
                           (["--task", example, "--val-size", "5000"], "--val-size 5000: the data has only")]:
         done = cli("search", *args, "--out", str(tmp_path / "run"), cwd=tmp_path)

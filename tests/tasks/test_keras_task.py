@@ -65,8 +65,8 @@ def line_data(count=300, seed=0):
 @pytest.mark.slow
 def test_a_task_made_in_python_trains_in_worker_processes_on_arrays_passed_to_it_and_learns(tmp_path):
     """(Its build function is local to a test: it reaches the workers by value.)"""
-    report = archsearch.search(regression_task(), tmp_path / "run", data=line_data(), fidelity="off", epochs=10,
-                               population=2, generations=1, final_epochs=20, workers=2)
+    report = archsearch.search(regression_task(), tmp_path / "run", data=line_data(), fidelity="off", epochs=6,
+                               population=2, generations=1, final_epochs=12, workers=2)
     assert (tmp_path / "run" / "worker.log").exists()
     first = report.records[0].result.fitness
     assert report.best[0].result.fitness <= first  # never worse than the first candidate (the defaults)

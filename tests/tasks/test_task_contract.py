@@ -3,20 +3,15 @@ learning, the classifier, the examples), with fidelities and without: the same s
 history, a run interrupted anywhere resumes to it, and the search learns. Toy fitnesses stand in for
 training (milliseconds an evaluation), so the engine and the strategies are what is tested."""
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Interrupt, InterruptAfter, ToyEvaluator, ToyFidelityEvaluator
+from conftest import Interrupt, InterruptAfter, SpaceToy, ToyFidelityEvaluator
 
 import archsearch
 from archsearch.autoencoder.space_file import load_space
-from archsearch.core.params import Range
-from archsearch.core.records import OK, EvaluationResult
 from archsearch.core.rungs import Rungs
-from archsearch.core.space.encodings import walk
-from archsearch.core.space.params import Params
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
 from archsearch.strategies import STRATEGIES, make_strategy
@@ -34,31 +29,6 @@ def task_spaces():
 
 
 SPACES = task_spaces()
-
-
-class SpaceToy(ToyEvaluator):
-    """For a space built from specs: each active value's squared distance, on its sampling scale, from a
-    target its name fixes (so every slot of a list has its own), summed: shorter lists of well-placed
-    values are better. The built-in genomes keep `ToyEvaluator`'s fitness."""
-
-    def __init__(self, space):
-        super().__init__()
-        self.space = space
-
-    def evaluate(self, genome, seed):
-        if not isinstance(genome, Params):
-            return super().evaluate(genome, seed)
-        total = []
-
-        def visit(name, spec, value):
-            unit = spec.to_unit(value) if isinstance(spec, Range) else (spec.values.index(value) + 0.5) / len(
-                spec.values)
-            target = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-            total.append((unit - target) ** 2)
-            return value
-
-        walk(self.space.parameters(), visit, self.space.values_of(genome))
-        return EvaluationResult(OK, fitness=float(sum(total)), params=len(total), epochs=1)
 
 
 FIDELITIES = {"one rung": None, "asha": Rungs(1, 9, 3)}
