@@ -32,10 +32,14 @@ def wants_own_task(args: argparse.Namespace) -> bool:
 
 
 def run_task_search(args: argparse.Namespace) -> int:
+    from archsearch.tasks.loading import BUILT_IN_TASKS, source_file
     from archsearch.tasks.settings import TaskSettings, check_task_settings, fit_task_to_data
 
     source = args.task or recorded_task(args)
     _refuse_autoencoder_options(args, TaskSettings)
+    file = source_file(BUILT_IN_TASKS.get(source, source))
+    if file is not None and not Path(file).is_file():  # before the slow imports
+        raise ArchsearchError(f"--task {file}: no such file")
     import_quietly()  # the task's file imports Keras
     from archsearch.analysis.run_reports import standard_reports
     from archsearch.cli.progress import SearchProgress, run_in_terminal

@@ -30,6 +30,7 @@ def test_it_is_built_on_the_public_api_only():
         "from archsearch import Choice, Float, Group, KerasTask, OneOf, Repeated, Space, load_dataset"]
 
 
+@pytest.mark.slow
 def test_a_search_on_labelled_images_learns_and_hands_over_accuracy_and_a_confusion_matrix(blobs, tmp_path):
     x_train, y_train = blobs(400, 0)
     x_test, y_test = blobs(100, 1)

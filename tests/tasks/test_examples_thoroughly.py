@@ -70,8 +70,8 @@ def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_
     example = str(EXAMPLES / "signal_denoiser.py")
     settings = ["--task", example, "--population", "3", "--generations", "1", "--min-budget", "128",
                 "--max-budget", "384", "--workers", "1"]
-    straight = cli("search", *settings, "--out", str(tmp_path / "straight"), cwd=tmp_path)
-    assert straight.returncode == 0, straight.stderr
+    archsearch.search(archsearch.load_task(example), tmp_path / "straight", population=3, generations=1,
+                      min_budget=128, max_budget=384, workers=1)  # the same settings from Python
     total = len(Journal(tmp_path / "straight" / "journal.jsonl").read())
 
     killed = tmp_path / "killed"
