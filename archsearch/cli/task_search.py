@@ -50,7 +50,7 @@ def run_task_search(args: argparse.Namespace) -> int:
     task = load_task(source)
     config, out = resolve_config(args, TaskSettings, given_settings(args, TaskSettings), lambda c: task.name)
     if not args.resume:
-        config = task_settings(task, **_given(args, TaskSettings))
+        config = task_settings(task, **given_settings(args, TaskSettings))  # the task's defaults where no flag
     check_task_settings(config)
     check_scheduler_of(config)
     dataset = task_data(task, config.data_file)
@@ -68,11 +68,6 @@ def run_task_search(args: argparse.Namespace) -> int:
         return 130
     _print_report(report, config, progress.console, seconds)
     return 0
-
-
-def _given(args: argparse.Namespace, settings_class: type) -> dict:
-    """Only the flags given (a new run takes the task's own defaults for the rest)."""
-    return {name: value for name, value in given_settings(args, settings_class).items() if value is not None}
 
 
 def _refuse_autoencoder_options(args: argparse.Namespace, settings_class: type) -> None:

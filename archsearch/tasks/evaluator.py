@@ -61,6 +61,14 @@ def compile_model(task: KerasTask, model: keras.Model, params: Params, schedule_
     model.compile(optimizer=make_optimizer(training, rate), loss=task.loss, metrics=list(task.metrics))
 
 
+def fit_epochs(task: KerasTask, model: keras.Model, params: Params, x: np.ndarray, y: np.ndarray,
+               validation: tuple[np.ndarray, np.ndarray], epochs: int, patience: int):
+    """Trains a compiled candidate for up to `epochs`, stopping on the task's validation objective (the way a
+    run without fidelities trains candidates, and retrains its winner)."""
+    return fit_with_early_stopping(model, x, y, validation, task.training(params).batch_size, epochs, patience,
+                                   f"val_{task.objective}", "max" if task.maximized else "min")
+
+
 def scores(model: keras.Model, x: np.ndarray, y: np.ndarray, prefix: str) -> dict[str, float]:
     """The loss and every metric on (x, y), named `prefix` + name ("val_loss", "test_accuracy")."""
     values = model.evaluate(x, y, batch_size=512, return_dict=True, verbose=0)
@@ -115,10 +123,8 @@ class KerasEvaluator:
             epochs, diverged = math.ceil(fidelity.budget / len(self.x_train)), fit.diverged
             train_loss = fit.losses[-1] if fit.losses else math.inf
         else:
-            monitor = f"val_{self.task.objective}"
-            fit = fit_with_early_stopping(model, self.x_train, self.y_train, (self.x_val, self.y_val), batch_size,
-                                          self.settings.epochs, self.settings.patience, monitor,
-                                          "max" if self.task.maximized else "min")
+            fit = fit_epochs(self.task, model, params, self.x_train, self.y_train, (self.x_val, self.y_val),
+                             self.settings.epochs, self.settings.patience)
             epochs, diverged = fit.epochs, fit.diverged_at is not None
             train_loss = fit.history["loss"][-1] if fit.history.get("loss") else math.inf
         common = dict(params=model.count_params(), epochs=epochs)

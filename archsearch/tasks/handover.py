@@ -17,11 +17,10 @@ from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import candidate_seed
 from archsearch.run.engine import checkpoint_path
 from archsearch.run.run_dir import CHECKPOINTS
-from archsearch.tasks.evaluator import build_model, compile_model, scores
+from archsearch.tasks.evaluator import build_model, compile_model, fit_epochs, scores
 from archsearch.tasks.keras_task import KerasTask, targets_of
 from archsearch.tasks.settings import TaskSettings
 from archsearch.training.budgeted import load_checkpoint
-from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.keras_parts import fresh_keras_state
 from archsearch.training.winner import write_winner
 
@@ -48,9 +47,8 @@ def hand_over(task: KerasTask, config: TaskSettings, run_dir: Path, record: Eval
         how = f"its training in the search ({record.budget:,} samples seen; not trained again)"
     else:
         compile_model(task, model, genome)
-        fit = fit_with_early_stopping(model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
-                                      task.training(genome).batch_size, config.final_epochs, 2,
-                                      f"val_{task.objective}", "max" if task.maximized else "min")
+        fit = fit_epochs(task, model, genome, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
+                         config.final_epochs, 2)
         how = f"retrained for {fit.epochs} epochs on {len(splits.x_train):,} samples"
     metrics = {**scores(model, splits.x_val, splits.y_val, "val_"),
                **scores(model, splits.x_test, splits.y_test, "test_")}
