@@ -1,0 +1,258 @@
+"""`archsearch search --task classifier` against Keras Tuner's Hyperband at equal wall time (issue 32's second
+goal: median test error over the seeds at most 0.9x Keras Tuner's). Needs the benchmark extra (`pip install
+-e ".[benchmark]"`); archsearch itself never imports Keras Tuner.
+
+Per seed, first our command as a user runs it (`classifier_search.run_once`), then Keras Tuner on the terms
+read from that run's `config.json`:
+- the space: the classifier's `Space`, asked parameter by parameter through Keras Tuner's HyperParameters
+  (the define-by-run walk TPE uses), each parameter's default the space's default candidate's value; the
+  model is built by the classifier's own `build`, with its loss, metric and parameter limit;
+- the first trial: the space's defaults (Hyperband's oracle returns them for its first trial);
+- the data: our split for the seed (the same training, validation and test images);
+- the schedule: an "epoch" is the lowest rung's samples on an endless shuffled stream, Hyperband's
+  `max_epochs` is the top budget in those epochs, factor 3, so its brackets use our rungs; the learning rate
+  follows the same cosine decay over the top budget (a promoted trial continues it from its step, though its
+  optimizer's moments restart: Keras Tuner keeps weights only);
+- parallel trials: as many worker processes as our run had workers, each with the same threads, around
+  Keras Tuner's own chief oracle (its gRPC distribution);
+- the clock: no trial starts after our time limit (one running then finishes: more time than we get, since
+  our engine starts no job that would end after it); wall time is counted from start-up to the test score;
+- the selection rule: ours, the trial trained furthest first, then the best validation accuracy (Keras
+  Tuner's best-epoch checkpoint of it).
+
+    python benchmarks/classifier_vs_keras_tuner.py [--seeds 5] [--keep DIR] [-- extra search arguments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent
+ROLE = "KT_BENCH_ROLE"  # set in the chief's and workers' environment: which part of Keras Tuner this process is
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def our_run(run_dir: Path):
+    """The settings and data split of our run of the seed, as Keras Tuner is to get them."""
+    from archsearch.classifier.task import task
+    from archsearch.core.data import split
+    from archsearch.tasks.run import task_data
+    from archsearch.tasks.settings import TaskSettings
+
+    config = TaskSettings.from_dict(json.loads((run_dir / "config.json").read_text()))
+    dataset = task_data(task)
+    return config, split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
+
+
+def default_values(space) -> dict:
+    """The space's default candidate as define-by-run values (name -> value)."""
+    from archsearch.core.space.encodings import walk
+
+    values: dict = {}
+
+    def read(name, spec, known):
+        values[name] = known
+        return known
+
+    walk(space.parameters(), read, space.values_of(space.default))
+    return values
+
+
+def keras_tuner_part(role: str, run_dir: Path, work: Path) -> None:
+    """One process of Keras Tuner's distributed search: the chief (its oracle) or a worker (trials)."""
+    import keras
+    import keras_tuner
+    import numpy as np
+    import tensorflow as tf
+
+    from archsearch.classifier.task import task
+    from archsearch.core.params import Range
+    from archsearch.core.space.encodings import walk
+    from archsearch.tasks.evaluator import compile_model
+    from archsearch.tasks.keras_task import targets_of
+
+    config, splits = our_run(run_dir)
+    space, rungs = task.space, config.rungs
+    epoch_samples, top = rungs.budgets[0], rungs.budgets[-1]
+    defaults = default_values(space)
+    targets = targets_of(splits.y_train, splits.y_val, splits.y_test)
+    log = work / f"trials-{role}.jsonl"
+
+    def params_of(hp):
+        def suggest(name, spec, known):
+            default = defaults.get(name)
+            if isinstance(spec, Range) and spec.integer:
+                return hp.Int(name, int(spec.low), int(spec.high), default=default)
+            if isinstance(spec, Range):
+                return hp.Float(name, spec.low, spec.high, sampling="log" if spec.log else "linear", default=default)
+            return hp.Choice(name, list(spec.values), default=default)
+
+        return space.repair(space.from_values(walk(space.parameters(), suggest)), np.random.default_rng(0))
+
+    class ClassifierSpace(keras_tuner.HyperModel):
+        def build(self, hp):
+            params = params_of(hp)
+            model = task.make_model(params, splits.x_train.shape[1:], targets)
+            compile_model(task, model, params, schedule_budget=top)
+            return model
+
+        def fit(self, hp, model, *args, **kwargs):
+            batch = task.training(params_of(hp)).batch_size
+            steps = max(1, epoch_samples // batch)
+            model.optimizer.iterations.assign(kwargs.get("initial_epoch", 0) * steps)  # the schedule goes on
+            stream = (tf.data.Dataset.from_tensor_slices((splits.x_train, splits.y_train))
+                      .shuffle(len(splits.x_train), seed=config.seed).repeat().batch(batch))
+            return model.fit(stream, steps_per_epoch=steps, validation_data=(splits.x_val, splits.y_val),
+                             **{"verbose": 0, **kwargs})
+
+    class DefaultsFirst(keras_tuner.oracles.HyperbandOracle):
+        """Hyperband whose first trial is the space's defaults and which starts no trial after the limit."""
+
+        started, first = time.monotonic(), True
+
+        def _random_values(self):
+            if self.first:
+                self.first = False
+                return {hp.name: hp.default for hp in self.hyperparameters.space}
+            return super()._random_values()
+
+        def populate_space(self, trial_id):
+            if time.monotonic() - self.started >= config.time_limit:
+                return {"status": keras_tuner.engine.trial.TrialStatus.STOPPED, "values": None}
+            return super().populate_space(trial_id)
+
+    class LoggedHyperband(keras_tuner.Tuner):
+        def run_trial(self, trial, *args, **kwargs):
+            values = trial.hyperparameters.values
+            kwargs.update(epochs=values["tuner/epochs"], initial_epoch=values["tuner/initial_epoch"])
+            history = super().run_trial(trial, *args, **kwargs)[-1]  # one History per execution: one here
+            with log.open("a") as out:
+                out.write(json.dumps({"trial": trial.trial_id, "epochs": values["tuner/epochs"],
+                                      "best_val_accuracy": max(history.history["val_accuracy"]),
+                                      "params": params_of(trial.hyperparameters).plain,
+                                      "checkpoint": self._get_checkpoint_fname(trial.trial_id),
+                                      "ended": time.time()}) + "\n")
+            return history
+
+        def _build_hypermodel(self, hp):  # a promoted trial starts from its earlier trial's checkpoint
+            model = super()._build_hypermodel(hp)
+            if "tuner/trial_id" in hp.values:
+                model.load_weights(self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
+            return model
+
+    keras.utils.set_random_seed(config.seed)
+    oracle = DefaultsFirst(objective=keras_tuner.Objective("val_accuracy", "max"),
+                           max_epochs=round(top / epoch_samples), factor=rungs.eta, hyperband_iterations=1000,
+                           seed=config.seed, max_consecutive_failed_trials=1000)
+    tuner = LoggedHyperband(oracle=oracle, hypermodel=ClassifierSpace(), directory=str(work), project_name="kt",
+                            max_model_size=config.max_params)
+    tuner.search(verbose=0)
+
+
+def keras_tuner_search(run_dir: Path, work: Path) -> dict:
+    """Keras Tuner's whole search on our run's terms, then its chosen model's test accuracy."""
+    from archsearch.tasks.settings import TaskSettings
+
+    config = TaskSettings.from_dict(json.loads((run_dir / "config.json").read_text()))
+    workers = config.workers or os.cpu_count()
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    port, started = free_port(), time.perf_counter()
+    common = dict(os.environ, KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(port),
+                  TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(BENCHMARKS.parent))
+
+    def start(role: str, **extra: str) -> subprocess.Popen:
+        env = dict(common, KERASTUNER_TUNER_ID=role, **{ROLE: role}, **extra)
+        return subprocess.Popen([sys.executable, __file__, "--part", str(run_dir), str(work)], env=env,
+                                stderr=open(work / f"{role}.log", "w"))  # noqa: SIM115
+
+    chief = start("chief")
+    time.sleep(5)  # its oracle listens before the workers ask
+    parts = [start(f"tuner{i}", TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads,
+                   OMP_NUM_THREADS=threads) for i in range(workers)]
+    for part in parts:
+        part.wait()
+    chief.send_signal(signal.SIGTERM)  # it would wait for more workers
+    chief.wait()
+    trials = [json.loads(line) for file in work.glob("trials-tuner*.jsonl") for line in file.read_text().splitlines()]
+    if not trials:
+        raise SystemExit(f"Keras Tuner finished no trial: see {work}/*.log")
+    chosen = max(trials, key=lambda t: (t["epochs"], t["best_val_accuracy"]))  # top rung first, as ours
+    accuracy = test_accuracy(run_dir, chosen)
+    return {"wall s": round(time.perf_counter() - started, 1), "test accuracy": round(accuracy, 4),
+            "val accuracy": round(chosen["best_val_accuracy"], 4), "trials": len(trials),
+            "epochs of chosen": chosen["epochs"],
+            "top epochs": round(config.rungs.budgets[-1] / config.rungs.budgets[0]),
+            "chosen is the default": chosen["trial"] == min(t["trial"] for t in trials)}
+
+
+def test_accuracy(run_dir: Path, trial: dict) -> float:
+    from archsearch.classifier.task import task
+    from archsearch.core.space.params import Params
+    from archsearch.tasks.evaluator import compile_model, scores
+    from archsearch.tasks.keras_task import targets_of
+
+    _, splits = our_run(run_dir)
+    params = Params(trial["params"])
+    model = task.make_model(params, splits.x_train.shape[1:], targets_of(splits.y_train, splits.y_val, splits.y_test))
+    compile_model(task, model, params)
+    model.load_weights(trial["checkpoint"])
+    return scores(model, splits.x_test, splits.y_test, "test_")["test_accuracy"]
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--part":
+        keras_tuner_part(os.environ[ROLE], Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="keep the run directories here")
+    args, extra = parser.parse_known_args()
+    extra = [a for a in extra if a != "--"]
+    sys.path.insert(0, str(BENCHMARKS))
+    import numpy as np
+    import pandas as pd
+    from classifier_search import run_once
+    from machine import describe
+    from scipy.stats import wilcoxon
+
+    from archsearch.analysis.tables import markdown_table
+
+    print(describe(), flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = args.keep or Path(scratch)
+        rows = []
+        for seed in range(args.seeds):
+            ours = run_once(seed, extra, directory)
+            work = directory / f"kt-seed{seed}"
+            work.mkdir(parents=True, exist_ok=True)
+            theirs = keras_tuner_search(directory / f"seed{seed}", work)
+            rows.append({"seed": seed, "ours wall s": ours["wall s"], "ours test accuracy": ours["test accuracy"],
+                         "ours winner is the default": ours["winner is the default"],
+                         **{f"kt {name}": value for name, value in theirs.items()}})
+            print(rows[-1], flush=True)
+    frame = pd.DataFrame(rows)
+    print(markdown_table(frame))
+    ours, theirs = 1 - frame["ours test accuracy"], 1 - frame["kt test accuracy"]
+    print(f"median test error: ours {ours.median():.4f}, Keras Tuner Hyperband {theirs.median():.4f}, "
+          f"ratio {ours.median() / theirs.median():.3f} (goal <= 0.9); "
+          f"wins {int(np.sum(ours < theirs))} of {len(frame)}")
+    if len(frame) >= 5:
+        print(f"paired one-sided Wilcoxon p = {wilcoxon(ours, theirs, alternative='less').pvalue:.3f}")
+
+
+if __name__ == "__main__":
+    main()
