@@ -43,7 +43,7 @@ _PUBLIC = {
     "Choice": "archsearch.core.params",
     "export": "archsearch.tasks.export",
     "transfer_search": "archsearch.transfer.task",
-    "compare": "archsearch.comparison.compare",
+    "compare": "archsearch.tasks.search",
     "latent_report": "archsearch.latent.report",
     "SearchConfig": "archsearch.autoencoder.config",
     "TransferConfig": "archsearch.transfer.config",

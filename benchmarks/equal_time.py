@@ -64,12 +64,17 @@ def run_keras_tuner(out: Path, seconds: float, seeds: int, reuse: list[Path]) ->
 
 def joined_cells(directories: list[Path], name: str) -> pd.DataFrame:
     """`compare/NAME` of each directory, a cell's rows taken from the last directory that has the cell."""
-    frames = [pd.read_csv(d / "compare" / name) for d in directories if (d / "compare" / name).is_file()]
+    frames = [pd.read_csv(d / "compare" / name).rename(columns=FITNESS_AS_MSE)
+              for d in directories if (d / "compare" / name).is_file()]
     kept = []
     for i, frame in enumerate(frames):
         later = set().union(*(set(f["strategy"]) for f in frames[i + 1:]))
         kept.append(frame[~frame["strategy"].isin(later)])
     return pd.concat(kept, ignore_index=True)
+
+
+# `compare` names its columns for any task's fitness; here the fitness is the autoencoder's MSE
+FITNESS_AS_MSE = {"best_fitness": "best_val_mse", "test_fitness": "test_mse"}
 
 
 def keras_tuner_rows(results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:

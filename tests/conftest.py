@@ -127,7 +127,7 @@ class ToyEvaluator:
     def __init__(self) -> None:
         self.calls = 0
 
-    def evaluate(self, genome: Genome | TransferGenome, seed: int) -> EvaluationResult:
+    def evaluate(self, genome: Genome | TransferGenome, seed: int, parents=(), fidelity=None) -> EvaluationResult:
         self.calls += 1
         if isinstance(genome, Params):
             convs = [g for g in genome["layers"] if g["kind"] == "conv"]
@@ -158,7 +158,7 @@ class SpaceToy(ToyEvaluator):
         super().__init__()
         self.space = space
 
-    def evaluate(self, genome, seed):
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
         if not isinstance(genome, Params):
             return super().evaluate(genome, seed)
         total = []

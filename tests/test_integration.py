@@ -209,6 +209,6 @@ def test_compare_on_a_real_subset_writes_every_file(fashion_mnist, tmp_path):
     results = pd.read_csv(out / "results.csv")
     assert sorted(results["strategy"]) == sorted(STRATEGIES * 2)
     assert (results["evaluations"] == 3).all() and (results["epochs"] <= 3).all()
-    assert results["test_mse"].between(0, 1).all()  # every best candidate was also scored on test images
+    assert results["test_fitness"].between(0, 1).all()  # every best candidate was also scored on test images
     vanilla = pd.read_csv(out / "vanilla.csv")
     assert (vanilla["test_mse"] > 0).all() and set(vanilla["seed"]) == {0, 1}

@@ -55,8 +55,8 @@ class AutoencoderTask:
     def space_document(self, config: SearchConfig) -> None:
         return None  # the space is a file, copied into the run directory
 
-    def evaluator(self, config: SearchConfig, splits: DataSplits, run_dir: Path):
-        return open_evaluator(config, splits, run_dir / WORKER_LOG, weights_dir=run_dir / WEIGHTS)
+    def evaluator(self, config: SearchConfig, splits: DataSplits, run_dir: Path, score_test: bool = False):
+        return open_evaluator(config, splits, run_dir / WORKER_LOG, score_test, weights_dir=run_dir / WEIGHTS)
 
     def candidate_key(self, config: SearchConfig) -> Callable[[Genome], str]:
         return candidate_key(config)

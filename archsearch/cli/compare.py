@@ -1,8 +1,10 @@
-"""`archsearch compare`: the command line of a strategy comparison (a thin layer over `comparison`)."""
+"""`archsearch compare`: the command line of a strategy comparison (a thin layer over `comparison`), on the
+autoencoder search or on your own task (`--task FILE.py`, as `archsearch search --task`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
@@ -26,6 +28,8 @@ SEEDS_DEFAULT, BUDGET_DEFAULT, TEST_SIZE_DEFAULT = 3, 40, 2000
 def add_compare_parser(commands) -> None:
     c = commands.add_parser("compare", help="compare search strategies on equal budgets over several seeds")
     c.add_argument("space", nargs="?", help=f"search space name or .toml path (default: {DEFAULTS.space})")
+    c.add_argument("--task", help="compare on your own task instead of the autoencoder search: a .py file (or "
+                                  "package.module:name) defining a KerasTask named `task`, or classifier")
     c.add_argument("--strategies", default=STRATEGIES_DEFAULT,
                    help=f"comma-separated strategy names, each optionally STRATEGY:FIDELITY under --seconds "
                         f"(default: {STRATEGIES_DEFAULT})")
@@ -47,22 +51,59 @@ def add_compare_parser(commands) -> None:
     add_worker_options(c)
 
 
-def _base_config(args: argparse.Namespace):
-    from archsearch.autoencoder.config import SearchConfig
+# --budget and --seconds are each cell's, passed to `compare` beside the base settings
+CELL_SETTINGS = ("budget", "seconds")
 
-    # --budget and --seconds are each cell's, passed to `compare` beside the base settings
-    return SearchConfig().with_overrides(**given_settings(args, SearchConfig, leave_out=("budget", "seconds")))
+
+def recorded_task(args: argparse.Namespace) -> str | None:
+    """The task file of the comparison `--resume` continues (None: the autoencoder's, or none there)."""
+    setup = args.out / "compare.json" if args.resume and args.out is not None else None
+    if setup is None or not setup.is_file():
+        return None
+    base = json.loads(setup.read_text()).get("base", {})
+    return base.get("source") if base.get("task") == "keras" else None
+
+
+def _task_comparison(args: argparse.Namespace, source: str):
+    """Your own task, its base settings (the task's defaults under the flags given) and its data."""
+    from archsearch.cli.task_search import load_task_of
+    from archsearch.tasks.settings import TaskSettings
+
+    task = load_task_of(args, source)
+    from archsearch.tasks.run import KerasTaskRun, task_data, task_settings
+
+    given = given_settings(args, TaskSettings, leave_out=CELL_SETTINGS)
+    if args.seconds is None and given.get("fidelity") is None:
+        given["fidelity"] = "off"  # equal evaluations: each trained the same way (a task's own default is asha)
+    base = task_settings(task, **given)
+    return KerasTaskRun(task), base, lambda: task_data(task, base.data_file)
+
+
+def _autoencoder_comparison(args: argparse.Namespace):
+    from archsearch.autoencoder.config import SearchConfig
+    from archsearch.autoencoder.task import AUTOENCODER
+
+    base = SearchConfig().with_overrides(**given_settings(args, SearchConfig, leave_out=CELL_SETTINGS))
+
+    def dataset():
+        from archsearch.core.data import load_dataset
+
+        return load_dataset(base.data_dir, base.data_file)
+
+    return AUTOENCODER, base, dataset
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from archsearch.comparison.cells import check_comparison
     from archsearch.run.dask_pool import check_scheduler_of
 
-    base = _base_config(args)
+    source = args.task if args.task not in (None, "autoencoder") else recorded_task(args)
+    task, base, dataset = _task_comparison(args, source) if source else _autoencoder_comparison(args)
     strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
-    check_comparison(base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports
+    check_comparison(task, base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports
     check_scheduler_of(base)
-    out = args.out or Path("results") / "compare" / f"{time.strftime('%Y%m%d-%H%M%S')}-{Path(base.space).stem}"
+    name = task.name if source else Path(base.space).stem
+    out = args.out or Path("results") / "compare" / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
     if (out / "compare.json").is_file() and not args.resume:
         raise ArchsearchError(f"{out} already holds a comparison: pass --resume to continue it, "
                               "or choose another --out")
@@ -71,16 +112,15 @@ def run_compare(args: argparse.Namespace) -> int:
     import_quietly()
     from archsearch.cli.progress import ComparisonProgress
     from archsearch.comparison.compare import compare
-    from archsearch.core.data import load_dataset
 
-    dataset = load_dataset(base.data_dir, base.data_file)
+    dataset = dataset()
     runs = len(strategies) * args.seeds
     total = None if args.seconds is not None else runs * args.budget
-    progress = ComparisonProgress(total)
+    progress = ComparisonProgress(total, fitness_label=base.fitness_label)
     console = progress.console
     each = (f"{args.seconds:g} s each = {runs * args.seconds / 60:.0f} min" if args.seconds is not None
             else f"{args.budget} evaluations each = {total} evaluations")
-    console.print(f"archsearch compare: {', '.join(strategies)} on {Path(base.space).stem}, {args.seeds} seeds x "
+    console.print(f"archsearch compare: {', '.join(strategies)} on {name}, {args.seeds} seeds x "
                   f"{each}\n"
                   f"directory: {out}")
     command = "archsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
@@ -89,24 +129,24 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         with progress:
             report = compare(base, out, strategies, args.seeds, args.budget, dataset, progress, command,
-                             seconds=args.seconds)
+                             seconds=args.seconds, task=task)
     except KeyboardInterrupt:
         console.print(f"\ninterrupted: every finished evaluation is in {out}/runs/*/journal.jsonl.\n"
                       f"resume with: {resume}")
         return 130
-    _print_summary(report, console, time.perf_counter() - started)
+    _print_summary(report, console, time.perf_counter() - started, base.fitness_label)
     return 0
 
 
-def _print_summary(report, console, seconds: float) -> None:
+def _print_summary(report, console, seconds: float, fitness: str) -> None:
     from rich.table import Table
 
-    table = Table(title="strategies by mean rank (best validation MSE of each run)")
+    table = Table(title=f"strategies by mean rank (best {fitness} of each run)")
     for column in ("rank", "strategy", "median best", "IQR", "median test", "mean rank", "wall s"):
         table.add_column(column)
     for position, row in enumerate(report.summary.itertuples(), start=1):
-        table.add_row(str(position), row.strategy, f"{row.median_best_val_mse:.5f}",
-                      f"{row.q25:.5f}-{row.q75:.5f}", f"{row.median_test_mse:.5f}", f"{row.mean_rank:.2f}",
+        table.add_row(str(position), row.strategy, f"{row.median_best:.5f}",
+                      f"{row.q25:.5f}-{row.q75:.5f}", f"{row.median_test:.5f}", f"{row.mean_rank:.2f}",
                       f"{row.wall_seconds:.0f}")
     console.print(table)
     console.print(f"took {seconds:.0f} s; written to {report.out}: summary.md (paired tests in words), results.csv, "

@@ -107,9 +107,9 @@ class ComparisonProgress(SearchProgress):
 
     label = "[bold]{task.fields[generation]}"
 
-    def __init__(self, total: int | None, console: Console | None = None) -> None:
+    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE") -> None:
         """`total` evaluations over all runs (None: the runs are time-boxed, the count is open)."""
-        super().__init__(total, console)
+        super().__init__(total, console, fitness_label)
         self.run_label, self.run_started = "", time.perf_counter()
 
     def start_run(self, strategy: str, seed: int) -> None:
@@ -119,7 +119,7 @@ class ComparisonProgress(SearchProgress):
     def end_run(self, records: Sequence[EvaluationRecord]) -> None:
         failed = sum(r.result.status != OK for r in records)
         self.progress.console.print(
-            f"{self.run_label}: best val MSE {self.best:.5f} after {len(records)} evaluations "
+            f"{self.run_label}: best {self.fitness_label} {self.best:.5f} after {len(records)} evaluations "
             f"({failed} failed or invalid), {_duration(time.perf_counter() - self.run_started)}")
 
     def on_record(self, record: EvaluationRecord, replayed: bool) -> None:

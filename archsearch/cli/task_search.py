@@ -31,23 +31,31 @@ def wants_own_task(args: argparse.Namespace) -> bool:
     return (args.task is not None and args.task not in BUILT_IN) or recorded_task(args) is not None
 
 
-def run_task_search(args: argparse.Namespace) -> int:
+def load_task_of(args: argparse.Namespace, source: str):
+    """The `--task` a command names (a file, module:attribute or built-in name), after one-line checks of
+    the flags and the file (before Keras is imported)."""
     from archsearch.tasks.loading import BUILT_IN_TASKS, source_file
-    from archsearch.tasks.settings import TaskSettings, check_task_settings, fit_task_to_data
+    from archsearch.tasks.settings import TaskSettings
 
-    source = args.task or recorded_task(args)
-    _refuse_autoencoder_options(args, TaskSettings)
+    refuse_autoencoder_options(args, TaskSettings)
     file = source_file(BUILT_IN_TASKS.get(source, source))
-    if file is not None and not Path(file).is_file():  # before the slow imports
+    if file is not None and not Path(file).is_file():
         raise ArchsearchError(f"--task {file}: no such file")
     import_quietly()  # the task's file imports Keras
+    from archsearch.tasks.loading import load_task
+
+    return load_task(source)
+
+
+def run_task_search(args: argparse.Namespace) -> int:
+    from archsearch.tasks.settings import TaskSettings, check_task_settings, fit_task_to_data
+
+    task = load_task_of(args, args.task or recorded_task(args))
     from archsearch.analysis.run_reports import standard_reports
     from archsearch.cli.progress import SearchProgress, run_in_terminal
     from archsearch.run.runner import run_task
-    from archsearch.tasks.loading import load_task
     from archsearch.tasks.run import KerasTaskRun, task_data, task_settings
 
-    task = load_task(source)
     config, out = resolve_config(args, TaskSettings, given_settings(args, TaskSettings), lambda c: task.name)
     if not args.resume:
         config = task_settings(task, **given_settings(args, TaskSettings))  # the task's defaults where no flag
@@ -70,7 +78,7 @@ def run_task_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_autoencoder_options(args: argparse.Namespace, settings_class: type) -> None:
+def refuse_autoencoder_options(args: argparse.Namespace, settings_class: type) -> None:
     """One line for a flag of the autoencoder search that a Keras task has no use for."""
     own = {f.name for f in fields(settings_class)}
     for name, value in given_settings(args, SearchConfig).items():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archsearch.autoencoder.config import SearchConfig, check_config, resolved_fidelity
+from archsearch.autoencoder.config import SearchConfig, resolved_fidelity
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.settings import MULTI_FIDELITY
+from archsearch.run.settings import MULTI_FIDELITY, RunSettings
+from archsearch.run.task import Task
 from archsearch.strategies import STRATEGIES
 
 
@@ -16,10 +17,15 @@ def comparison_cell(label: str) -> tuple[str, str | None]:
     return strategy, fidelity or None
 
 
-def check_comparison(base: SearchConfig, cells: Sequence[str], seeds: int, budget: int,
+def run_fidelity(config: RunSettings) -> str | None:
+    """The fidelity a run uses (an autoencoder run left unset gets its inner loop's)."""
+    return resolved_fidelity(config) if isinstance(config, SearchConfig) else config.fidelity
+
+
+def check_comparison(task: Task, base: RunSettings, cells: Sequence[str], seeds: int, budget: int,
                      seconds: float | None = None) -> None:
     """One-line errors for bad arguments, before anything slow happens."""
-    if base.inherit_weights:
+    if getattr(base, "inherit_weights", False):
         raise ArchsearchError("inherit_weights: not for comparisons (the strategies of a seed share one evaluator)")
     if seconds is None and (base.fidelity in MULTI_FIDELITY or any(comparison_cell(c)[1] for c in cells)):
         raise ArchsearchError(f"--strategies {','.join(cells)}: fidelities need --seconds (an equal budget of "
@@ -37,10 +43,10 @@ def check_comparison(base: SearchConfig, cells: Sequence[str], seeds: int, budge
     unknown = [c for c in cells if comparison_cell(c)[0] not in STRATEGIES]
     if unknown:
         raise ArchsearchError(f"--strategies: unknown {', '.join(unknown)} (known: {', '.join(sorted(STRATEGIES))})")
-    resolved = resolved_fidelity(base)
+    resolved = run_fidelity(base)
     for cell in cells:
         strategy, fidelity = comparison_cell(cell)
         if fidelity is not None and (fidelity not in MULTI_FIDELITY or resolved not in MULTI_FIDELITY):
             raise ArchsearchError(f"--strategies {cell}: a cell's fidelity is asha or full, beside a multi-fidelity "
                                   "base (the cells of a seed share one data split)")
-        check_config(base.with_overrides(strategy=strategy, budget=budget, fidelity=fidelity))
+        task.check(base.with_overrides(strategy=strategy, budget=budget, fidelity=fidelity))

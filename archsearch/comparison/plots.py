@@ -25,8 +25,8 @@ def _median_band(axis, x: np.ndarray, curves: np.ndarray, colour: str, label: st
     axis.fill_between(x[complete], low, high, color=colour, alpha=0.15, linewidth=0)
 
 
-def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path) -> list[str]:
-    """Best validation loss so far against evaluations and against wall seconds: the median over seeds
+def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path, fitness_label: str = "val MSE") -> list[str]:
+    """Best fitness so far against evaluations and against wall seconds: the median over seeds
     as a line, the interquartile range as a band."""
     strategies = list(dict.fromkeys(evaluations["strategy"]))
     colours = _colours(strategies)
@@ -54,7 +54,7 @@ def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path) -> list[s
             x = np.arange(1, width + 1) if axis_name == "evaluations" else clock
             _median_band(axis, x, padded, colours[strategy], f"{strategy} ({len(curves)} seeds)")
         axis.set_xlabel(axis_name)
-        axis.set_ylabel("best validation MSE so far")
+        axis.set_ylabel(f"best {fitness_label} so far")
         axis.set_yscale("log")
         axis.legend(fontsize=8)
         axis.set_title(f"Best so far against {axis_name} (median over seeds, band: interquartile range)", fontsize=9)
@@ -65,16 +65,16 @@ def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path) -> list[s
     return names
 
 
-def save_final_loss_plot(results: pd.DataFrame, path: Path) -> None:
-    """The best validation loss of every seed, per strategy: a box and the points themselves."""
-    strategies = list(results.groupby("strategy")["best_val_mse"].median().sort_values().index)
-    values = [results.loc[results["strategy"] == s, "best_val_mse"].dropna().to_numpy() for s in strategies]
+def save_final_loss_plot(results: pd.DataFrame, path: Path, fitness_label: str = "val MSE") -> None:
+    """The best fitness of every seed, per strategy: a box and the points themselves."""
+    strategies = list(results.groupby("strategy")["best_fitness"].median().sort_values().index)
+    values = [results.loc[results["strategy"] == s, "best_fitness"].dropna().to_numpy() for s in strategies]
     fig, axis = plt.subplots(figsize=(7, 4))
     axis.boxplot(values, showfliers=False)
     axis.set_xticks(range(1, len(strategies) + 1), strategies)
     for i, v in enumerate(values, start=1):
         axis.scatter(np.full(len(v), i) + np.linspace(-0.08, 0.08, len(v)), v, s=18, color="C3", zorder=3)
-    axis.set_ylabel("best validation MSE of a run")
+    axis.set_ylabel(f"best {fitness_label} of a run")
     axis.set_title("Final result per seed (lower is better; strategies by median)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

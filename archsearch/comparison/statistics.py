@@ -1,9 +1,11 @@
 """The tables and words of a strategy comparison, derived from the runs' journals.
 
 One run per strategy and seed, each with the same budget. `results.csv` has a row per run; the summary
-gives each strategy's median and spread of the best validation loss, its mean rank over seeds, and a
-paired test (seeds are the pairs: within a seed every strategy has the same data split and training
-seeds) against the baselines `random` and `optuna-tpe`.
+gives each strategy's median and spread of the best fitness (the task's, minimised: validation MSE for the
+autoencoder, 1 - validation accuracy for a classifier), its mean rank over seeds, and a paired test (seeds
+are the pairs: within a seed every strategy has the same data split and training seeds) against the
+baselines `random` and `optuna-tpe`. `test_fitness` is the same measure on the test data, where the
+evaluator scored it (`test_fitness`, or the autoencoder's `test_mse`).
 """
 
 from __future__ import annotations
@@ -35,13 +37,19 @@ def wall_seconds(records: Sequence[EvaluationRecord]) -> np.ndarray:
     return elapsed
 
 
+def test_fitness(record: EvaluationRecord) -> float:
+    """The record's fitness measured on the test data (NaN where it was not scored there)."""
+    metrics = record.result.metrics
+    return metrics.get("test_fitness", metrics.get("test_mse", math.nan))
+
+
 def run_evaluations(strategy: str, seed: int, records: Sequence[EvaluationRecord]) -> pd.DataFrame:
     """The run's evaluations with its strategy, seed and wall clock."""
     frame = evaluations_frame(records)
     frame.insert(0, "seed", seed)
     frame.insert(0, "strategy", strategy)
     frame["wall_seconds"] = np.round(wall_seconds(records), 3)
-    frame["test_mse"] = [r.result.metrics.get("test_mse", math.nan) for r in records]
+    frame["test_fitness"] = [test_fitness(r) for r in records]
     return frame
 
 
@@ -55,10 +63,10 @@ def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord], se
     trained = [r for r in records if r.cached_from is None]
     return {
         "strategy": strategy, "seed": seed,
-        "best_val_mse": top.result.fitness if top else math.nan,
-        "test_mse": top.result.metrics.get("test_mse", math.nan) if top else math.nan,
+        "best_fitness": top.result.fitness if top else math.nan,
+        "test_fitness": test_fitness(top) if top else math.nan,
         "params": top.result.params if top else None,
-        "latent_size": top.genome.latent_size if top else None,
+        "latent_size": getattr(top.genome, "latent_size", None) if top else None,
         "architecture": top.genome.describe() if top else "",
         "evaluations": len(records), "trained": len(trained),
         "failed": sum(not r.result.ok for r in records),
@@ -70,19 +78,19 @@ def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord], se
 
 
 def strategy_summary(results: pd.DataFrame) -> pd.DataFrame:
-    """Per strategy: median and spread of the best loss, its test loss, mean rank and spend."""
-    ranks = results.groupby("seed")["best_val_mse"].rank(method="average")
+    """Per strategy: median and spread of the best fitness, its test fitness, mean rank and spend."""
+    ranks = results.groupby("seed")["best_fitness"].rank(method="average")
     table = results.assign(rank=ranks).groupby("strategy").agg(
-        median_best_val_mse=("best_val_mse", "median"),
-        q25=("best_val_mse", lambda v: v.quantile(0.25)), q75=("best_val_mse", lambda v: v.quantile(0.75)),
-        min=("best_val_mse", "min"), max=("best_val_mse", "max"),
-        median_test_mse=("test_mse", "median"), mean_rank=("rank", "mean"), seeds=("seed", "count"),
+        median_best=("best_fitness", "median"),
+        q25=("best_fitness", lambda v: v.quantile(0.25)), q75=("best_fitness", lambda v: v.quantile(0.75)),
+        min=("best_fitness", "min"), max=("best_fitness", "max"),
+        median_test=("test_fitness", "median"), mean_rank=("rank", "mean"), seeds=("seed", "count"),
         evaluations=("evaluations", "median"), epochs=("epochs", "median"), wall_seconds=("wall_seconds", "median"),
     )
-    return table.sort_values(["mean_rank", "median_best_val_mse"]).reset_index()
+    return table.sort_values(["mean_rank", "median_best"]).reset_index()
 
 
-def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str = "best_val_mse") -> str:
+def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str = "best_fitness") -> str:
     """In plain words: how often `strategy` beat `baseline` on the same seed, and whether that is
     significant (one-sided Wilcoxon signed-rank test of 'strategy's `column` is lower')."""
     pivot = results.pivot(index="seed", columns="strategy", values=column)[[strategy, baseline]].dropna()
@@ -103,30 +111,32 @@ def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str
 def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFrame, plots: Sequence[str]) -> str:
     """summary.md: the settings, the table, the paired tests and the plots, for people to read."""
     table = strategy_summary(results)
+    fitness = settings.get("fitness", "val MSE")
+    test = "test" + fitness.removeprefix("val")
     lines = ["# Strategy comparison", ""]
     lines += [f"- {name}: {value}" for name, value in settings.items()]
     lines += ["", f"Every strategy had the same budget on each seed ({settings.get('budget', 'as above')}); "
               "within a seed, the same data split and training seeds. Lower is better; rank 1 is the best of a "
               "seed (mean over seeds).", "",
-              "| rank | strategy | median best val MSE | IQR | min - max | median test MSE | mean rank "
+              f"| rank | strategy | median best {fitness} | IQR | min - max | median {test} | mean rank "
               "| evaluations | epochs | wall s |",
               "| ---: | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for position, row in enumerate(table.itertuples(), start=1):
-        lines.append(f"| {position} | {row.strategy} | {row.median_best_val_mse:.5f} | {row.q25:.5f} - {row.q75:.5f} "
-                     f"| {row.min:.5f} - {row.max:.5f} | {row.median_test_mse:.5f} | {row.mean_rank:.2f} "
+        lines.append(f"| {position} | {row.strategy} | {row.median_best:.5f} | {row.q25:.5f} - {row.q75:.5f} "
+                     f"| {row.min:.5f} - {row.max:.5f} | {row.median_test:.5f} | {row.mean_rank:.2f} "
                      f"| {row.evaluations:.0f} | {row.epochs:.0f} | {row.wall_seconds:.0f} |")
     n = results["seed"].nunique()
     lines += ["", "## Paired tests (seeds are the pairs)", "",
-              "Each line: on how many seeds the strategy's best validation loss was lower than the baseline's "
+              f"Each line: on how many seeds the strategy's best {fitness} was lower than the baseline's "
               "on the same seed, the median difference (negative: the strategy is better), and a one-sided "
-              "Wilcoxon signed-rank test of 'the strategy finds lower losses' (seeds with equal losses are "
+              "Wilcoxon signed-rank test of 'the strategy finds lower values' (seeds with equal values are "
               f"left out). With {n} seeds the smallest p any test can reach is {0.5 ** n:.3f}"
               + (", so none can be significant at 5%: use more seeds for a verdict." if 0.5 ** n >= 0.05 else "."),
               ""]
     strategies = list(table["strategy"])
-    tested = [("best_val_mse", "Best validation loss (what each search selects by)")]
-    if results["test_mse"].notna().all():
-        tested.append(("test_mse", "Test MSE of each run's best candidate (held-out images: the final measure)"))
+    tested = [("best_fitness", f"Best {fitness} (what each search selects by)")]
+    if results["test_fitness"].notna().all():
+        tested.append(("test_fitness", f"The {test} of each run's best candidate (held-out data: the final measure)"))
     for column, heading in tested:
         lines += [f"### {heading}", ""]
         for baseline in BASELINES:

@@ -11,16 +11,20 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from archsearch.core.fidelity import Fidelity
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import EvaluationRecord, EvaluationResult
 
 
 class Evaluator(Protocol):
     """Anything that scores a genome: backprop, weight evolution, transfer fine-tuning, a toy fitness.
-    One whose `inherits` is true is also given the genome keys of the candidate's parents; in a
-    multi-fidelity run every evaluator is called as `evaluate(genome, seed, parents, fidelity)`."""
 
-    def evaluate(self, genome: JsonGenome, seed: int) -> EvaluationResult: ...
+    One call for every run: `evaluate(genome, seed, parents, fidelity)`. `parents` are the genome keys of
+    the candidate's parents where the evaluator `inherits` weights from them (else empty); `fidelity` is
+    what to train to in a multi-fidelity run (None: the evaluator's own full training)."""
+
+    def evaluate(self, genome: JsonGenome, seed: int, parents: tuple[str, ...] = (),
+                 fidelity: Fidelity | None = None) -> EvaluationResult: ...
 
 
 class Observer(Protocol):

@@ -248,13 +248,10 @@ class AsyncEngine:
             if estimate is not None:
                 self._expected_end[job.index] = time.monotonic() + estimate
         genome = job.proposal.genome
-        task: tuple = (genome, candidate_seed(self.seed, genome))
-        inherits = getattr(self.evaluator, "inherits", False)
-        if inherits or self.rungs is not None:
-            task += (tuple(self.records[p].genome.key for p in job.proposal.parents) if inherits else (),)
-        if self.rungs is not None:
-            task += (self._fidelity(job),)
-        return executor.submit(*task)
+        inherits = getattr(self.evaluator, "inherits", False)  # only then do parents' keys mean anything
+        parents = tuple(self.records[p].genome.key for p in job.proposal.parents) if inherits else ()
+        fidelity = self._fidelity(job) if self.rungs is not None else None
+        return executor.submit(genome, candidate_seed(self.seed, genome), parents, fidelity)
 
     def _fidelity(self, job: Job) -> Fidelity:
         start = self.rungs.budgets[job.rung - 1] if job.rung else 0

@@ -37,8 +37,10 @@ class Task(Protocol):
     def space_document(self, config: Any) -> dict[str, Any] | None:
         """A space built in Python, as the run directory records it (None: the space is a file, copied)."""
 
-    def evaluator(self, config: Any, splits: Any, run_dir: Path) -> AbstractContextManager[Evaluator]:
-        """The evaluator of one candidate on these images (a pool of workers, as the settings say)."""
+    def evaluator(self, config: Any, splits: Any, run_dir: Path,
+                  score_test: bool = False) -> AbstractContextManager[Evaluator]:
+        """The evaluator of one candidate on these images (a pool of workers, as the settings say); with
+        `score_test`, each candidate is also scored on the test data (`test_fitness`, for comparisons)."""
 
     def candidate_key(self, config: Any) -> Callable[[Any], str]:
         """What makes two genomes one candidate (a repeat carries the first one's result)."""

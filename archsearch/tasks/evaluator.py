@@ -145,5 +145,6 @@ class KerasEvaluator:
         metrics["train_loss"] = float(train_loss)
         if self.x_test is not None:
             metrics.update(scores(model, self.x_test, self.y_test, "test_"))
+            metrics["test_fitness"] = self.task.fitness(metrics[f"test_{self.task.objective}"])
         return EvaluationResult(OK, fitness=self.task.fitness(value), seconds=time.perf_counter() - start,
                                 train_seconds=train_seconds, metrics=metrics, **common)

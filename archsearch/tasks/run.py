@@ -55,8 +55,9 @@ class KerasTaskRun:
     def space_document(self, config: TaskSettings) -> dict[str, Any]:
         return space_document(self.task.space.root)
 
-    def evaluator(self, config: TaskSettings, splits: DataSplits, run_dir: Path):
-        evaluator = KerasEvaluator(self.task, splits, EpochSettings(config.epochs, config.patience, config.max_params))
+    def evaluator(self, config: TaskSettings, splits: DataSplits, run_dir: Path, score_test: bool = False):
+        evaluator = KerasEvaluator(self.task, splits, EpochSettings(config.epochs, config.patience, config.max_params),
+                                   score_test)
         return pooled(evaluator, config, run_dir / WORKER_LOG)
 
     def candidate_key(self, config: TaskSettings) -> Callable[[Any], str]:

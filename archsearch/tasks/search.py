@@ -1,14 +1,17 @@
-"""`archsearch.search`: one entry point for every search, your own task's or the built-in autoencoder's."""
+"""`archsearch.search` and `archsearch.compare`: one entry point each for every search, your own task's or the
+built-in autoencoder's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from archsearch.comparison.compare import DEFAULT_STRATEGIES
+from archsearch.comparison.compare import compare as compare_runs
 from archsearch.core.errors import ArchsearchError
 from archsearch.tasks.keras_task import KerasTask
-from archsearch.tasks.run import search_task
+from archsearch.tasks.run import KerasTaskRun, search_task, task_data, task_settings
 
 
 def search(what: Any, run_dir: str | Path, resume: bool = False, observer: Any = None, dataset: Any = None,
@@ -25,3 +28,22 @@ def search(what: Any, run_dir: str | Path, resume: bool = False, observer: Any =
     from archsearch.autoencoder.task import search as search_autoencoder
 
     return search_autoencoder(what, run_dir, resume, observer, dataset, log)
+
+
+def compare(what: Any, out: str | Path, strategies: Sequence[str] = DEFAULT_STRATEGIES, seeds: int = 3,
+            budget: int = 40, dataset: Any = None, observer: Any = None, command: str = "", *,
+            data: Any = None, seconds: float | None = None, **settings: Any) -> Any:
+    """Every strategy on every seed at an equal budget (`budget` evaluations, or `seconds` of wall time),
+    then tables, paired tests and plots in `out` (`comparison.compare`).
+
+    `what` is a `KerasTask` (`data` its data and `settings` any `TaskSettings` field, as for `search`) or a
+    `SearchConfig` for the built-in autoencoder."""
+    if isinstance(what, KerasTask):
+        if seconds is None:
+            settings.setdefault("fidelity", "off")  # equal evaluations: each trained the same way
+        return compare_runs(task_settings(what, **settings), out, strategies, seeds, budget,
+                            task_data(what, data if data is not None else dataset), observer, command,
+                            seconds=seconds, task=KerasTaskRun(what))
+    if settings or data is not None:
+        raise ArchsearchError("settings and data as keywords are for a KerasTask; a SearchConfig holds its own")
+    return compare_runs(what, out, strategies, seeds, budget, dataset, observer, command, seconds=seconds)

@@ -37,6 +37,9 @@ class TaskSettings(RunSettings):
     fitness_text: str = "val loss"
     fidelity: str | None = "asha"
     final_epochs: int = shared_setting("final_epochs", 20)
+    # A time box: no job starts after this many seconds of searching, and the run ends there (as `compare
+    # --seconds` gives each run); None: the run ends when its candidates are done.
+    seconds: float | None = setting(None, resumable=True)
     # Seconds of searching after which no job starts (nor one that would end later); None or 0: no limit,
     # so the seed alone fixes the history.
     time_limit: float | None = setting(None, minimum=0, resumable=True)

@@ -139,6 +139,7 @@ class TransferEvaluator:
                    "train_loss": outcome.train_loss, "trainable_params": built.trainable_params}
         if self.score_test:
             metrics["test_accuracy"] = accuracy(built.model, self.splits.x_test, self.splits.y_test)
+            metrics["test_fitness"] = 1.0 - metrics["test_accuracy"]  # the fitness, measured on the test images
         return EvaluationResult(OK, fitness=1.0 - outcome.val_accuracy, seconds=time.perf_counter() - start,
                                 metrics=metrics, **common)
 

@@ -85,10 +85,11 @@ class TransferTask:
     def space_document(self, config: TransferConfig) -> None:
         return None  # the space is a file, copied into the run directory
 
-    def evaluator(self, config: TransferConfig, splits, run_dir: Path):
+    def evaluator(self, config: TransferConfig, splits, run_dir: Path, score_test: bool = False):
         evaluator = TransferEvaluator(BackboneSource(config.backbone, config.backbone_weights), splits,
                                       self.checked[0], FineTuneSettings(config.epochs, config.patience,
-                                                                        config.max_params, evolved(config)))
+                                                                        config.max_params, evolved(config)),
+                                      score_test)
         return pooled(evaluator, config, run_dir / WORKER_LOG)
 
     def candidate_key(self, config: TransferConfig) -> Callable[[TransferGenome], str]:

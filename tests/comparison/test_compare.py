@@ -33,7 +33,7 @@ def small_dataset():
 def run_toy_comparison(out, dataset, toy, seeds=2, budget=10):
     config = SearchConfig(population=4, train_size=40, val_size=20, epochs=3)
     return compare(config, out, DEFAULT_STRATEGIES, seeds, budget, dataset,
-                   evaluators=lambda config, splits, log: nullcontext(toy))
+                   evaluators=lambda config, splits, directory: nullcontext(toy))
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
@@ -74,7 +74,7 @@ def test_a_comparison_writes_every_file_and_resumes_without_training(tmp_path, s
 
 
 def test_paired_test_in_plain_words():
-    rows = [{"strategy": s, "seed": seed, "best_val_mse": value}
+    rows = [{"strategy": s, "seed": seed, "best_fitness": value}
             for seed in range(5) for s, value in (("ga", 0.01 + seed * 1e-3), ("random", 0.02 + seed * 1e-3))]
     results = pd.DataFrame(rows)
     assert paired_test(results, "ga", "random").startswith("`ga` vs `random`: lower on 5 of 5 seeds, higher on 0")
@@ -103,8 +103,9 @@ def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, s
     cells = ("ga", "ga:full", "random", "optuna-hyperband")
 
     def run():
+        toy = FastToy(toy_evaluator, check_resume=False)
         return compare(config, tmp_path, cells, 1, 10, small_dataset, seconds=1.2,
-                       evaluators=lambda config, splits, log: nullcontext(FastToy(toy_evaluator, check_resume=False)))
+                       evaluators=lambda config, splits, directory: nullcontext(toy))
 
     report = run()
     results = pd.read_csv(tmp_path / "results.csv").set_index("strategy")
@@ -115,13 +116,13 @@ def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, s
     budgets = evaluations.groupby("strategy")["budget"].unique()
     assert list(budgets["ga:full"]) == [1152]  # every candidate trained to the top budget in one go
     full = evaluations[evaluations["strategy"] == "ga:full"]
-    assert results.loc["ga:full", "best_val_mse"] == full.loc[full["wall_seconds"] <= 1.2, "fitness"].min()
+    assert results.loc["ga:full", "best_fitness"] == full.loc[full["wall_seconds"] <= 1.2, "fitness"].min()
     assert 128 in set(budgets["ga"]) and 128 in set(budgets["optuna-hyperband"])
     assert results.loc["ga", "evaluations"] > results.loc["ga:full", "evaluations"]  # cheap rungs: more candidates
     saved = json.loads((tmp_path / "runs" / "ga-full-seed0" / "config.json").read_text())
     assert saved["fidelity"] == "full" and saved["time_limit"] is None  # only the comparison's box applies
     summary = (tmp_path / "summary.md").read_text()
-    assert "1.2 s of wall time per run" in summary and "Test MSE of each run's best" not in summary
+    assert "1.2 s of wall time per run" in summary and "The test MSE of each run's best" not in summary
     first = (tmp_path / "evaluations.csv").read_text()
     run()  # resuming a finished time-boxed comparison trains nothing more: its time is spent
     assert (tmp_path / "evaluations.csv").read_text() == first and len(report.results) == len(cells)

@@ -85,7 +85,7 @@ class ToyWithCodes:
     def __init__(self, toy) -> None:
         self.toy = toy
 
-    def evaluate(self, genome: Genome, seed: int) -> EvaluationResult:
+    def evaluate(self, genome: Genome, seed: int, parents=(), fidelity=None) -> EvaluationResult:
         result = self.toy.evaluate(genome, seed)
         return dataclasses.replace(result, metrics={"latent_nmi": 8 / genome.latent_size})
 

@@ -170,7 +170,7 @@ class Sleepy:
 
     name = "sleepy"
 
-    def evaluate(self, genome, seed):
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
         time.sleep(60)
 
 

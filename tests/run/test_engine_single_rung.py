@@ -68,7 +68,7 @@ class InterruptAfter:
     def __init__(self, inner, n):
         self.inner, self.n = inner, n
 
-    def evaluate(self, genome, seed):
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
         if self.n == 0:
             raise Interrupt
         self.n -= 1

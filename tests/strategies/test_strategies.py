@@ -76,7 +76,7 @@ class ReversedToy:
     def __init__(self, toy):
         self.toy = toy
 
-    def evaluate(self, genome, seed):
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
         result = self.toy.evaluate(genome, seed)
         return type(result)(result.status, fitness=10.0 - result.fitness, params=result.params, epochs=1)
 

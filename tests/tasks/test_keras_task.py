@@ -74,6 +74,31 @@ def test_a_task_made_in_python_trains_in_worker_processes_on_arrays_passed_to_it
     assert "retrained" in report.final.how
 
 
+@pytest.mark.slow
+def test_a_comparison_runs_on_a_task_made_in_python_scores_its_test_data_and_resumes_without_training(tmp_path):
+    import pandas as pd
+
+    x, y = line_data(400)
+    data = (x[:300], y[:300], x[300:], y[300:])
+
+    def compare():
+        return archsearch.compare(regression_task(), tmp_path, ("random", "ga"), seeds=1, budget=3, data=data,
+                                  population=2, epochs=2, isolate=False)
+
+    compare()
+    results = pd.read_csv(tmp_path / "results.csv").set_index("strategy")
+    assert sorted(results.index) == ["ga", "random"] and (results["evaluations"] == 3).all()
+    runs = [json.loads((tmp_path / "runs" / f"{name}-seed0" / "config.json").read_text()) for name in results.index]
+    assert all(run["fidelity"] == "off" and run["task"] == "keras" for run in runs)  # equal evaluations
+    assert results["test_fitness"].between(0, 20).all()  # each run's best scored on the 100 test samples: test loss
+    summary = (tmp_path / "summary.md").read_text()
+    assert "median best val loss" in summary and "median test loss" in summary and "- fitness: val loss" in summary
+    assert not (tmp_path / "vanilla.csv").exists()  # the vanilla autoencoder is the autoencoder's baseline
+    first = (tmp_path / "evaluations.csv").read_text()
+    compare()  # the same call again: everything is in the runs' journals
+    assert (tmp_path / "evaluations.csv").read_text() == first
+
+
 def test_a_failing_build_and_an_oversized_model_are_invalid_candidates_with_their_reason(tmp_path):
     from archsearch.core.data import split
     from archsearch.tasks.data import as_dataset
