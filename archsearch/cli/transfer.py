@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archsearch.cli.options import (
-    add_fidelity_options,
-    add_inner_options,
-    add_run_options,
-    add_training_options,
-    add_worker_options,
-    given_settings,
-    resolve_config,
-)
+from archsearch.cli import options
 from archsearch.core.data import load_dataset
 from archsearch.core.quiet import import_quietly
 from archsearch.run.dask_pool import check_scheduler_of
@@ -36,10 +28,10 @@ def add_transfer_parser(commands) -> None:
                                       "such as DenseNet121 (required for a new run)")
     t.add_argument("--backbone-weights", help="for a keras.applications backbone: a local weights file "
                                               "(default: random weights; nothing is downloaded)")
-    add_run_options(t, DEFAULTS)
+    options.add_run_options(t, DEFAULTS)
     t.add_argument("--out", type=Path, help="run directory (default: results/runs/TIMESTAMP-transfer-STRATEGY)")
-    add_training_options(t, DEFAULTS)
-    add_fidelity_options(t, top=f"--final-train-size x --final-epochs ({DEFAULTS.final_train_size:,} x "
+    options.add_training_options(t, DEFAULTS)
+    options.add_fidelity_options(t, top=f"--final-train-size x --final-epochs ({DEFAULTS.final_train_size:,} x "
                             f"{DEFAULTS.final_epochs})")
     t.add_argument("--final-train-size", type=int,
                    help=f"training images of the final regime: the top rung's stream, or (--fidelity off) the "
@@ -50,13 +42,13 @@ def add_transfer_parser(commands) -> None:
     t.add_argument("--no-baselines", dest="baselines", action="store_false", default=None,
                    help="skip the reference points (whole backbone fine-tuned with defaults; a linear "
                         "classifier on the pixels)")
-    add_inner_options(t)
+    options.add_inner_options(t)
     t.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
-    add_worker_options(t)
+    options.add_worker_options(t)
 
 
 def run_transfer(args: argparse.Namespace) -> int:
-    config, out = resolve_config(args, TransferConfig, given_settings(args, TransferConfig),
+    config, out = options.resolve_config(args, TransferConfig, options.given_settings(args, TransferConfig),
                                  lambda config: "transfer")
     check_transfer_config(config)  # bad arguments and data fail before the slow imports
     check_scheduler_of(config)

@@ -238,6 +238,14 @@ def check_fidelity_values(config: RunSettings) -> None:
     check_budgets(config.min_budget, config.max_budget)
 
 
+def top_budget(config: RunSettings, samples_seen: int) -> int:
+    """The top rung's budget: as set, else `samples_seen` rounded up to whole batches (checked against the
+    lowest rung either way)."""
+    top = config.max_budget or max(BUDGET_MULTIPLE, -(-samples_seen // BUDGET_MULTIPLE) * BUDGET_MULTIPLE)
+    check_budgets(config.min_budget, top, fitted=config.max_budget is None)
+    return top
+
+
 def check_budgets(min_budget: int | None, max_budget: int | None, fitted: bool = False) -> None:
     """One-line error for a lowest rung above the top one (`fitted`: the top was fitted to the data)."""
     if min_budget and max_budget and min_budget > max_budget:

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -47,8 +47,7 @@ def targets_of(*labels: Any) -> Targets:
     return Targets(shape, int(max(y.max() for y in arrays)) + 1 if integer else None)
 
 
-@dataclass(frozen=True)
-class Training:
+class Training(NamedTuple):
     """How one candidate trains: what its params say, else what the task says."""
 
     optimizer: str

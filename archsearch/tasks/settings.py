@@ -13,15 +13,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.settings import (
-    BUDGET_MULTIPLE,
-    MULTI_FIDELITY,
-    RunSettings,
-    check_budgets,
-    check_run_settings,
-    setting,
-    shared_setting,
-)
+from archsearch.run.settings import MULTI_FIDELITY, RunSettings, check_run_settings, setting, shared_setting, top_budget
 
 MIN_TOP_BUDGET = 32_768  # samples: 1,024 steps of 32
 MAX_VAL_SIZE = 2000
@@ -84,7 +76,5 @@ def fit_task_to_data(config: TaskSettings, samples: int) -> TaskSettings:
     train_size = config.train_size or samples - val_size
     if config.fidelity not in MULTI_FIDELITY:
         return replace(config, val_size=val_size, train_size=train_size)
-    passes = max(train_size * config.final_epochs, MIN_TOP_BUDGET)
-    max_budget = config.max_budget or -(-passes // BUDGET_MULTIPLE) * BUDGET_MULTIPLE
-    check_budgets(config.min_budget, max_budget, fitted=config.max_budget is None)
+    max_budget = top_budget(config, max(train_size * config.final_epochs, MIN_TOP_BUDGET))
     return replace(config, val_size=val_size, train_size=train_size, max_budget=max_budget)

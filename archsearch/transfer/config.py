@@ -9,13 +9,12 @@ from typing import ClassVar
 
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.settings import (
-    BUDGET_MULTIPLE,
     MULTI_FIDELITY,
     RunSettings,
-    check_budgets,
     check_run_settings,
     setting,
     shared_setting,
+    top_budget,
 )
 from archsearch.transfer.space_file import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
 from archsearch.weights.strategies.checks import check_inner_loop
@@ -74,10 +73,8 @@ def fit_transfer_to_data(config: TransferConfig, images: int) -> TransferConfig:
     if fidelity not in MULTI_FIDELITY:
         return replace(config, fidelity=fidelity, train_size=config.train_size or min(OFF_TRAIN_SIZE, available))
     train_size = config.train_size or min(config.final_train_size, available)
-    passes = train_size * config.final_epochs
-    max_budget = config.max_budget or max(BUDGET_MULTIPLE, -(-passes // BUDGET_MULTIPLE) * BUDGET_MULTIPLE)
-    check_budgets(config.min_budget, max_budget, fitted=config.max_budget is None)
-    return replace(config, fidelity=fidelity, train_size=train_size, max_budget=max_budget)
+    return replace(config, fidelity=fidelity, train_size=train_size,
+                   max_budget=top_budget(config, train_size * config.final_epochs))
 
 
 def check_transfer_config(config: TransferConfig) -> None:
