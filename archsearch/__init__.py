@@ -50,6 +50,18 @@ _PUBLIC = {
     "load_space": "archsearch.autoencoder.space_file",
     "load_dataset": "archsearch.core.data",
     "ArchsearchError": "archsearch.core.errors",
+    # the lower-level form, for a task that trains in its own way, a strategy or an executor of your own
+    "Task": "archsearch.run.task",
+    "run_task": "archsearch.run.runner",
+    "RunSettings": "archsearch.run.settings",
+    "Dataset": "archsearch.core.data",
+    "EvaluationResult": "archsearch.core.records",
+    "EvaluationRecord": "archsearch.core.records",
+    "Fidelity": "archsearch.core.fidelity",
+    "Strategy": "archsearch.strategies.base",
+    "Proposal": "archsearch.strategies.base",
+    "register_strategy": "archsearch.strategies.base",
+    "EvaluatorPool": "archsearch.run.evaluator_pool",
 }
 __all__ = sorted(_PUBLIC)
 

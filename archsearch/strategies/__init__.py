@@ -13,6 +13,6 @@ from archsearch.strategies import (  # noqa: F401  (registers them)
     random_search,
     tournament,
 )
-from archsearch.strategies.base import STRATEGIES, Proposal, Strategy, make_strategy, register
+from archsearch.strategies.base import STRATEGIES, Proposal, Strategy, make_strategy, register_strategy
 
-__all__ = ["STRATEGIES", "Proposal", "Strategy", "make_strategy", "register"]
+__all__ = ["STRATEGIES", "Proposal", "Strategy", "make_strategy", "register_strategy"]

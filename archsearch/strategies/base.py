@@ -122,7 +122,7 @@ def breed(first: EvaluationRecord, second: EvaluationRecord, mate: Callable, mut
 STRATEGIES: dict[str, type[Strategy]] = {}
 
 
-def register(cls: type[Strategy]) -> type[Strategy]:
+def register_strategy(cls: type[Strategy]) -> type[Strategy]:
     """Class decorator: makes a strategy available by its `name` (CLI `--strategy NAME`)."""
     STRATEGIES[cls.name] = cls
     return cls

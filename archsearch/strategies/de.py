@@ -27,7 +27,7 @@ import numpy as np
 from archsearch.core.genomes import Space
 from archsearch.core.records import WORST_FITNESS, EvaluationRecord
 from archsearch.core.space.encodings import decode_vector, encode_vector, vector_length
-from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
+from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register_strategy
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def vector_encoding(space: Space) -> VectorEncoding:
     return VectorEncoding(space)
 
 
-@register
+@register_strategy
 class DifferentialEvolution(Strategy):
     name = "de"
     min_population = 4  # a target and three other members for a + F (b - c)
@@ -141,7 +141,7 @@ def _json_float(value: float) -> float | None:
 
 
 
-@register
+@register_strategy
 class MultiFidelityDE(DifferentialEvolution):
     """Differential evolution steered by promotions, in the manner of DEHB (Awad et al. 2021).
 

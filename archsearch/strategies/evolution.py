@@ -14,10 +14,10 @@ import numpy as np
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.base import Proposal, Strategy, register_strategy
 
 
-@register
+@register_strategy
 class Evolution(Strategy):
     name = "evolution"
 

@@ -23,7 +23,7 @@ from deap import base, tools
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, breed, register
+from archsearch.strategies.base import Proposal, Strategy, breed, register_strategy
 
 
 class MinimiseFitness(base.Fitness):
@@ -55,7 +55,7 @@ def tournament(individuals: Sequence[Individual], count: int, size: int, rng: np
     return winners
 
 
-@register
+@register_strategy
 class GeneticAlgorithm(Strategy):
     name = "ga"
 

@@ -25,7 +25,7 @@ from deap import base, tools
 from archsearch.core.genomes import Space
 from archsearch.core.objectives import DEFAULT_OBJECTIVES, Objective, objective_values, parse_objectives
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, breed, register
+from archsearch.strategies.base import Proposal, Strategy, breed, register_strategy
 
 # DEAP's crowding distance subtracts objective values: infinity (a failed candidate) would give NaN.
 _FAILED_VALUE = 1e300
@@ -59,7 +59,7 @@ def rank_and_crowding(candidates: Sequence[Candidate]) -> dict[int, tuple[int, f
     return ranks
 
 
-@register
+@register_strategy
 class NSGA2(Strategy):
     name = "nsga2"
     multi_objective: ClassVar[bool] = True

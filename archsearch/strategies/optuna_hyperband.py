@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
 from archsearch.core.rungs import Ladder, Rungs
-from archsearch.strategies.base import Proposal, register
+from archsearch.strategies.base import Proposal, register_strategy
 from archsearch.strategies.optuna_tpe import OptunaTPE, told_fitness
 
 
@@ -58,7 +58,7 @@ class PrunerLadder(Ladder):
         return []  # nothing waits: every candidate is either going on or stopped
 
 
-@register
+@register_strategy
 class OptunaHyperband(OptunaTPE):
     name = "optuna-hyperband"
 

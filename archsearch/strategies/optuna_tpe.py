@@ -23,11 +23,11 @@ from optuna.trial import TrialState
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register
+from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register_strategy
 from archsearch.strategies.optuna_space import genome_params, suggest_genome
 
 
-@register
+@register_strategy
 class OptunaTPE(Strategy):
     name = "optuna-tpe"
 

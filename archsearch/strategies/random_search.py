@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, register
+from archsearch.strategies.base import Proposal, Strategy, register_strategy
 
 
-@register
+@register_strategy
 class RandomSearch(Strategy):
     name = "random"
 

@@ -20,10 +20,10 @@ import numpy as np
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, most_trained_first, register
+from archsearch.strategies.base import Proposal, Strategy, most_trained_first, register_strategy
 
 
-@register
+@register_strategy
 class TournamentSearch(Strategy):
     name = "tournament"
 

@@ -18,7 +18,6 @@ from archsearch.analysis.tables import best_records
 from archsearch.core.data import Dataset, DataSplits
 from archsearch.core.errors import ArchsearchError
 from archsearch.core.records import EvaluationRecord
-from archsearch.core.space.document import space_document
 from archsearch.run.candidates import Observer, genome_key
 from archsearch.run.run_dir import BEST, PROGRESS, WORKER_LOG
 from archsearch.run.runner import pooled, run_task
@@ -53,7 +52,7 @@ class KerasTaskRun:
         return self.task.space
 
     def space_document(self, config: TaskSettings) -> dict[str, Any]:
-        return space_document(self.task.space.root)
+        return self.task.space.document()
 
     def evaluator(self, config: TaskSettings, splits: DataSplits, run_dir: Path, score_test: bool = False):
         evaluator = KerasEvaluator(self.task, splits, EpochSettings(config.epochs, config.patience, config.max_params),

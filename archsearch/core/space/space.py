@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from archsearch.core.space import variation
+from archsearch.core.space.document import space_document
 from archsearch.core.space.nodes import Group, Node, When
 from archsearch.core.space.params import Params
 
@@ -76,3 +77,7 @@ class Space:
 
     def from_values(self, values: Mapping[str, Any]) -> Params:
         return Params(values)
+
+    def document(self) -> dict[str, Any]:
+        """The space as JSON, as a run directory records it (`space.json`; a resumed run must match it)."""
+        return space_document(self.root)
