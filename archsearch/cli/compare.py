@@ -70,12 +70,9 @@ def _task_comparison(args: argparse.Namespace, source: str):
     from archsearch.tasks.settings import TaskSettings
 
     task = load_task_of(args, source)
-    from archsearch.tasks.run import KerasTaskRun, task_data, task_settings
+    from archsearch.tasks.run import KerasTaskRun, comparison_settings, task_data
 
-    given = given_settings(args, TaskSettings, leave_out=CELL_SETTINGS)
-    if args.seconds is None and given.get("fidelity") is None:
-        given["fidelity"] = "off"  # equal evaluations: each trained the same way (a task's own default is asha)
-    base = task_settings(task, **given)
+    base = comparison_settings(task, args.seconds, **given_settings(args, TaskSettings, leave_out=CELL_SETTINGS))
     return KerasTaskRun(task), base, lambda: task_data(task, base.data_file)
 
 

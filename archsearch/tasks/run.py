@@ -87,6 +87,14 @@ def task_settings(task: KerasTask, **settings: Any) -> TaskSettings:
                            "fitness_text": task.fitness_label})
 
 
+def comparison_settings(task: KerasTask, seconds: float | None, **settings: Any) -> TaskSettings:
+    """The base settings of a comparison of `task`: as `task_settings`, but an equal budget of evaluations
+    trains each one the same way (fidelity off) unless a fidelity is given; `seconds` keeps the task's."""
+    if seconds is None and settings.get("fidelity") is None:
+        settings["fidelity"] = "off"
+    return task_settings(task, **settings)
+
+
 def task_data(task: KerasTask, data: Any = None) -> Dataset:
     """The data to search on: what was passed (arrays, or the path of an .npz of them), else what the
     task's `data()` returns."""

@@ -11,7 +11,7 @@ from archsearch.comparison.compare import DEFAULT_STRATEGIES
 from archsearch.comparison.compare import compare as compare_runs
 from archsearch.core.errors import ArchsearchError
 from archsearch.tasks.keras_task import KerasTask
-from archsearch.tasks.run import KerasTaskRun, search_task, task_data, task_settings
+from archsearch.tasks.run import KerasTaskRun, comparison_settings, search_task, task_data
 
 
 def search(what: Any, run_dir: str | Path, resume: bool = False, observer: Any = None, dataset: Any = None,
@@ -39,9 +39,7 @@ def compare(what: Any, out: str | Path, strategies: Sequence[str] = DEFAULT_STRA
     `what` is a `KerasTask` (`data` its data and `settings` any `TaskSettings` field, as for `search`) or a
     `SearchConfig` for the built-in autoencoder."""
     if isinstance(what, KerasTask):
-        if seconds is None:
-            settings.setdefault("fidelity", "off")  # equal evaluations: each trained the same way
-        return compare_runs(task_settings(what, **settings), out, strategies, seeds, budget,
+        return compare_runs(comparison_settings(what, seconds, **settings), out, strategies, seeds, budget,
                             task_data(what, data if data is not None else dataset), observer, command,
                             seconds=seconds, task=KerasTaskRun(what))
     if settings or data is not None:
