@@ -112,7 +112,7 @@ def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFram
     """summary.md: the settings, the table, the paired tests and the plots, for people to read."""
     table = strategy_summary(results)
     fitness = settings.get("fitness", "val MSE")
-    test = "test" + fitness.removeprefix("val")
+    test = fitness.replace("val", "test", 1)  # "val MSE" -> "test MSE", "1 - val auc" -> "1 - test auc"
     lines = ["# Strategy comparison", ""]
     lines += [f"- {name}: {value}" for name, value in settings.items()]
     lines += ["", f"Every strategy had the same budget on each seed ({settings.get('budget', 'as above')}); "
