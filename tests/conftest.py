@@ -24,8 +24,7 @@ from archsearch.core.space.nodes import Group, OneOf, Repeated, When
 from archsearch.core.space.params import Params
 from archsearch.core.space.space import Space
 from archsearch.core.space_files import built_in_spaces
-from archsearch.transfer.genome import TransferGenome
-from archsearch.transfer.space_file import load_transfer_space
+from archsearch.transfer.space import frozen_count, load_transfer_space
 
 SESSION_MARK = "ARCHSEARCH_TEST_SESSION"  # every process a test starts inherits it, however deep
 
@@ -127,8 +126,13 @@ class ToyEvaluator:
     def __init__(self) -> None:
         self.calls = 0
 
-    def evaluate(self, genome: Genome | TransferGenome, seed: int, parents=(), fidelity=None) -> EvaluationResult:
+    def evaluate(self, genome: Genome | Params, seed: int, parents=(), fidelity=None) -> EvaluationResult:
         self.calls += 1
+        if isinstance(genome, Params) and "included" in genome:  # transfer genes: prefers keeping 3,
+            score = abs(genome["included"] - 3) + abs(frozen_count(genome) - 1)  # freezing 1, dropout 0.2,
+            score += abs(genome["dropout"] - 0.2) + abs(np.log10(genome["learning_rate"] / 3e-3))  # lr 3e-3
+            return EvaluationResult(OK, fitness=float(score), params=100 * genome["included"] + genome["head_units"],
+                                    epochs=1)
         if isinstance(genome, Params):
             convs = [g for g in genome["layers"] if g["kind"] == "conv"]
             training = genome["training"]
@@ -136,11 +140,6 @@ class ToyEvaluator:
             score += abs(genome["width"] - 5) / 4 + abs(np.log10(training["learning_rate"] / 3e-3))
             score += abs(training.get("momentum", 0.0) - 0.9)
             return EvaluationResult(OK, fitness=float(score), params=10 * len(genome["layers"]), epochs=1)
-        if isinstance(genome, TransferGenome):  # prefers keeping 3, freezing 1, lr 3e-3, dropout 0.2
-            score = abs(genome.included - 3) + abs(genome.frozen - 1) + abs(genome.dropout - 0.2)
-            score += abs(np.log10(genome.learning_rate / 3e-3))
-            return EvaluationResult(OK, fitness=float(score), params=100 * genome.included + genome.head_units,
-                                    epochs=1)
         convs = [g for g in genome.encoder if g.kind == "conv"]
         score = abs(np.log2(genome.latent_size / 16)) + abs(len(convs) - 2)
         score += sum(abs(np.log2(g.filters / 32)) for g in convs) / max(len(convs), 1)

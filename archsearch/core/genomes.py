@@ -23,7 +23,7 @@ DEFAULT_KIND = "autoencoder"  # documents written without a "kind" (every autoen
 _READERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 # Where the built-in kinds register themselves: a record is readable even before its task is imported
 # (a table of names, not an import, so the core still depends on no task).
-_BUILT_IN = {"autoencoder": "archsearch.autoencoder.genome", "transfer": "archsearch.transfer.genome",
+_BUILT_IN = {"autoencoder": "archsearch.autoencoder.genome", "transfer": "archsearch.transfer.space",
              "params": "archsearch.core.space.params"}
 
 

@@ -1,6 +1,6 @@
 """Space files: commented TOML documents, built in (shipped inside the package, `search_spaces/`) or
 the user's own, read into one checked document; `SpaceReader` turns a fault into one `SpaceError` that
-names the file and the key. Each task's space file (`autoencoder.space_file`, `transfer.space_file`)
+names the file and the key. Each task's space file (`autoencoder.space_file`, `transfer.space`)
 says what its document holds."""
 
 from __future__ import annotations

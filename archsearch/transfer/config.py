@@ -16,7 +16,7 @@ from archsearch.run.settings import (
     shared_setting,
     top_budget,
 )
-from archsearch.transfer.space_file import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
+from archsearch.transfer.space import DEFAULT_TRANSFER_SPACE, parse_transfer_space, read_transfer_document
 from archsearch.weights.strategies.checks import check_inner_loop
 
 

@@ -16,12 +16,13 @@ import pandas as pd
 from archsearch.analysis.baselines import linear_pixels_accuracy
 from archsearch.core.data import DataSplits
 from archsearch.core.fidelity import Fidelity
+from archsearch.core.space.params import Params
 from archsearch.run.candidates import candidate_seed
 from archsearch.training.keras_parts import fresh_keras_state
 from archsearch.training.winner import write_winner
 from archsearch.transfer.fine_tune import FineTuneSettings, TransferEvaluator, accuracy, fine_tune, fine_tune_to_budget
-from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import describe_classifier
+from archsearch.transfer.space import transfer_genes
 from archsearch.weights.evolution import WeightEvolutionSettings
 
 
@@ -38,12 +39,6 @@ class ClassifierMetrics:
     test_accuracy: float
 
 
-def default_fine_tune(depth: int) -> TransferGenome:
-    """The whole backbone, nothing frozen, a softmax on its features, Adam at Keras's 1e-3, batch 64:
-    what a person tries first."""
-    return TransferGenome(included=depth, frozen=0)
-
-
 @dataclass(frozen=True)
 class ClassifierTraining:
     """How a classifier handed over gets its weights: from a multi-fidelity run's `checkpoint` (trained to
@@ -56,7 +51,7 @@ class ClassifierTraining:
     fidelity: Fidelity | None = None
 
 
-def train_and_score(genome: TransferGenome, evaluator: TransferEvaluator, seed: int,
+def train_and_score(genome: Params, evaluator: TransferEvaluator, seed: int,
                     directory: Path | None = None, search_fitness: float | None = None,
                     training: ClassifierTraining = ClassifierTraining()) -> ClassifierMetrics:
     """Gets `genome`'s classifier trained on the evaluator's data as `training` says and scores it on its
@@ -87,7 +82,7 @@ def train_and_score(genome: TransferGenome, evaluator: TransferEvaluator, seed: 
     return metrics
 
 
-def export_transfer_winner(genome: TransferGenome, evaluator: TransferEvaluator, seed: int, directory: Path,
+def export_transfer_winner(genome: Params, evaluator: TransferEvaluator, seed: int, directory: Path,
                            depth: int, baselines: bool = True, search_fitness: float | None = None,
                            log=lambda text: None, training: ClassifierTraining = ClassifierTraining(),
                            reference: ClassifierTraining = ClassifierTraining()) -> tuple[ClassifierMetrics,
@@ -100,7 +95,7 @@ def export_transfer_winner(genome: TransferGenome, evaluator: TransferEvaluator,
         how = "as the search trained it" if reference.checkpoint is not None else "with default settings"
         log(f"reference (a): the whole backbone ({depth} cut points) fine-tuned by backprop {how} ...")
         rows.append({"classifier": "whole backbone fine-tuned, defaults",
-                     **_row(train_and_score(default_fine_tune(depth), evaluator.with_backprop(), seed,
+                     **_row(train_and_score(transfer_genes(depth), evaluator.with_backprop(), seed,
                                             training=reference))})
         log("reference (b): a linear classifier (logistic regression) on the raw pixels ...")
         splits: DataSplits = evaluator.splits

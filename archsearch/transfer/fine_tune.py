@@ -26,10 +26,10 @@ import numpy as np
 from archsearch.core.data import DataSplits
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import FAILED, OK, EvaluationResult
+from archsearch.core.space.params import Params
 from archsearch.training.budgeted import cosine_schedule, fit_stream, load_model_variables, save_checkpoint
 from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
-from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, TransferModel, build_classifier
 from archsearch.transfer.outcome import FineTuneOutcome
 from archsearch.transfer.weight_fine_tune import evolve_classifier
@@ -44,15 +44,15 @@ class FineTuneSettings:
     weights: WeightEvolutionSettings | None = None  # set: the trained layers evolve instead (no gradients)
 
 
-def fine_tune(built: TransferModel, genome: TransferGenome, splits: DataSplits, settings: FineTuneSettings,
+def fine_tune(built: TransferModel, genes: Params, splits: DataSplits, settings: FineTuneSettings,
               seed: int) -> FineTuneOutcome:
-    """Adam at the genome's learning rate, early stopping on validation accuracy, best epoch kept; or,
+    """Adam at the candidate's learning rate, early stopping on validation accuracy, best epoch kept; or,
     with `settings.weights`, the trained layers evolved without gradients (`epochs`: generations)."""
     if settings.weights is not None:
         return evolve_classifier(built, splits, settings.weights, seed)
-    model = compile_classifier(built, genome.learning_rate)
+    model = compile_classifier(built, genes["learning_rate"])
     fit = fit_with_early_stopping(model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
-                                  genome.batch_size, settings.epochs, settings.patience, "val_accuracy", mode="max")
+                                  genes["batch_size"], settings.epochs, settings.patience, "val_accuracy", mode="max")
     losses, diverged = fit.history.get("loss", []), fit.diverged_at is not None
     return FineTuneOutcome(
         val_accuracy=0.0 if diverged else fit.at_best("val_accuracy"), val_loss=fit.at_best("val_loss"),
@@ -60,14 +60,14 @@ def fine_tune(built: TransferModel, genome: TransferGenome, splits: DataSplits, 
         diverged=diverged)
 
 
-def fine_tune_to_budget(built: TransferModel, genome: TransferGenome, splits: DataSplits, fidelity: Fidelity,
+def fine_tune_to_budget(built: TransferModel, genes: Params, splits: DataSplits, fidelity: Fidelity,
                         seed: int) -> FineTuneOutcome:
-    """Adam at the genome's learning rate, decaying (cosine) over the top budget; images
+    """Adam at the candidate's learning rate, decaying (cosine) over the top budget; images
     `fidelity.start`..`fidelity.budget` of the stream, continued from `fidelity.resume`; the checkpoint
     saved if asked. `epochs` is the passes over the training images, rounded up."""
-    model = compile_for_budget(built, genome, fidelity.schedule_budget)
+    model = compile_for_budget(built, genes, fidelity.schedule_budget)
     start = time.perf_counter()
-    fit = fit_stream(model, splits.x_train, splits.y_train, genome.batch_size, fidelity, seed)
+    fit = fit_stream(model, splits.x_train, splits.y_train, genes["batch_size"], fidelity, seed)
     epochs = math.ceil(fidelity.budget / len(splits.x_train))
     if fit.diverged:
         return FineTuneOutcome(0.0, math.inf, math.inf, epochs, time.perf_counter() - start, diverged=True)
@@ -78,8 +78,8 @@ def fine_tune_to_budget(built: TransferModel, genome: TransferGenome, splits: Da
                            diverged=False)
 
 
-def compile_for_budget(built: TransferModel, genome: TransferGenome, schedule_budget: int) -> keras.Model:
-    return compile_classifier(built, cosine_schedule(genome.learning_rate, genome.batch_size, schedule_budget))
+def compile_for_budget(built: TransferModel, genes: Params, schedule_budget: int) -> keras.Model:
+    return compile_classifier(built, cosine_schedule(genes["learning_rate"], genes["batch_size"], schedule_budget))
 
 
 def compile_classifier(built: TransferModel, learning_rate) -> keras.Model:
@@ -120,17 +120,17 @@ class TransferEvaluator:
         paths = {str(file): "--backbone" for file in files if file.is_file()}
         return paths | ({self.backbone.weights: "--backbone-weights"} if self.backbone.weights else {})
 
-    def evaluate(self, genome: TransferGenome, seed: int, parents: tuple[str, ...] = (),
+    def evaluate(self, genes: Params, seed: int, parents: tuple[str, ...] = (),
                  fidelity: Fidelity | None = None) -> EvaluationResult:
         """With a `fidelity`, the classifier trains to its budget of images seen, continuing from its
         checkpoint (multi-fidelity search); without, for the settings' epochs with early stopping."""
-        return failure_as_data(lambda start: self._train_and_score(genome, start, seed, fidelity), seed)
+        return failure_as_data(lambda start: self._train_and_score(genes, start, seed, fidelity), seed)
 
-    def _train_and_score(self, genome: TransferGenome, start: float, seed: int,
+    def _train_and_score(self, genes: Params, start: float, seed: int,
                          fidelity: Fidelity | None) -> EvaluationResult:
-        built = self.build(genome)
-        outcome = (fine_tune(built, genome, self.splits, self.settings, seed) if fidelity is None
-                   else fine_tune_to_budget(built, genome, self.splits, fidelity, seed))
+        built = self.build(genes)
+        outcome = (fine_tune(built, genes, self.splits, self.settings, seed) if fidelity is None
+                   else fine_tune_to_budget(built, genes, self.splits, fidelity, seed))
         common = dict(params=built.params, epochs=outcome.epochs, train_seconds=outcome.seconds)
         if outcome.diverged:
             return EvaluationResult(FAILED, reason="loss became NaN/inf", seconds=time.perf_counter() - start,
@@ -148,14 +148,14 @@ class TransferEvaluator:
         return TransferEvaluator(self.backbone, self.splits, self.classes, replace(self.settings, weights=None),
                                  self.score_test)
 
-    def build(self, genome: TransferGenome) -> TransferModel:
+    def build(self, genes: Params) -> TransferModel:
         backbone = self.backbone.load(self.splits.image_shape)
-        return build_classifier(backbone, genome, self.splits.image_shape, self.classes, self.settings.max_params)
+        return build_classifier(backbone, genes, self.splits.image_shape, self.classes, self.settings.max_params)
 
-    def restore(self, genome: TransferGenome, checkpoint: str | Path) -> TransferModel:
+    def restore(self, genes: Params, checkpoint: str | Path) -> TransferModel:
         """The classifier a multi-fidelity run trained, as its checkpoint holds it."""
-        built = self.build(genome)
-        model = compile_classifier(built, genome.learning_rate)  # what a user fine-tuning it further starts with
+        built = self.build(genes)
+        model = compile_classifier(built, genes["learning_rate"])  # what a user fine-tuning it further starts with
         model.optimizer.build(model.trainable_variables)  # so the saved file loads without a warning
         load_model_variables(model, checkpoint)
         return built

@@ -7,7 +7,7 @@ built with weights from a local file or with random ones (`weights=None`). Nothi
 Depth is counted in *cut points*: layers after which the only tensor still needed is that layer's
 output, so the network can end there. In a plain stack every layer is one; in a network with branches
 (DenseNet, ResNet) they are the ends of its blocks. This knows nothing about evolution: it reads
-transfer genes (plain data) and a backbone.
+transfer genes (`Params` of `transfer.space`) and a backbone.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import keras
 import numpy as np
 
 from archsearch.core.errors import ArchsearchError, InvalidGenome
+from archsearch.core.space.params import Params
 from archsearch.training.saved import encoder_part, load_model_file
-from archsearch.transfer.genome import TransferGenome
+from archsearch.transfer.space import frozen_count
 
 # Features larger than this are averaged over space before the head instead of flattened.
 MAX_FLAT_FEATURES = 4096
@@ -157,27 +158,28 @@ class TransferModel:
         return int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
 
 
-def build_classifier(backbone: keras.Model, genome: TransferGenome, image_shape: tuple[int, ...], classes: int,
+def build_classifier(backbone: keras.Model, genes: Params, image_shape: tuple[int, ...], classes: int,
                      max_params: int | None = None) -> TransferModel:
-    """Cuts `backbone` after its `included`-th cut point, freezes everything up to its `frozen`-th,
+    """Cuts `backbone` after its `included`-th cut point, freezes everything up to its `frozen_count`-th,
     and puts a new head on it; raises `InvalidGenome` when the genes do not fit the backbone."""
     graph, nodes = backbone_graph(backbone)
     points = _cut_points(graph, nodes)
-    if not 0 <= genome.frozen <= genome.included <= len(points) or genome.included < 1:
-        raise InvalidGenome(f"keep {genome.included}, freeze {genome.frozen}: the backbone has {len(points)} "
+    included, frozen_points = genes["included"], frozen_count(genes)
+    if not 1 <= included <= len(points) or not 0 <= frozen_points <= included:
+        raise InvalidGenome(f"keep {included}, freeze {frozen_points}: the backbone has {len(points)} "
                             "cut points, and frozen must not exceed kept")
-    kept = points[genome.included - 1].position + 1
-    frozen = points[genome.frozen - 1].position + 1 if genome.frozen else 0
+    kept = points[included - 1].position + 1
+    frozen = points[frozen_points - 1].position + 1 if frozen_points else 0
     for i, (layer, _, _) in enumerate(nodes):
         layer.trainable = i >= frozen
-    trunk = keras.Model(graph.inputs, points[genome.included - 1].tensor, name="backbone")
+    trunk = keras.Model(graph.inputs, points[included - 1].tensor, name="backbone")
     image = keras.Input(shape=tuple(image_shape), name="image")
-    head = _head_layers(trunk.output.shape, genome, classes)
+    head = _head_layers(trunk.output.shape, genes, classes)
     output = trunk(_adapt(image, tuple(backbone.input_shape[1:])))
     for layer in head:
         output = layer(output)
     built = TransferModel(keras.Model(image, output, name="transfer_classifier"), len(points), kept, frozen,
-                          list(graph.inputs), points[genome.frozen - 1].tensor if genome.frozen else None,
+                          list(graph.inputs), points[frozen_points - 1].tensor if frozen_points else None,
                           tuple(layer for layer, _, _ in nodes[frozen:kept]) + tuple(head))
     if max_params is not None and built.params > max_params:
         raise InvalidGenome(f"{built.params:,} parameters, over the limit of {max_params:,}")
@@ -197,7 +199,7 @@ def _adapt(image, backbone_shape: tuple[int, ...]):
     return image
 
 
-def _head_layers(shape: tuple, genome: TransferGenome, classes: int) -> list[keras.layers.Layer]:
+def _head_layers(shape: tuple, genes: Params, classes: int) -> list[keras.layers.Layer]:
     """The new head on the backbone's output of `shape`: its features (flattened, or averaged over space
     when large), dropout, the hidden layer, the softmax."""
     layers = []
@@ -205,12 +207,12 @@ def _head_layers(shape: tuple, genome: TransferGenome, classes: int) -> list[ker
         layers.append(keras.layers.GlobalAveragePooling2D(name="features"))
     elif len(shape) != 2:
         layers.append(keras.layers.Flatten(name="features"))
-    if genome.dropout > 0:
-        layers.append(keras.layers.Dropout(genome.dropout, name="head_dropout"))
-    if genome.head_units:
-        layers.append(keras.layers.Dense(genome.head_units, activation="relu", name="head_hidden"))
-        if genome.dropout > 0:
-            layers.append(keras.layers.Dropout(genome.dropout, name="head_hidden_dropout"))
+    if genes["dropout"] > 0:
+        layers.append(keras.layers.Dropout(genes["dropout"], name="head_dropout"))
+    if genes["head_units"]:
+        layers.append(keras.layers.Dense(genes["head_units"], activation="relu", name="head_hidden"))
+        if genes["dropout"] > 0:
+            layers.append(keras.layers.Dropout(genes["dropout"], name="head_hidden_dropout"))
     return layers + [keras.layers.Dense(classes, activation="softmax", name="classes")]
 
 
@@ -226,11 +228,11 @@ def split_at_frozen(built: TransferModel) -> tuple[keras.Model, keras.Model]:
     return keras.Model(image, reads, name="fixed"), trained
 
 
-def describe_classifier(built: TransferModel, genome: TransferGenome) -> str:
+def describe_classifier(built: TransferModel, genes: Params) -> str:
     """A plain-text summary for the export directory."""
-    lines = [f"transfer genes: {genome.describe()}",
-             f"backbone: {built.backbone_depth} cut points; kept {genome.included} of them "
-             f"({built.kept_layers} layers), frozen {genome.frozen} ({built.frozen_layers} layers)",
+    lines = [f"transfer genes: {genes.describe()}",
+             f"backbone: {built.backbone_depth} cut points; kept {genes['included']} of them "
+             f"({built.kept_layers} layers), frozen {frozen_count(genes)} ({built.frozen_layers} layers)",
              f"parameters: {built.params:,} ({built.trainable_params:,} trainable)", "",
              f"{'layer':<28}{'output shape':<26}{'params':>10}"]
     for layer in built.model.layers[1:]:

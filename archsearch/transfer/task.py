@@ -20,7 +20,8 @@ from archsearch.analysis.tables import best_records
 from archsearch.core.data import Dataset, class_count
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import EvaluationRecord
-from archsearch.run.candidates import Observer, candidate_key_for
+from archsearch.core.space.params import Params
+from archsearch.run.candidates import Observer, genome_key
 from archsearch.run.engine import checkpoint_path
 from archsearch.run.run_dir import BEST, CHECKPOINTS, PROGRESS, WORKER_LOG
 from archsearch.run.runner import final_splits, pooled, run_task, training_seconds
@@ -28,14 +29,12 @@ from archsearch.transfer.config import TransferConfig, check_transfer_config, fi
 from archsearch.transfer.export import (
     ClassifierMetrics,
     ClassifierTraining,
-    default_fine_tune,
     export_transfer_winner,
     final_settings,
 )
 from archsearch.transfer.fine_tune import FineTuneSettings, TransferEvaluator
-from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, cut_points
-from archsearch.transfer.space_file import load_transfer_space
+from archsearch.transfer.space import load_transfer_space, transfer_genes, weight_evolution_key
 from archsearch.weights.evolution import WeightEvolutionSettings
 
 
@@ -92,8 +91,8 @@ class TransferTask:
                                       score_test)
         return pooled(evaluator, config, run_dir / WORKER_LOG)
 
-    def candidate_key(self, config: TransferConfig) -> Callable[[TransferGenome], str]:
-        return candidate_key_for(config.inner)
+    def candidate_key(self, config: TransferConfig) -> Callable[[Params], str]:
+        return weight_evolution_key if config.inner == "weights" else genome_key
 
     def finish(self, config: TransferConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
                splits, log: Callable[[str], None]) -> TransferReport:
@@ -129,7 +128,7 @@ class TransferTask:
     def _reference(self, run_dir: Path, records: list[EvaluationRecord], top: int) -> ClassifierTraining:
         """Reference (a) in the winner's regime: the default genes' top-rung classifier if the search
         trained one, else trained now to the top budget."""
-        default_key = default_fine_tune(self.depth).key
+        default_key = transfer_genes(self.depth).key
         at_top = [r for r in records if r.genome.key == default_key and r.budget == top and r.result.ok
                   and r.cached_from is None]
         if at_top:

@@ -15,7 +15,7 @@ from archsearch.core.rungs import Rungs
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
 from archsearch.strategies import STRATEGIES, make_strategy
-from archsearch.transfer.space_file import load_transfer_space
+from archsearch.transfer.space import load_transfer_space
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -7,8 +7,8 @@ import pytest
 from archsearch.autoencoder.genome import Genome, LayerGene
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.core.errors import ArchsearchError, InvalidGenome
-from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, build_classifier, cut_points
+from archsearch.transfer.space import transfer_genes
 
 
 def stack() -> keras.Model:
@@ -36,7 +36,7 @@ def test_every_layer_of_a_plain_stack_is_a_cut_point_but_a_branch_is_not():
 def test_cutting_and_freezing_leave_exactly_the_expected_weights_trainable(included, frozen):
     backbone = stack()
     layers = backbone.layers
-    genome = TransferGenome(included=included, frozen=frozen, head_units=16, dropout=0.1)
+    genome = transfer_genes(included, frozen / included, head_units=16, dropout=0.1)
     built = build_classifier(backbone, genome, (12, 12, 1), classes=3)
     features = int(np.prod(layers[included - 1].output.shape[1:]))
     head = (features * 16 + 16) + (16 * 3 + 3)
@@ -50,11 +50,11 @@ def test_cutting_and_freezing_leave_exactly_the_expected_weights_trainable(inclu
 
 def test_genes_beyond_the_backbone_are_invalid_not_a_crash():
     with pytest.raises(InvalidGenome, match="5 cut points"):
-        build_classifier(stack(), TransferGenome(included=6, frozen=0), (12, 12, 1), classes=3)
+        build_classifier(stack(), transfer_genes(6), (12, 12, 1), classes=3)
     with pytest.raises(InvalidGenome, match="frozen"):
-        build_classifier(stack(), TransferGenome(included=2, frozen=3), (12, 12, 1), classes=3)
+        build_classifier(stack(), transfer_genes(2, 1.5), (12, 12, 1), classes=3)
     with pytest.raises(InvalidGenome, match="over the limit"):
-        build_classifier(stack(), TransferGenome(included=5, frozen=0, head_units=512), (12, 12, 1), 3, max_params=100)
+        build_classifier(stack(), transfer_genes(5, head_units=512), (12, 12, 1), 3, max_params=100)
 
 
 def test_an_archsearch_export_gives_its_encoder(tmp_path):
@@ -80,7 +80,7 @@ def test_keras_applications_backbone_from_a_local_weights_file(tmp_path):
     random.save_weights(tmp_path / "densenet.weights.h5")
     loaded = BackboneSource("DenseNet121", str(tmp_path / "densenet.weights.h5")).load((28, 28, 1))
     assert np.array_equal(loaded.get_weights()[0], random.get_weights()[0])
-    built = build_classifier(loaded, TransferGenome(included=8, frozen=8), (28, 28, 1), classes=10)
+    built = build_classifier(loaded, transfer_genes(8, 1.0), (28, 28, 1), classes=10)
     assert built.model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)
     assert built.trainable_params == count(built.model.get_layer("classes").weights)  # the backbone is frozen
 

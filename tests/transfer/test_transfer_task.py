@@ -15,19 +15,19 @@ from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import INVALID, OK
 from archsearch.transfer.config import TransferConfig
 from archsearch.transfer.fine_tune import TransferEvaluator
-from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource
+from archsearch.transfer.space import frozen_count, transfer_genes
 from archsearch.transfer.task import transfer_search
 
 
 def test_fitness_is_the_validation_error_of_the_fine_tuned_classifier(labelled, backbone_file):
     splits = split(labelled, 300, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2, score_test=True)
-    result = evaluator.evaluate(TransferGenome(included=3, frozen=0, learning_rate=3e-3, batch_size=32), seed=1)
+    result = evaluator.evaluate(transfer_genes(3, learning_rate=3e-3, batch_size=32), seed=1)
     assert result.status == OK, result.reason
     assert result.fitness == pytest.approx(1 - result.metrics["val_accuracy"])
     assert result.metrics["val_accuracy"] > 0.8 and result.metrics["test_accuracy"] > 0.8  # chance is 0.5
-    too_deep = evaluator.evaluate(TransferGenome(included=9, frozen=0), seed=1)
+    too_deep = evaluator.evaluate(transfer_genes(9), seed=1)
     assert too_deep.status == INVALID and "4 cut points" in too_deep.reason
 
 
@@ -38,7 +38,7 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
                             fidelity="off")
     first = transfer_search(config, tmp_path / "run", dataset=labelled)
     assert len(first.records) == 8 and first.depth == 4
-    assert all(r.genome.frozen <= r.genome.included <= 4 for r in first.records)
+    assert all(frozen_count(r.genome) <= r.genome["included"] <= 4 for r in first.records)
     assert (tmp_path / "run" / "best" / "classifier.keras").is_file()
     longer = transfer_search(config.with_overrides(generations=2), tmp_path / "run", resume=True, dataset=labelled)
     assert [r.genome.key for r in longer.records[:8]] == [r.genome.key for r in first.records]
@@ -47,7 +47,7 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
     lines = [json.loads(line) for line in (tmp_path / "run" / "journal.jsonl").read_text().splitlines()]
     evaluations = [line for line in lines if "issued" not in line]
     assert len(evaluations) == 12 == len(lines) - 12  # and an issued line for each
-    assert evaluations[0]["genome"]["kind"] == "transfer"
+    assert evaluations[0]["genome"]["kind"] == "params" and "included" in evaluations[0]["genome"]["values"]
     with pytest.raises(ArchsearchError, match="a transfer run"):
         export(tmp_path / "run")
 
@@ -56,7 +56,7 @@ def test_transfer_search_records_every_evaluation_and_resumes_exactly(tmp_path, 
 def test_continued_fine_tuning_equals_uninterrupted_fine_tuning(labelled, backbone_file, tmp_path):
     splits = split(labelled, 256, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2)
-    genome = TransferGenome(included=4, frozen=1, learning_rate=3e-3, dropout=0.2, head_units=8, batch_size=32)
+    genome = transfer_genes(4, 0.25, learning_rate=3e-3, dropout=0.2, head_units=8, batch_size=32)
     straight = evaluator.evaluate(genome, 5, (), Fidelity(768, 768, checkpoint=str(tmp_path / "straight.npz")))
     steps, start = [], 0
     for budget in (256, 768):  # a new model each step, as a promoted candidate in another process
@@ -83,7 +83,7 @@ def test_a_multi_fidelity_transfer_search_hands_over_its_top_rung_classifier(tmp
     assert sum(r.continued_from is None for r in report.records) == 8
     promoted = [r for r in report.records if r.continued_from is not None]
     assert {r.budget for r in promoted} == {256, 768}
-    assert report.records[0].genome == TransferGenome(included=4, frozen=0)  # Keras defaults come first
+    assert report.records[0].genome == transfer_genes(4)  # Keras defaults come first
     assert report.best[0].budget == 768
     # the winner is the search's own top-rung classifier: nothing retrained
     assert report.final.val_accuracy == pytest.approx(1 - report.best[0].result.fitness)

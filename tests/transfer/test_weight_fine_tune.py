@@ -14,8 +14,8 @@ from archsearch.core.records import INVALID, OK
 from archsearch.run.journal import Journal
 from archsearch.transfer.config import TransferConfig
 from archsearch.transfer.fine_tune import FineTuneSettings, TransferEvaluator, fine_tune
-from archsearch.transfer.genome import TransferGenome
 from archsearch.transfer.model import BackboneSource, build_classifier, split_at_frozen
+from archsearch.transfer.space import transfer_genes, weight_evolution_key
 from archsearch.weights.evolution import WeightEvolutionSettings
 
 EVOLVED = WeightEvolutionSettings(strategy="snes", population=16, generations=40, batch_size=64,
@@ -24,7 +24,7 @@ EVOLVED = WeightEvolutionSettings(strategy="snes", population=16, generations=40
 
 def test_the_split_classifier_computes_what_the_whole_one_does(labelled, backbone_file):
     backbone = BackboneSource(backbone_file).load((12, 12, 1))
-    built = build_classifier(backbone, TransferGenome(included=4, frozen=2, head_units=6), (12, 12, 1), 2)
+    built = build_classifier(backbone, transfer_genes(4, 0.5, head_units=6), (12, 12, 1), 2)
     fixed, trained = split_at_frozen(built)
     images = labelled.x_test[:16]
     assert np.allclose(trained.predict(fixed.predict(images, verbose=0), verbose=0),
@@ -38,7 +38,7 @@ def test_gradient_free_fine_tuning_learns_and_leaves_the_frozen_layers_alone(lab
     splits = split(labelled, 300, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2,
                                   settings=FineTuneSettings(weights=EVOLVED), score_test=True)
-    genome = TransferGenome(included=4, frozen=2)
+    genome = transfer_genes(4, 0.5)
     untrained = evaluator.build(genome)
     frozen_before = [np.array(w) for w in untrained.model.get_layer("backbone").layers[1].get_weights()]
     result = evaluator.evaluate(genome, seed=1)
@@ -63,14 +63,14 @@ def test_a_layer_the_batched_pass_cannot_run_makes_the_genes_invalid(labelled, t
     keras.Model(image, keras.layers.Flatten()(x)).save(path)
     splits = split(labelled, 300, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(str(path)), splits, 2, FineTuneSettings(weights=EVOLVED))
-    result = evaluator.evaluate(TransferGenome(included=3, frozen=0), seed=1)
+    result = evaluator.evaluate(transfer_genes(3), seed=1)
     assert result.status == INVALID and "LayerNormalization" in result.reason
-    assert evaluator.evaluate(TransferGenome(included=3, frozen=2), seed=1).status == OK  # frozen: runs in Keras
+    assert evaluator.evaluate(transfer_genes(3, 2 / 3), seed=1).status == OK  # frozen: runs in Keras
     image = keras.Input((12, 12, 1))
     first = keras.layers.Conv2D(4, 3, padding="same")(image)
     branched = keras.layers.Add()([first, keras.layers.Conv2D(4, 3, padding="same")(first)])
     keras.Model(image, keras.layers.Flatten()(branched)).save(path)
-    result = evaluator.evaluate(TransferGenome(included=3, frozen=0), seed=1)
+    result = evaluator.evaluate(transfer_genes(3), seed=1)
     assert result.status == INVALID and result.reason.startswith("--inner weights:"), result.reason
 
 
@@ -92,8 +92,8 @@ def test_a_gradient_free_transfer_search_trains_each_architecture_once_and_hands
     by_architecture = {}
     for record in records:
         if record.cached_from is None:
-            assert record.genome.architecture_key not in by_architecture  # trained once per architecture
-            by_architecture[record.genome.architecture_key] = record
+            assert weight_evolution_key(record.genome) not in by_architecture  # trained once per architecture
+            by_architecture[weight_evolution_key(record.genome)] = record
     comparison = (out / "best" / "comparison.csv").read_text()
     assert "whole backbone fine-tuned" in comparison and "linear classifier" in comparison
     metrics = json.loads((out / "best" / "metrics.json").read_text())
