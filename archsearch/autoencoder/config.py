@@ -23,6 +23,7 @@ from archsearch.run.settings import (
     check_run_settings,
     rungs_of,
     setting,
+    shared_setting,
 )
 from archsearch.strategies import STRATEGIES
 from archsearch.weights.strategies.checks import check_inner_loop
@@ -35,14 +36,7 @@ class SearchConfig(RunSettings):
     """The autoencoder search's settings: the shared ones (`RunSettings`) and those below."""
 
     space: str = "conv_autoencoder"
-    # A time box: no evaluation starts after this many seconds of searching (those running finish), and
-    # without a `budget` the run starts candidates until then. Equal wall time for `archsearch compare`.
-    seconds: float | None = setting(None, resumable=True)
-    # A limit for runs without a time box: no job starts after this many seconds of searching even if
-    # candidates remain (a slow machine, or a search drifting to large models), and none that would end
-    # after it, so the default run finishes in 5 minutes on 2 cores. When it binds, the history depends on
-    # the clock, not on the seed alone (the summary says so). None or 0: no limit.
-    time_limit: float | None = setting(DEFAULT_TIME_LIMIT, minimum=0, resumable=True)
+    time_limit: float | None = shared_setting("time_limit", DEFAULT_TIME_LIMIT)  # the default run: 5 minutes
     # Fidelities (`RunSettings`): budgets in images seen on a stream over every training image (backprop)
     # or in generations (weight evolution); None: "asha" for a backprop search, "off" for weight
     # evolution or weight inheritance. Without fidelities, 2,000 training and 500 validation images
@@ -61,11 +55,6 @@ class SearchConfig(RunSettings):
         or generations (weight evolution)."""
         return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta,
                         1 if self.inner == "weights" else BUDGET_MULTIPLE)
-
-    @property
-    def time_box(self) -> float | None:
-        """When the run stops starting jobs: its time box, else its time limit, else never."""
-        return self.seconds if self.seconds is not None else (self.time_limit or None)
 
     @property
     def other_objectives(self) -> tuple[Objective, ...]:

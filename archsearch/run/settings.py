@@ -116,6 +116,14 @@ class RunSettings:
     # whose scheduler is at `scheduler`, tcp://HOST:PORT, or else a LocalCluster of `workers` processes).
     executor: str = setting("local", resumable=True)
     scheduler: str | None = setting(None, resumable=True)
+    # A time box: no job starts after this many seconds of searching, and the run ends there (as `compare
+    # --seconds` gives each run); None: the run ends when its candidates are done.
+    seconds: float | None = setting(None, resumable=True)
+    # A limit for runs without a time box: no job starts after this many seconds of searching even if
+    # candidates remain (a slow machine, or a search drifting to large models), nor one that would end
+    # after it. When it binds, the history depends on the clock, not on the seed alone (the summary says
+    # so). None or 0: no limit.
+    time_limit: float | None = setting(None, minimum=0, resumable=True)
     # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
     # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
     optuna_storage: str | None = setting(None, resumable=True)
@@ -171,14 +179,10 @@ class RunSettings:
         return rungs_of(self.fidelity, self.min_budget, self.max_budget, self.eta)
 
     @property
-    def seconds(self) -> float | None:
-        """The run's time box (seconds of searching), or None: it ends when its candidates are done."""
-        return None
-
-    @property
     def time_box(self) -> float | None:
-        """When the run stops starting jobs (seconds of searching): its time box, else never."""
-        return self.seconds
+        """When the run stops starting jobs (seconds of searching): its time box, else its time limit, else
+        never."""
+        return self.seconds if self.seconds is not None else (self.time_limit or None)
 
     @property
     def evaluations(self) -> int:

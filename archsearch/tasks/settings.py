@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.settings import MULTI_FIDELITY, RunSettings, check_run_settings, setting, shared_setting, top_budget
+from archsearch.run.settings import MULTI_FIDELITY, RunSettings, check_run_settings, shared_setting, top_budget
 
 MIN_TOP_BUDGET = 32_768  # samples: 1,024 steps of 32
 MAX_VAL_SIZE = 2000
@@ -29,16 +29,6 @@ class TaskSettings(RunSettings):
     fitness_text: str = "val loss"
     fidelity: str | None = "asha"
     final_epochs: int = shared_setting("final_epochs", 20)
-    # A time box: no job starts after this many seconds of searching, and the run ends there (as `compare
-    # --seconds` gives each run); None: the run ends when its candidates are done.
-    seconds: float | None = setting(None, resumable=True)
-    # Seconds of searching after which no job starts (nor one that would end later); None or 0: no limit,
-    # so the seed alone fixes the history.
-    time_limit: float | None = setting(None, minimum=0, resumable=True)
-
-    @property
-    def time_box(self) -> float | None:
-        return self.seconds if self.seconds is not None else (self.time_limit or None)
 
     @property
     def fitness_name(self) -> str:  # type: ignore[override]

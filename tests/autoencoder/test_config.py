@@ -85,13 +85,15 @@ def test_every_task_shares_the_run_settings_and_adds_only_its_own():
     shared = {f.name for f in fields(RunSettings)}
     search, transfer = {f.name for f in fields(SearchConfig)}, {f.name for f in fields(TransferConfig)}
     assert shared < search and shared < transfer
-    assert search - shared == {"seconds", "time_limit", "inherit_weights", "objectives"}
-    assert {"inner", "weight_strategy", "weight_population", "final_weight_generations"} < shared  # both tasks
+    assert search - shared == {"inherit_weights", "objectives"}
+    assert {"inner", "weight_strategy", "weight_population", "final_weight_generations", "seconds",
+            "time_limit"} < shared  # every task
+    assert SearchConfig().time_limit == 270 and TransferConfig().time_limit is None  # the default run: 5 minutes
     assert transfer - shared == {"backbone", "backbone_weights", "baselines"}
     # a task's own default for a shared setting keeps whether a resume may change it, and its minimum
     assert TransferConfig().generations == 3 and "generations" in TransferConfig.resumable_changes()
     assert TransferConfig.minimums()["max_params"] == SearchConfig.minimums()["max_params"] == 1
-    assert SearchConfig.resumable_changes() - TransferConfig.resumable_changes() == {"seconds", "time_limit"}
+    assert SearchConfig.resumable_changes() - TransferConfig.resumable_changes() == set()
     assert TransferConfig.resumable_changes() - SearchConfig.resumable_changes() == {"baselines"}
     with pytest.raises(ResumeError, match="seed was 0 in this run, not 1"):
         TransferConfig(seed=1).check_resumable(TransferConfig(), "config.json")
