@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 
-from archsearch.autoencoder.budget_training import train_to_budget
 from archsearch.autoencoder.genome import Genome, TrainingGenes
 from archsearch.autoencoder.inheritance import WeightStore, inherit
 from archsearch.autoencoder.model import Autoencoder, build_autoencoder
@@ -25,24 +24,19 @@ from archsearch.core.data import pack_images, unpack_images
 from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import FAILED, OK, EvaluationResult
 from archsearch.latent.metrics import Labels, latent_metrics
+from archsearch.tasks.evaluator import EpochSettings
+from archsearch.training.budgeted import cosine_schedule, fit_stream, save_checkpoint
 from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
 from archsearch.training.keras_parts import make_loss, make_optimizer, mean_squared_error
 
 
-@dataclass(frozen=True)
-class TrainingSettings:
-    """How every candidate of a run is trained (the genome's training genes set the rest)."""
-
-    epochs: int = 3
-    patience: int = 1  # early stopping: epochs without validation improvement before stopping
-    max_params: int | None = 1_000_000
-    callbacks: tuple[Any, ...] = field(default=(), compare=False)  # extra Keras callbacks, e.g. for tests
-
-
-def compile_autoencoder(model: keras.Model, training: TrainingGenes) -> None:
-    model.compile(optimizer=make_optimizer(training), loss=make_loss(training),
-                  metrics=[keras.metrics.MeanSquaredError(name="mse")])
+def compile_autoencoder(model: keras.Model, training: TrainingGenes, schedule_budget: int | None = None) -> None:
+    """The genome's optimizer and loss, reporting MSE; with `schedule_budget`, the learning rate decays
+    (cosine) to 0 over that many images seen."""
+    rate = cosine_schedule(training.learning_rate, training.batch_size, schedule_budget) if schedule_budget else None
+    model.compile(optimizer=make_optimizer(training, rate), loss=make_loss(training),
+                  metrics=None if schedule_budget else [keras.metrics.MeanSquaredError(name="mse")])
 
 
 class BackpropEvaluator:
@@ -51,7 +45,7 @@ class BackpropEvaluator:
     name = "backprop"
     preload = ("keras",)  # what its worker processes import before it arrives
 
-    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: TrainingSettings = TrainingSettings(),
+    def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: EpochSettings = EpochSettings(),
                  x_test: np.ndarray | None = None, weights_dir: str | None = None,
                  labels: Labels | None = None) -> None:
         """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
@@ -87,16 +81,23 @@ class BackpropEvaluator:
         return failure_as_data(lambda start: self._train_and_score(genome, seed, start, parents), seed)
 
     def _train_to_budget(self, genome: Genome, seed: int, start: float, fidelity: Fidelity) -> EvaluationResult:
+        """Images `fidelity.start`..`fidelity.budget` of the stream (continuing from `fidelity.resume`), the
+        validation images scored, the checkpoint saved if asked (not after a divergence)."""
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
-        trained = train_to_budget(built, genome.training, self.x_train, self.x_val, fidelity, seed)
+        compile_autoencoder(built.autoencoder, genome.training, fidelity.schedule_budget)
+        trained = time.perf_counter()
+        fit = fit_stream(built.autoencoder, self.x_train, self.x_train, genome.training.batch_size, fidelity, seed)
+        val_mse = math.inf if fit.diverged else mean_squared_error(built.autoencoder, self.x_val)
         common = dict(params=built.params, epochs=math.ceil(fidelity.budget / len(self.x_train)),
-                      train_seconds=trained.seconds)
-        if trained.diverged:
+                      train_seconds=time.perf_counter() - trained)  # fitting, and scoring the validation images
+        if not math.isfinite(val_mse):
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,
                                     reason=f"loss became NaN/inf before {fidelity.budget} images", **common)
-        return EvaluationResult(OK, fitness=trained.val_mse, seconds=time.perf_counter() - start,
-                                metrics={"train_loss": trained.train_loss,
-                                         "first_step_seconds": round(trained.first_step_seconds, 4),
+        if fidelity.checkpoint:
+            save_checkpoint(built.autoencoder, fidelity.checkpoint)
+        return EvaluationResult(OK, fitness=val_mse, seconds=time.perf_counter() - start,
+                                metrics={"train_loss": float(fit.losses[-1]),
+                                         "first_step_seconds": round(fit.first_step_seconds, 4),
                                          **self._reported(built, seed)}, **common)
 
     def _reported(self, built: Autoencoder, seed: int) -> dict[str, float]:
@@ -144,7 +145,7 @@ class TrainingOutcome:
 
 
 def train_autoencoder(built: Autoencoder, training: TrainingGenes, x_train: np.ndarray, x_val: np.ndarray,
-                      settings: TrainingSettings) -> TrainingOutcome:
+                      settings: EpochSettings) -> TrainingOutcome:
     """Fits with early stopping on validation MSE and keeps the best epoch's weights."""
     model = built.autoencoder
     compile_autoencoder(model, training)

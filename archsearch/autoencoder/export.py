@@ -6,7 +6,6 @@ set, and written as a directory a user can take away (`genome.json`, `model.kera
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from archsearch.run.journal import Journal
 from archsearch.run.run_dir import CHECKPOINTS, CONFIG, EXPORT, JOURNAL, require_run_dir, task_of
 from archsearch.run.runner import final_splits, training_seconds
 from archsearch.training.keras_parts import fresh_keras_state
-from archsearch.training.winner import write_winner
+from archsearch.training.winner import export_ranked, write_winner
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def handover_splits(config: SearchConfig, dataset: Dataset, search_splits: DataS
 
 
 def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, dataset: Dataset | None = None,
-           log: Callable[[str], None] = lambda text: None, pareto: bool = False) -> list[tuple[Path, FinalMetrics]]:
+           log: Callable[[str], None] = lambda text: None, pareto: bool = False) -> list[tuple[Path, dict]]:
     """Retrains and writes the run's `top` best distinct genomes to `to` (default RUN_DIR/export); with
     `pareto`, every member of its Pareto front (loss against the run's other objectives) instead."""
     run_dir = require_run_dir(Path(run_dir))
@@ -109,20 +108,7 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     config = SearchConfig.load(run_dir / CONFIG)
     records = Journal(run_dir / JOURNAL).read()
     best = pareto_front(records, config.other_objectives) if pareto else best_records(records, top)
-    if not best:
-        raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
-    dataset = dataset or load_dataset(config.data_dir, config.data_file)
-    splits = handover_splits(config, dataset)
-    target = Path(to) if to else run_dir / EXPORT
-    written = []
-    for rank, record in enumerate(best, start=1):
-        directory = target / f"{'front' if pareto else 'rank'}{rank}_{record.genome.key}"
-        train = handover(config, run_dir, records, record)
-        log(f"[{rank}/{len(best)}] #{record.index} ({record.genome.describe()}) on "
-            f"{len(splits.x_train)} images with {train.description} ...")
-        written.append((directory, export_candidate(record.genome, splits, train, config.seed,
-                                                    directory, record.result.fitness)))
-    (target / "index.json").write_text(json.dumps(
-        [{"rank": i + 1, "directory": str(d.name), "test_mse": m.test_mse, "params": m.params}
-         for i, (d, m) in enumerate(written)], indent=2) + "\n")
-    return written
+    splits = handover_splits(config, dataset or load_dataset(config.data_dir, config.data_file))
+    return export_ranked(run_dir, best, Path(to) if to else run_dir / EXPORT, log, lambda record, directory: asdict(
+        export_candidate(record.genome, splits, handover(config, run_dir, records, record), config.seed, directory,
+                         record.result.fitness)), "front" if pareto else "rank")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings, train_autoencoder
+from archsearch.autoencoder.backprop import BackpropEvaluator, train_autoencoder
 from archsearch.autoencoder.config import SearchConfig
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.model import Autoencoder
@@ -18,6 +18,7 @@ from archsearch.core.data import DataSplits
 from archsearch.core.objectives import needs_latent_metrics
 from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import candidate_key_for
+from archsearch.tasks.evaluator import EpochSettings
 from archsearch.training.budgeted import load_model_variables
 from archsearch.weights.evolution import WeightEvolutionSettings
 from archsearch.weights.population_forward import PopulationForward
@@ -43,7 +44,7 @@ def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = 
     if config.inherit_weights and weights_dir is None:
         raise ValueError("inherit_weights needs a directory for the weights")
     return BackpropEvaluator(splits.x_train, splits.x_val,
-                             TrainingSettings(config.epochs, config.patience, config.max_params), x_test=x_test,
+                             EpochSettings(config.epochs, config.patience, config.max_params), x_test=x_test,
                              weights_dir=str(weights_dir) if config.inherit_weights else None, labels=labels)
 
 
@@ -78,7 +79,7 @@ class FinalTrainer:
                                                    make_weight_strategy)
             return FinalTraining(outcome.generations, outcome.seconds, val_mse)
         outcome = train_autoencoder(built, genome.training, splits.x_train, splits.x_val,
-                                    TrainingSettings(epochs=c.final_epochs, patience=2, max_params=None))
+                                    EpochSettings(epochs=c.final_epochs, patience=2, max_params=None))
         return FinalTraining(outcome.epochs, outcome.seconds, outcome.val_mse)
 
 

@@ -209,8 +209,8 @@ def _export(args: argparse.Namespace) -> int:
 
     for directory, metrics in export(args.run_dir, args.top, args.to, log=lambda text: print(text, flush=True),
                                              pareto=args.pareto):
-        print(f"{directory}: test MSE {metrics.test_mse:.5f} (PCA-{metrics.latent_size} {metrics.pca_test_mse:.5f}), "
-              f"{metrics.params:,} parameters")
+        print(f"{directory}: test MSE {metrics['test_mse']:.5f} (PCA-{metrics['latent_size']} "
+              f"{metrics['pca_test_mse']:.5f}), {metrics['params']:,} parameters")
     return 0
 
 

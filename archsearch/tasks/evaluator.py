@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -36,6 +36,7 @@ class EpochSettings:
     epochs: int = 3
     patience: int = 1
     max_params: int | None = 1_000_000
+    callbacks: tuple[Any, ...] = field(default=(), compare=False)  # extra Keras callbacks, e.g. for tests
 
 
 def build_model(task: KerasTask, params: Params, input_shape: tuple[int, ...], targets: Targets,
@@ -62,11 +63,11 @@ def compile_model(task: KerasTask, model: keras.Model, params: Params, schedule_
 
 
 def fit_epochs(task: KerasTask, model: keras.Model, params: Params, x: np.ndarray, y: np.ndarray,
-               validation: tuple[np.ndarray, np.ndarray], epochs: int, patience: int):
+               validation: tuple[np.ndarray, np.ndarray], epochs: int, patience: int, callbacks: tuple[Any, ...] = ()):
     """Trains a compiled candidate for up to `epochs`, stopping on the task's validation objective (the way a
     run without fidelities trains candidates, and retrains its winner)."""
     return fit_with_early_stopping(model, x, y, validation, task.training(params).batch_size, epochs, patience,
-                                   f"val_{task.objective}", "max" if task.maximized else "min")
+                                   f"val_{task.objective}", "max" if task.maximized else "min", callbacks)
 
 
 def scores(model: keras.Model, x: np.ndarray, y: np.ndarray, prefix: str) -> dict[str, float]:
@@ -124,7 +125,7 @@ class KerasEvaluator:
             train_loss = fit.losses[-1] if fit.losses else math.inf
         else:
             fit = fit_epochs(self.task, model, params, self.x_train, self.y_train, (self.x_val, self.y_val),
-                             self.settings.epochs, self.settings.patience)
+                             self.settings.epochs, self.settings.patience, self.settings.callbacks)
             epochs, diverged = fit.epochs, fit.diverged_at is not None
             train_loss = fit.history["loss"][-1] if fit.history.get("loss") else math.inf
         common = dict(params=model.count_params(), epochs=epochs)

@@ -4,7 +4,6 @@ the search left it (`tasks.handover`) in RUN_DIR/export/rankN_KEY, with an `inde
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from archsearch.tasks.keras_task import KerasTask
 from archsearch.tasks.loading import load_task
 from archsearch.tasks.run import task_data
 from archsearch.tasks.settings import TaskSettings
+from archsearch.training.winner import export_ranked
 
 
 def export_task_run(run_dir: str | Path, top: int = 3, to: str | Path | None = None, task: KerasTask | None = None,
@@ -32,20 +32,10 @@ def export_task_run(run_dir: str | Path, top: int = 3, to: str | Path | None = N
             raise ArchsearchError(f"{run_dir}: its task was made in Python; pass it: export(run_dir, task=task)")
         task = load_task(config.source)
     best = best_records(Journal(run_dir / JOURNAL).read(), top)
-    if not best:
-        raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
     dataset = task_data(task, data if data is not None else config.data_file)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
-    target = Path(to) if to else run_dir / EXPORT
-    written = []
-    for rank, record in enumerate(best, start=1):
-        directory = target / f"rank{rank}_{record.genome.key}"
-        log(f"[{rank}/{len(best)}] #{record.index} ({record.genome.describe()}) ...")
-        written.append((directory, hand_over(task, config, run_dir, record, splits, directory).metrics))
-    (target / "index.json").write_text(json.dumps(
-        [{"rank": i + 1, "directory": d.name, **{k: v for k, v in m.items() if k.startswith("test_")},
-          "params": m["params"]} for i, (d, m) in enumerate(written)], indent=2) + "\n")
-    return written
+    return export_ranked(run_dir, best, Path(to) if to else run_dir / EXPORT, log,
+                         lambda record, directory: hand_over(task, config, run_dir, record, splits, directory).metrics)
 
 
 def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, **options: Any) -> list:

@@ -7,9 +7,10 @@ import keras
 import numpy as np
 import pytest
 
-from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.backprop import BackpropEvaluator
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.core.records import FAILED, INVALID, OK
+from archsearch.tasks.evaluator import EpochSettings
 
 SMALL = Genome((LayerGene("conv", filters=8, kernel=3, stride=2, activation="relu"),), 8,
                TrainingGenes("adam", 3e-3, 16, "mse"))
@@ -23,8 +24,8 @@ class RaiseAtEpoch(keras.callbacks.Callback):
 @pytest.mark.slow
 def test_training_reduces_validation_error(tiny_images):
     x_train, x_val = tiny_images
-    one = BackpropEvaluator(x_train, x_val, TrainingSettings(epochs=1)).evaluate(SMALL, seed=1)
-    many = BackpropEvaluator(x_train, x_val, TrainingSettings(epochs=12, patience=12)).evaluate(SMALL, seed=1)
+    one = BackpropEvaluator(x_train, x_val, EpochSettings(epochs=1)).evaluate(SMALL, seed=1)
+    many = BackpropEvaluator(x_train, x_val, EpochSettings(epochs=12, patience=12)).evaluate(SMALL, seed=1)
     assert one.status == many.status == OK
     assert many.fitness < one.fitness
     assert many.params == one.params > 0
@@ -32,7 +33,7 @@ def test_training_reduces_validation_error(tiny_images):
 
 
 def test_same_seed_same_fitness(tiny_images):
-    evaluator = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=2))
+    evaluator = BackpropEvaluator(*tiny_images, EpochSettings(epochs=2))
     assert evaluator.evaluate(SMALL, 5).fitness == evaluator.evaluate(SMALL, 5).fitness
 
 
@@ -40,14 +41,14 @@ def test_planted_nan_is_a_failed_evaluation(tiny_images):
     x_train, x_val = tiny_images
     poisoned = x_train.copy()
     poisoned[3, 2, 2, 0] = np.nan
-    result = BackpropEvaluator(poisoned, x_val, TrainingSettings(epochs=2)).evaluate(SMALL, 1)
+    result = BackpropEvaluator(poisoned, x_val, EpochSettings(epochs=2)).evaluate(SMALL, 1)
     assert result.status == FAILED
     assert "NaN" in result.reason
     assert math.isinf(result.fitness)
 
 
 def test_planted_exception_is_a_failed_evaluation(tiny_images):
-    settings = TrainingSettings(epochs=2, callbacks=(RaiseAtEpoch(),))
+    settings = EpochSettings(epochs=2, callbacks=(RaiseAtEpoch(),))
     result = BackpropEvaluator(*tiny_images, settings).evaluate(SMALL, 1)
     assert result.status == FAILED
     assert result.reason == "RuntimeError: planted failure"

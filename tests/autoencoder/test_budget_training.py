@@ -4,10 +4,11 @@ continuation from a checkpoint, failures as data."""
 import numpy as np
 import pytest
 
-from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.backprop import BackpropEvaluator
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.core.fidelity import Fidelity
+from archsearch.tasks.evaluator import EpochSettings
 from archsearch.training.budgeted import load_model_variables, stream_indices
 from archsearch.training.keras_parts import fresh_keras_state
 
@@ -44,7 +45,7 @@ def trained_weights(evaluator, g, fidelity, seed=5):
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
 def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path, optimizer):
     x_train, x_val = tiny_images
-    evaluator = BackpropEvaluator(x_train, x_val, TrainingSettings())
+    evaluator = BackpropEvaluator(x_train, x_val, EpochSettings())
     g = genome(optimizer=optimizer)
     straight = evaluator.evaluate(g, 5, (), Fidelity(384, 384, checkpoint=str(tmp_path / "straight.npz")))
     steps, start = [], 0
@@ -63,7 +64,7 @@ def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path,
 
 def test_a_diverging_candidate_is_a_failure_and_keeps_no_checkpoint(tiny_images, tmp_path):
     x_train, x_val = tiny_images
-    result = BackpropEvaluator(x_train * 1e30, x_val, TrainingSettings()).evaluate(
+    result = BackpropEvaluator(x_train * 1e30, x_val, EpochSettings()).evaluate(
         genome(learning_rate=1e-2), 5, (), Fidelity(128, 128, checkpoint=str(tmp_path / "c.npz")))
     assert result.status == "failed" and "NaN" in result.reason
     assert not (tmp_path / "c.npz").exists()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from archsearch.analysis.pareto import pareto_front, write_pareto
-from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.backprop import BackpropEvaluator
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.autoencoder.space_file import load_space
 from archsearch.autoencoder.weight_inner_loop import WeightEvolutionEvaluator
@@ -23,6 +23,7 @@ from archsearch.latent.quality import LatentQuality
 from archsearch.run.engine import AsyncEngine
 from archsearch.run.journal import Journal
 from archsearch.strategies.nsga2 import NSGA2
+from archsearch.tasks.evaluator import EpochSettings
 from archsearch.weights.evolution import WeightEvolutionSettings
 from archsearch.weights.strategies import make_weight_strategy
 
@@ -112,7 +113,7 @@ def latent(result: EvaluationResult) -> dict[str, float]:
 @pytest.mark.slow
 def test_backprop_evaluator_measures_what_the_trained_codes_know_about_the_labels(blobs):
     (x_train, y_train), (x_val, y_val) = blobs(300, 0), blobs(100, 1)
-    settings = TrainingSettings(epochs=6, patience=6)
+    settings = EpochSettings(epochs=6, patience=6)
     scored = BackpropEvaluator(x_train, x_val, settings, labels=(y_train, y_val)).evaluate(DENSE, seed=0)
     assert scored.ok and set(latent(scored)) == {f"latent_{n}" for n in LATENT_METRICS}
     assert scored.metrics["latent_linear_probe_accuracy"] >= 0.8  # left or right can be read from the codes

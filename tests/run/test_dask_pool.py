@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 from conftest import ToyEvaluator, ToyFidelityEvaluator, running
 
-from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.backprop import BackpropEvaluator
 from archsearch.cli.main import main
 from archsearch.core.errors import ArchsearchError
 from archsearch.core.rungs import Rungs
 from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import make_strategy
+from archsearch.tasks.evaluator import EpochSettings
 
 
 def _records(pool, conv_space, checkpoints):
@@ -36,7 +37,7 @@ def test_a_search_on_a_local_dask_cluster_gives_the_records_of_the_local_pool(ti
     from archsearch.run.dask_pool import SUBMIT_WINDOW_SECONDS, DaskPool
     from archsearch.run.pool import WorkerPool
 
-    inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=1))
+    inner = BackpropEvaluator(*tiny_images, EpochSettings(epochs=1))
     with WorkerPool(inner, 2) as pool:
         local = _records(pool, conv_space, tmp_path / "local")
     with DaskPool(inner, 2) as pool:

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from conftest import running
 
-from archsearch.autoencoder.backprop import BackpropEvaluator, TrainingSettings
+from archsearch.autoencoder.backprop import BackpropEvaluator
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.core.records import FAILED, OK
 from archsearch.run.isolated import IsolatedEvaluator
 from archsearch.run.worker import exit_when_orphaned
+from archsearch.tasks.evaluator import EpochSettings
 
 SMALL = Genome((LayerGene("conv", filters=8, kernel=3, stride=2, activation="relu"),), 8,
                TrainingGenes("adam", 3e-3, 16, "mse"))
@@ -35,7 +36,7 @@ class CrashingEvaluator:
 
 @pytest.mark.slow
 def test_isolated_evaluator_matches_in_process_and_survives_a_dying_child(tiny_images, tmp_path):
-    inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=2))
+    inner = BackpropEvaluator(*tiny_images, EpochSettings(epochs=2))
     expected = inner.evaluate(SMALL, 4)
     crashing = Genome(SMALL.encoder, 13, SMALL.training)
     with IsolatedEvaluator(CrashingEvaluator(inner), recycle_after=2, log_path=tmp_path / "w.log") as isolated:
@@ -93,7 +94,7 @@ def test_a_genome_scores_the_same_in_a_pool_of_one_or_two_workers(tiny_images, c
     from archsearch.strategies import make_strategy
 
     def scores(workers):
-        inner = BackpropEvaluator(*tiny_images, TrainingSettings(epochs=1))
+        inner = BackpropEvaluator(*tiny_images, EpochSettings(epochs=1))
         strategy = make_strategy("ga", conv_space, np.random.default_rng(2), population=4)
         with WorkerPool(inner, workers, recycle_after=8) as pool:  # no recycling: test_isolated covers it
             records = AsyncEngine(strategy, pool, seed=2).run(4)
