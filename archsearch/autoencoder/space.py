@@ -13,7 +13,8 @@ Structural rules, beside every value lying in its declared range:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from archsearch.autoencoder import operators
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.core.params import Spec
 from archsearch.core.space.nodes import Group, OneOf, Repeated
+from archsearch.core.space.space import Space
 
 # Which gene fields each layer kind uses; the space file must give a spec for each.
 LAYER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -60,8 +62,10 @@ class SequenceRules:
 
 
 @dataclass(frozen=True)
-class SearchSpace:
-    """A declared space of autoencoder genomes. Build one with `load_space`."""
+class SearchSpace(Space):
+    """A declared space of autoencoder genomes (build one with `load_space`): a `Space` whose specs
+    (`parameters`) give validation, keys and the encodings DE and TPE read, and which keeps its own
+    sampling, layer-wise mutation, two-point crossover and shape repair."""
 
     name: str
     decoder_mode: str  # "mirror" or "evolve"
@@ -72,7 +76,6 @@ class SearchSpace:
     training: dict[str, Spec]
     source: str = "<memory>"
     description: str = ""
-    document: dict[str, Any] = field(default_factory=dict, compare=False)
     # The space's default genes (`[default]` in its file): every strategy's first candidate, so a search
     # never ends worse than this known-good start (as Keras Tuner's first trial takes every default).
     default: Genome | None = None
@@ -101,48 +104,21 @@ class SearchSpace:
 
     # ---- validation -----------------------------------------------------------------------------
     def problems(self, genome: Genome) -> list[str]:
-        """Every way the genome breaks the space's rules; empty when it is valid."""
-        found = self._sequence_problems("encoder", genome.encoder, self.encoder)
+        """Every way the genome breaks the space: its values against the specs (`parameters`: kinds,
+        lengths, ranges, fields a kind does not use), then the rules beyond them: the decoder's mode, the
+        order of spatial and dense layers, the resampling limit. Empty when it is valid."""
+        found = self.root.problems(self.values_of(genome), "")
         if self.decoder is None and genome.decoder is not None:
             found.append("decoder: this space mirrors the encoder, so it takes no decoder genes")
-        if self.decoder is not None:
-            if genome.decoder is None:
-                found.append("decoder: this space evolves the decoder, but the genome has no decoder genes")
-            else:
-                found += self._sequence_problems("decoder", genome.decoder, self.decoder)
-        if not self.latent_size.contains(genome.latent_size):
-            found.append(f"latent_size: {genome.latent_size} outside {self.latent_size}")
-        for name, spec in self.training.items():
-            if not spec.contains(getattr(genome.training, name)):
-                found.append(f"training.{name}: {getattr(genome.training, name)!r} outside {spec}")
-        return found
-
-    def is_valid(self, genome: Genome) -> bool:
-        return not self.problems(genome)
-
-    def _sequence_problems(self, where: str, genes: tuple[LayerGene, ...], rules: SequenceRules) -> list[str]:
-        found = []
-        if not rules.min_layers <= len(genes) <= rules.max_layers:
-            found.append(f"{where}: {len(genes)} layers, allowed {rules.min_layers}..{rules.max_layers}")
-        for i, gene in enumerate(genes):
-            if gene.kind not in rules.kinds:
-                found.append(f"{where}[{i}]: kind {gene.kind!r} not allowed (allowed: {', '.join(rules.kinds)})")
-                continue
-            found += self._gene_problems(f"{where}[{i}]", gene)
-        if rules.misordered(genes):
-            found.append(f"{where}: spatial and dense layers out of order")
-        resampling = sum(1 for g in genes if g.scale > 1)
-        if resampling > rules.max_resampling:
-            found.append(f"{where}: {resampling} resampling layers, at most {rules.max_resampling}")
-        return found
-
-    def _gene_problems(self, where: str, gene: LayerGene) -> list[str]:
-        specs = self.layer_specs.get(gene.kind, {})
-        found = [f"{where}.{name}: {getattr(gene, name)!r} outside {spec}"
-                 for name, spec in specs.items() if not spec.contains(getattr(gene, name))]
-        found += [f"{where}.{name}: not used by a {gene.kind} layer"
-                  for name in ("filters", "kernel", "stride", "activation", "units", "rate")
-                  if name not in specs and getattr(gene, name) is not None]
+        if self.decoder is not None and genome.decoder is None:
+            found.append("decoder: this space evolves the decoder, but the genome has no decoder genes")
+        sequences = [("encoder", genome.encoder, self.encoder), ("decoder", genome.decoder or (), self.decoder)]
+        for where, genes, rules in sequences[:1 if self.decoder is None else 2]:
+            if rules.misordered(genes):
+                found.append(f"{where}: spatial and dense layers out of order")
+            resampling = sum(1 for g in genes if g.scale > 1)
+            if resampling > rules.max_resampling:
+                found.append(f"{where}: {resampling} resampling layers, at most {rules.max_resampling}")
         return found
 
     # ---- repair ---------------------------------------------------------------------------------
@@ -206,7 +182,11 @@ class SearchSpace:
         """Two-point crossover of the variable-length layer sequences (`operators.two_point_crossover`)."""
         return operators.two_point_crossover(first, second, self, rng)
 
-    # ---- the specs, as the encodings of DE and TPE read them (`core.space.encodings`) --------------
+    # ---- the specs, as validation and the encodings of DE and TPE read them (`core.space.encodings`) ---
+    @cached_property
+    def root(self) -> Group:  # type: ignore[override]
+        return self.parameters()
+
     def parameters(self) -> Group:
         """Each sequence a list of layers whose kind decides its fields, then the code size and the training
         genes (the rules beyond the specs, order and resampling, are `repair`'s)."""
@@ -238,13 +218,3 @@ class SearchSpace:
         rules = self.encoder if which == "encoder" else self.decoder
         assert rules is not None, "this space mirrors the encoder"
         return rules
-
-    def bounds(self) -> dict[str, Any]:
-        """Each gene's declared bounds, for reports and vector encodings."""
-        return {
-            "encoder_layers": (self.encoder.min_layers, self.encoder.max_layers),
-            "decoder_layers": None if self.decoder is None else (self.decoder.min_layers, self.decoder.max_layers),
-            "latent_size": self.latent_size,
-            "layers": self.layer_specs,
-            "training": self.training,
-        }

@@ -75,7 +75,6 @@ def parse_space(document: dict[str, Any], source: str = "<memory>") -> SearchSpa
         training={f: reader.spec(training[f], f"training.{f}", f) for f in TRAINING_FIELDS},
         source=source,
         description=str(document.get("description", "")),
-        document=document,
     )
     return replace(space, default=reader.default_genome(document["default"], space)) if "default" in document else space
 
