@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.core.errors import SpaceError
+from archsearch.core.errors import GenomeError, SpaceError
 from archsearch.core.genomes import register_kind
 from archsearch.core.params import Range
 from archsearch.core.space.params import Params
@@ -56,9 +56,12 @@ def frozen_count(genes: Mapping[str, Any]) -> int:
 
 def _older_document(data: dict[str, Any]) -> Params:
     """The genes of a journal written before they were `Params` (kind "transfer", `frozen` a count)."""
-    included = int(data["included"])
-    return transfer_genes(included, int(data["frozen"]) / included, float(data["dropout"]), int(data["head_units"]),
-                          float(data["learning_rate"]), int(data["batch_size"]))
+    try:
+        included = int(data["included"])
+        return transfer_genes(included, int(data["frozen"]) / included, float(data["dropout"]),
+                              int(data["head_units"]), float(data["learning_rate"]), int(data["batch_size"]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise GenomeError(f"transfer genome: missing or malformed field {exc}") from None
 
 
 register_kind("transfer", _older_document)

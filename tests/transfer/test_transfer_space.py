@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from archsearch.autoencoder.space_file import load_space
-from archsearch.core.errors import SpaceError
+from archsearch.core.errors import GenomeError, SpaceError
 from archsearch.core.genomes import genome_from_dict
 from archsearch.core.records import EvaluationRecord, EvaluationResult
 from archsearch.core.space.encodings import decode_vector, vector_length
@@ -79,6 +79,8 @@ def test_genes_round_trip_through_the_journal_and_older_documents_still_read():
     older = {"kind": "transfer", "included": 5, "frozen": 2, "learning_rate": 3e-4, "dropout": 0.25,
              "head_units": 128, "batch_size": 32}  # a journal written before the genes were Params
     assert genome_from_dict(older) == genes and frozen_count(genes) == 2
+    with pytest.raises(GenomeError, match="transfer genome: missing or malformed field"):
+        genome_from_dict({**older, "frozen": "two"})
 
 
 def test_weight_evolution_ignores_the_backprop_genes():
