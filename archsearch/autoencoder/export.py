@@ -109,6 +109,11 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     records = Journal(run_dir / JOURNAL).read()
     best = pareto_front(records, config.other_objectives) if pareto else best_records(records, top)
     splits = handover_splits(config, dataset or load_dataset(config.data_dir, config.data_file))
-    return export_ranked(run_dir, best, Path(to) if to else run_dir / EXPORT, log, lambda record, directory: asdict(
-        export_candidate(record.genome, splits, handover(config, run_dir, records, record), config.seed, directory,
-                         record.result.fitness)), "front" if pareto else "rank")
+
+    def hand_over_one(record: EvaluationRecord, directory: Path) -> dict:
+        train = handover(config, run_dir, records, record)
+        log(f"    on {len(splits.x_train)} images with {train.description} ...")
+        return asdict(export_candidate(record.genome, splits, train, config.seed, directory, record.result.fitness))
+
+    return export_ranked(run_dir, best, Path(to) if to else run_dir / EXPORT, log, hand_over_one,
+                         "front" if pareto else "rank")
