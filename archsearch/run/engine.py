@@ -30,7 +30,6 @@ reads its checkpoints at the paths the `Fidelity` names.
 from __future__ import annotations
 
 import statistics
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -43,6 +42,7 @@ from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import EvaluationRecord, EvaluationResult
 from archsearch.core.rungs import Ladder, Rungs
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
+from archsearch.run.clock import WALL, SimulatedClock, WallClock
 from archsearch.run.journal import Issued, Journal, TimeUp
 from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy
 
@@ -119,9 +119,10 @@ class AsyncEngine:
         self._waiting: dict[int, list[Job]] = {}  # original's index -> repeats awaiting its result
         self._latest: dict[int, int] = {}  # candidate -> index of its latest finished evaluation
         self._journalled: dict[int, EvaluationRecord] = {}  # while replaying: the journal's records
-        self._expected_end: dict[int, float] = {}  # running promotions: when they should end (time.monotonic)
+        self._expected_end: dict[int, float] = {}  # running promotions: when they should end (`clock.now`)
         self._spent_before = 0.0  # seconds searched before this session (a resumed run: its last issue's)
-        self._clock = time.monotonic()
+        self.clock: WallClock | SimulatedClock = WALL  # the executor's own, if it simulates time
+        self._clock = self.clock.now()
         self._box_closed = False  # the time box closed: no job is issued any more (journalled as `TimeUp`)
 
     # ----- running -----
@@ -131,9 +132,10 @@ class AsyncEngine:
         finished and none qualifies any more (the run then holds a candidate at the top rung, unless
         every candidate failed). Returns every evaluation in index order."""
         self._candidates = candidates
-        self._replay(replay)
-        self._clock = time.monotonic()
         executor = executor_for(self.evaluator)
+        self.clock = getattr(executor, "clock", WALL)
+        self._replay(replay)
+        self._clock = self.clock.now()
         running: dict[Future, Job] = {}
         for index in sorted(self._in_flight):  # issued before the interruption, never finished
             job = self._jobs[index]
@@ -155,14 +157,15 @@ class AsyncEngine:
                     self._cached(job, live=True)
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done = (executor.wait_first(running) if hasattr(executor, "wait_first")
+                    else wait(running, return_when=FIRST_COMPLETED)[0])
             for future in sorted(done, key=lambda f: running[f].index):
                 self._complete(running.pop(future), future.result(), live=True)
         return [self.records[i] for i in sorted(self.records)]
 
     def searched_seconds(self) -> float:
         """Seconds this run has searched: before the interruption (as journalled) and since."""
-        return self._spent_before + time.monotonic() - self._clock
+        return self._spent_before + self.clock.now() - self._clock
 
     def _time_is_up(self) -> bool:
         return self.seconds is not None and (self._box_closed or self.searched_seconds() >= self.seconds)
@@ -215,7 +218,7 @@ class AsyncEngine:
         decision depends on timing, so the journal marks it (`Issued.backfill`) and a resume replays it."""
         if self._started < self._candidates or not running or self.rungs is None:
             return None
-        now = time.monotonic()
+        now = self.clock.now()
         horizon = max(self._expected_end.get(job.index, now) for job in running.values())
         for rung in range(self.rungs.top - 1, -1, -1):
             for candidate in self.ladder.waiting(rung):
@@ -246,7 +249,7 @@ class AsyncEngine:
         if job.continued_from is not None:
             estimate = self._estimate(job.candidate, job.rung)
             if estimate is not None:
-                self._expected_end[job.index] = time.monotonic() + estimate
+                self._expected_end[job.index] = self.clock.now() + estimate
         genome = job.proposal.genome
         inherits = getattr(self.evaluator, "inherits", False)  # only then do parents' keys mean anything
         parents = tuple(self.records[p].genome.key for p in job.proposal.parents) if inherits else ()
@@ -335,7 +338,7 @@ class AsyncEngine:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:
             self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill,
-                                              job.passed_over, round(self.searched_seconds(), 3), time.time()))
+                                              job.passed_over, round(self.searched_seconds(), 3), self.clock.stamp()))
         if job.rung == 0 and hasattr(self.observer, "on_candidate"):
             parents = tuple(self.records[p].candidate for p in job.proposal.parents)
             self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,
@@ -355,7 +358,7 @@ class AsyncEngine:
         record = None if live else self._journalled.get(job.index)
         if record is None:  # a new result (or one the interruption kept from the journal)
             record = EvaluationRecord(job.index, job.generation, job.proposal.genome, result, job.proposal.parents,
-                                      job.proposal.operator, job.cached_from, time.time(), self._budget(job),
+                                      job.proposal.operator, job.cached_from, self.clock.stamp(), self._budget(job),
                                       job.rung, job.continued_from, job.number)
             if self.journal:
                 self.journal.append(record)
