@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "archsearch"
-TASK_FOLDERS = {"autoencoder", "transfer", "tasks", "classifier", "weights", "latent", "comparison", "cli"}
+TASK_FOLDERS = {"autoencoder", "transfer", "tasks", "classifier", "simulated", "weights", "latent", "comparison",
+                "cli"}
 KERAS_FOLDERS = {"autoencoder", "transfer", "tasks", "classifier", "weights", "training", "latent"}
 
 
