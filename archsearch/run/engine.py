@@ -63,6 +63,12 @@ class Job:
     passed_over: bool = False  # issued instead of a promotion that would have ended after the time box
 
 
+# A strategy whose last this many new candidates all repeated earlier ones has converged: the run starts no
+# more (it drains, promotions included). Repeats cost nothing to train, so without this a converged
+# strategy would fill the journal with them until the time box, or forever in simulated time.
+CONVERGED_AFTER = 200
+
+
 class InlineExecutor:
     """Runs each evaluation at once, in this process: `submit` returns a finished future."""
 
@@ -124,6 +130,7 @@ class AsyncEngine:
         self.clock: WallClock | SimulatedClock = WALL  # the executor's own, if it simulates time
         self._clock = self.clock.now()
         self._box_closed = False  # the time box closed: no job is issued any more (journalled as `TimeUp`)
+        self._repeats_in_a_row = 0  # new candidates in a row that repeated earlier ones (`CONVERGED_AFTER`)
 
     # ----- running -----
 
@@ -216,7 +223,7 @@ class AsyncEngine:
         waiting candidate's next rung (highest rung first), if that is expected to end before the longest
         running job does: the run's end comes no later, and the idle core trains another contender. The
         decision depends on timing, so the journal marks it (`Issued.backfill`) and a resume replays it."""
-        if self._started < self._candidates or not running or self.rungs is None:
+        if not self._no_more_candidates() or not running or self.rungs is None:
             return None
         now = self.clock.now()
         horizon = max(self._expected_end.get(job.index, now) for job in running.values())
@@ -281,19 +288,23 @@ class AsyncEngine:
     def _qualifying_promotion(self) -> tuple[int, int] | None:
         """The ladder's next promotion; once draining with nothing running, its final one."""
         promotion = self.ladder.promotion()
-        if promotion is None and self._started >= self._candidates and not self._in_flight:
+        if promotion is None and self._no_more_candidates() and not self._in_flight:
             promotion = self.ladder.final_promotion()
         return promotion
 
     def _too_late_to_start(self, pass_over: bool) -> bool:
         """Under a time box: the next job would be a new candidate, and a lowest-rung evaluation has so far
         taken (median) longer than the time left. The run then ends instead of training what cannot count."""
-        if self.seconds is None or self._started >= self._candidates or (
+        if self.seconds is None or self._no_more_candidates() or (
                 not pass_over and self.ladder.promotion() is not None):
             return False
         durations = [r.result.seconds for r in self.records.values()
                      if r.rung == 0 and r.cached_from is None and r.result.ok]
         return bool(durations) and self.searched_seconds() + statistics.median(durations) > self.seconds
+
+    def _no_more_candidates(self) -> bool:
+        """Every new candidate has started, or the strategy has converged (`CONVERGED_AFTER`)."""
+        return self._started >= self._candidates or self._repeats_in_a_row >= CONVERGED_AFTER
 
     def _next_job(self, pass_over: bool = False) -> Job | None:
         """A promotion if one qualifies (unless `pass_over`: it would end after the time box), else a new
@@ -302,7 +313,7 @@ class AsyncEngine:
         promotion = None if pass_over else self._qualifying_promotion()
         if promotion is not None:
             return self._promotion_job(*promotion)
-        if self._started >= self._candidates:
+        if self._no_more_candidates():
             return None
         if not self._buffer:
             self._buffer.extend(self.strategy.ask()[: self._candidates - self._started])
@@ -329,6 +340,7 @@ class AsyncEngine:
         self._in_flight.add(job.index)
         if job.rung == 0:
             self._started += 1  # after `number` was taken from it
+            self._repeats_in_a_row = self._repeats_in_a_row + 1 if job.cached_from is not None else 0
             self._first_by_key.setdefault(self.candidate_key(job.proposal.genome), job.index)
             if job.cached_from is None:
                 self.ladder.start(job.candidate, job.proposal.genome.key)

@@ -59,3 +59,22 @@ def test_a_simulated_time_box_is_kept_by_simulated_seconds_and_repeats_exactly(c
     again, again_events = run(tmp_path / "b")
     assert history(again) == history(records)
     assert [(e.seconds, e.at) for e in again_events if isinstance(e, Issued)] == [(e.seconds, e.at) for e in issued]
+
+
+def test_a_strategy_that_only_repeats_itself_ends_the_run_instead_of_spinning(conv_space, toy_evaluator, tmp_path):
+    """Repeats cost nothing, so in simulated time a converged strategy would never reach the time box."""
+    from test_engine import FixedOrder, distinct_genomes
+
+    from archsearch.run.engine import CONVERGED_AFTER
+
+    genomes = distinct_genomes(conv_space, 2)
+    strategy = FixedOrder(conv_space, None, genomes + [genomes[0]] * 10_000)
+    run = engine(conv_space, SimulatedPool(SimulatedToy(toy_evaluator)), tmp_path, strategy, rungs=Rungs(8, 72, 3))
+    run.seconds = 10**6
+    records = run.run(candidates=10**9)
+    assert sum(r.cached_from is not None for r in records) == CONVERGED_AFTER
+    assert max(r.rung for r in records) == 2  # it drained: the best went on to the top rung
+    again = engine(conv_space, SimulatedPool(SimulatedToy(toy_evaluator)), tmp_path / "again",
+                   FixedOrder(conv_space, None, genomes + [genomes[0]] * 10_000), rungs=Rungs(8, 72, 3))
+    again.seconds = 10**6
+    assert history(again.run(10**9, Journal(tmp_path / "journal.jsonl").events())) == history(records)  # resumed
