@@ -29,7 +29,7 @@ from archsearch.run.journal import Journal
 from archsearch.run.run_dir import CHECKPOINTS, CONFIG, EXPORT, JOURNAL, require_run_dir, task_of
 from archsearch.run.runner import final_splits, training_seconds
 from archsearch.training.keras_parts import fresh_keras_state
-from archsearch.training.winner import export_ranked, write_winner
+from archsearch.training.winner import export_ranked, require_chosen, write_winner
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,8 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
                               f"{run_dir / 'best' / 'classifier.keras'} (export handles autoencoder and --task runs)")
     config = SearchConfig.load(run_dir / CONFIG)
     records = Journal(run_dir / JOURNAL).read()
-    best = pareto_front(records, config.other_objectives) if pareto else best_records(records, top)
+    best = require_chosen(run_dir, pareto_front(records, config.other_objectives) if pareto
+                          else best_records(records, top))
     splits = handover_splits(config, dataset or load_dataset(config.data_dir, config.data_file))
 
     def hand_over_one(record: EvaluationRecord, directory: Path) -> dict:
@@ -115,5 +116,5 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
         log(f"    on {len(splits.x_train)} images with {train.description} ...")
         return asdict(export_candidate(record.genome, splits, train, config.seed, directory, record.result.fitness))
 
-    return export_ranked(run_dir, best, Path(to) if to else run_dir / EXPORT, log, hand_over_one,
+    return export_ranked(best, Path(to) if to else run_dir / EXPORT, log, hand_over_one,
                          "front" if pareto else "rank")

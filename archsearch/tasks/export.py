@@ -18,7 +18,7 @@ from archsearch.tasks.keras_task import KerasTask
 from archsearch.tasks.loading import load_task
 from archsearch.tasks.run import task_data
 from archsearch.tasks.settings import TaskSettings
-from archsearch.training.winner import export_ranked
+from archsearch.training.winner import export_ranked, require_chosen
 
 
 def export_task_run(run_dir: str | Path, top: int = 3, to: str | Path | None = None, task: KerasTask | None = None,
@@ -31,10 +31,10 @@ def export_task_run(run_dir: str | Path, top: int = 3, to: str | Path | None = N
         if not config.source:
             raise ArchsearchError(f"{run_dir}: its task was made in Python; pass it: export(run_dir, task=task)")
         task = load_task(config.source)
-    best = best_records(Journal(run_dir / JOURNAL).read(), top)
+    best = require_chosen(run_dir, best_records(Journal(run_dir / JOURNAL).read(), top))
     dataset = task_data(task, data if data is not None else config.data_file)
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
-    return export_ranked(run_dir, best, Path(to) if to else run_dir / EXPORT, log,
+    return export_ranked(best, Path(to) if to else run_dir / EXPORT, log,
                          lambda record, directory: hand_over(task, config, run_dir, record, splits, directory).metrics)
 
 

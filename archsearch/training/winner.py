@@ -29,13 +29,18 @@ def write_winner(directory: Path, genome: JsonGenome, models: dict[str, keras.Mo
     (directory / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
 
 
-def export_ranked(run_dir: Path, chosen: list[EvaluationRecord], target: Path, log: Callable[[str], None],
+def require_chosen(run_dir: Path, chosen: list[EvaluationRecord]) -> list[EvaluationRecord]:
+    """The candidates to export; none (no evaluation succeeded) is one line, before any data is read."""
+    if not chosen:
+        raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
+    return chosen
+
+
+def export_ranked(chosen: list[EvaluationRecord], target: Path, log: Callable[[str], None],
                   hand_over_one: Callable[[EvaluationRecord, Path], dict[str, Any]],
                   prefix: str = "rank") -> list[tuple[Path, dict[str, Any]]]:
     """Hands each chosen candidate over in TARGET/{prefix}N_KEY (`hand_over_one` writes it and returns its
     metrics), and lists them with their test scores and size in TARGET/index.json."""
-    if not chosen:
-        raise ArchsearchError(f"{run_dir}: no successful evaluation to export")
     written = []
     for rank, record in enumerate(chosen, start=1):
         directory = target / f"{prefix}{rank}_{record.genome.key}"
