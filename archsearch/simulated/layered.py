@@ -24,6 +24,7 @@ import numpy as np
 from archsearch.core.params import Choice, Float
 from archsearch.core.space.nodes import Group, OneOf, Repeated
 from archsearch.core.space.space import Space
+from archsearch.simulated.benchmark import Outcome
 
 OPTIMUM = 0.05  # the best final error
 START = 0.9  # every learning curve's error before training
@@ -78,3 +79,19 @@ def seconds_per_sample(genes: Mapping[str, Any]) -> float:
         else:
             work += layer["units"] / 256
     return 1e-4 * min(10.0, work) * (64 / genes["batch_size"]) ** 0.3
+
+
+class Layered:
+    """`layered` as a `simulated.benchmark.Benchmark`."""
+
+    name = "layered"
+    description = SPACE.description
+    space = SPACE
+    top_budget = TOP_BUDGET
+    budget_unit = "samples seen"
+    fixed_seconds = 0.5
+
+    def outcome(self, genes: Mapping[str, Any], budget: int, start: int, seed: int) -> Outcome:
+        train_seconds = seconds_per_sample(genes) * (budget - start)
+        return Outcome(error_at(genes, budget, [seed, budget]), error_at(genes, budget, None),
+                       final_error(genes) - OPTIMUM, train_seconds, len(genes["layers"]))
