@@ -85,15 +85,15 @@ class LCBench:
 def load_lcbench(folder: str | Path, instance: str = INSTANCE) -> LCBench:
     """LCBench on OpenML task `instance`, from a copy of YAHPO's data in `folder`."""
     folder = Path(folder)
-    try:
-        import onnxruntime
-    except ImportError:
-        raise ArchsearchError("lcbench needs onnxruntime: pip install 'archsearch[benchmark]'") from None
     model, encoding = folder / "lcbench" / "model.onnx", folder / "lcbench" / "encoding.json"
     statistics = folder / "global_statistics" / "instance_target_statistics.csv"
     for path in (model, encoding, statistics):
         if not path.is_file():
             raise ArchsearchError(f"{path}: not found (a copy of github.com/slds-lmu/yahpo_data holds it)")
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ArchsearchError("lcbench needs onnxruntime: pip install 'archsearch[benchmark]'") from None
     codes = json.loads(encoding.read_text())["OpenML_task_id"]
     best = [float(row["value"]) for row in csv.DictReader(statistics.open())
             if (row["scenario"], row["instance"], row["metric"], row["statistic"])

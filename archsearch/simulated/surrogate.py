@@ -150,7 +150,7 @@ class Surrogate:
     budget_unit = "images seen"
     fixed_seconds = 2.0  # building and tracing a candidate, as the journals' seconds less training show
 
-    def __init__(self, results: Path, latent: int | None = None) -> None:
+    def __init__(self, results: Path, latent: int | None = None, reference_samples: int = REFERENCE_SAMPLES) -> None:
         self.examples = read_examples(sorted(Path(results).rglob("journal.jsonl")))
         space = load_space(SPACE_NAME)
         self.space = space if latent is None else replace(space, latent_size=Choice((latent,)))
@@ -160,7 +160,7 @@ class Surrogate:
         self._cache: dict[tuple[str, int], tuple[float, float]] = {}
         rng = np.random.default_rng(0)
         genomes = {e.genome.key: e.genome for e in self.examples if latent in (None, e.genome.latent_size)}
-        genomes.update((g.key, g) for g in (self.space.sample(rng) for _ in range(REFERENCE_SAMPLES)))
+        genomes.update((g.key, g) for g in (self.space.sample(rng) for _ in range(reference_samples)))
         finals = self._errors(list(genomes.values()), TOP_BUDGET)
         self.best_known = float(np.min(finals))
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from archsearch.autoencoder.cost import plan_cost
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.autoencoder.plan import plan_autoencoder
@@ -28,6 +29,7 @@ def test_every_sampled_genome_reproduces_the_input_shape(any_space, shape):
         plan = plan_autoencoder(genome, shape)
         assert plan.encoder[-1].shape == (genome.latent_size,)
         assert built.params == built.encoder.count_params() + built.decoder.count_params()
+        assert plan_cost(plan).params == built.params  # counted without Keras, as a surrogate needs
         keras.backend.clear_session()
 
 
