@@ -29,7 +29,11 @@ def add_compare_parser(commands) -> None:
     c = commands.add_parser("compare", help="compare search strategies on equal budgets over several seeds")
     c.add_argument("space", nargs="?", help=f"search space name or .toml path (default: {DEFAULTS.space})")
     c.add_argument("--task", help="compare on your own task instead of the autoencoder search: a .py file (or "
-                                  "package.module:name) defining a KerasTask named `task`, or classifier")
+                                  "package.module:name) defining a KerasTask named `task`, or classifier; or a "
+                                  "simulated benchmark (milliseconds an evaluation, in simulated seconds): layered, "
+                                  "surrogate[:CODE_SIZE|free] (fitted on the journals under --data-dir, "
+                                  "results/reference by default), lcbench[:OPENML_TASK] (--data-dir: a copy of "
+                                  "github.com/slds-lmu/yahpo_data)")
     c.add_argument("--strategies", default=STRATEGIES_DEFAULT,
                    help=f"comma-separated strategy names, each optionally STRATEGY:FIDELITY under --seconds "
                         f"(default: {STRATEGIES_DEFAULT})")
@@ -56,11 +60,14 @@ CELL_SETTINGS = ("budget", "seconds")
 
 
 def recorded_task(args: argparse.Namespace) -> str | None:
-    """The task file of the comparison `--resume` continues (None: the autoencoder's, or none there)."""
+    """The task file (or simulated benchmark) of the comparison `--resume` continues (None: the
+    autoencoder's, or none there)."""
     setup = args.out / "compare.json" if args.resume and args.out is not None else None
     if setup is None or not setup.is_file():
         return None
     base = json.loads(setup.read_text()).get("base", {})
+    if base.get("task") == "simulated":
+        return base.get("space")
     return base.get("source") if base.get("task") == "keras" else None
 
 
@@ -74,6 +81,17 @@ def _task_comparison(args: argparse.Namespace, source: str):
 
     base = comparison_settings(task, args.seconds, **given_settings(args, TaskSettings, leave_out=CELL_SETTINGS))
     return KerasTaskRun(task), base, lambda: task_data(task, base.data_file)
+
+
+def _simulated_comparison(args: argparse.Namespace):
+    """A simulated benchmark, its settings under the flags given, and no data."""
+    from archsearch.simulated.catalog import load_benchmark
+    from archsearch.simulated.task import NO_DATA, SimulatedSettings, SimulatedTask
+
+    if args.seconds is None:
+        raise ArchsearchError(f"--task {args.task}: needs --seconds (simulated seconds each run searches)")
+    base = SimulatedSettings().with_overrides(**given_settings(args, SimulatedSettings, leave_out=CELL_SETTINGS))
+    return SimulatedTask(load_benchmark(args.task, base.data_dir)), base, lambda: NO_DATA
 
 
 def _autoencoder_comparison(args: argparse.Namespace):
@@ -93,9 +111,13 @@ def _autoencoder_comparison(args: argparse.Namespace):
 def run_compare(args: argparse.Namespace) -> int:
     from archsearch.comparison.cells import check_comparison
     from archsearch.run.dask_pool import check_scheduler_of
+    from archsearch.simulated.catalog import is_benchmark
 
     source = args.task if args.task not in (None, "autoencoder") else recorded_task(args)
-    task, base, dataset = _task_comparison(args, source) if source else _autoencoder_comparison(args)
+    if is_benchmark(source):
+        task, base, dataset = _simulated_comparison(args)
+    else:
+        task, base, dataset = _task_comparison(args, source) if source else _autoencoder_comparison(args)
     strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
     check_comparison(task, base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports
     check_scheduler_of(base)

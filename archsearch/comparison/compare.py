@@ -29,8 +29,10 @@ from archsearch.analysis.run_reports import standard_reports
 from archsearch.analysis.tables import best_records
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.task import AUTOENCODER, AutoencoderTask
+from archsearch.comparison.anytime import anytime_curves, time_to_target
 from archsearch.comparison.cells import check_comparison, comparison_cell
 from archsearch.comparison.plots import (
+    save_anytime_plot,
     save_best_so_far_plots,
     save_final_loss_plot,
     save_improvement_plot,
@@ -184,7 +186,11 @@ def write_comparison(out: Path, runs: dict[tuple[str, int], list[EvaluationRecor
     if fronts:
         save_nsga2_fronts(evaluations, fronts, out / "nsga2_pareto.png")
         plots.append("nsga2_pareto.png")
-    (out / "summary.md").write_text(summary_markdown(results, settings, vanilla, plots))
+    times, curves, measure = anytime_curves(runs, seconds)
+    save_anytime_plot(times, curves, measure, out / "anytime.png", fitness)
+    plots.append("anytime.png")
+    reaching = time_to_target(times, curves)
+    (out / "summary.md").write_text(summary_markdown(results, settings, vanilla, plots, reaching, measure))
     return ComparisonReport(out, results, strategy_summary(results), plots)
 
 

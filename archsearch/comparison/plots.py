@@ -117,3 +117,26 @@ def save_nsga2_fronts(evaluations: pd.DataFrame, fronts: dict[int, list[tuple[fl
         run = ok[ok["seed"] == seed]
         series[f"nsga2 seed {seed}"] = (list(zip(run["params"].astype(float), run["fitness"])), front)
     save_pareto_plot(series, path, title="NSGA-II: Pareto fronts of validation MSE against parameters")
+
+
+def save_anytime_plot(times: np.ndarray, curves: dict[str, np.ndarray], measure: str, path: Path,
+                      fitness_label: str = "val MSE") -> None:
+    """Each strategy's incumbent (what the run would hand over if stopped then) against seconds: the
+    median over seeds as a line, the interquartile range as a band."""
+    colours = _colours(list(curves))
+    fig, axis = plt.subplots(figsize=(7, 4.2))
+    for strategy, runs in curves.items():
+        _median_band(axis, times, np.where(np.isnan(runs), np.inf, runs), colours[strategy],
+                     f"{strategy} ({len(runs)} seeds)")
+    label = {"regret": "regret", "test": fitness_label.replace("val", "test", 1)}.get(measure, fitness_label)
+    finite = np.concatenate([c[np.isfinite(c)] for c in curves.values()])
+    axis.set_yscale("log" if len(finite) and finite.min() > 0 else "symlog",
+                    **({} if len(finite) and finite.min() > 0 else {"linthresh": 1e-4}))
+    axis.set_xlabel("seconds of the run (simulated seconds on a simulated benchmark)")
+    axis.set_ylabel(f"{label} of the incumbent")
+    axis.legend(fontsize=8)
+    axis.set_title("Anytime: the run's choice at each moment (median over seeds, band: interquartile range)",
+                   fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -108,8 +108,10 @@ def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str
     return f"{head}; p = {p:.3f}, {verdict} at the 5% level."
 
 
-def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFrame, plots: Sequence[str]) -> str:
-    """summary.md: the settings, the table, the paired tests and the plots, for people to read."""
+def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFrame, plots: Sequence[str],
+                     reaching: pd.DataFrame | None = None, measure: str = "validation") -> str:
+    """summary.md: the settings, the table, the paired tests, how fast each strategy reached random
+    search's final result (`reaching`, from `anytime.time_to_target`) and the plots, for people to read."""
     table = strategy_summary(results)
     fitness = settings.get("fitness", "val MSE")
     test = fitness.replace("val", "test", 1)  # "val MSE" -> "test MSE", "1 - val auc" -> "1 - test auc"
@@ -145,6 +147,8 @@ def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFram
                 continue
             lines += [f"- {paired_test(results, s, baseline, column)}" for s in strategies if s != baseline]
         lines.append("")
+    if reaching is not None and not reaching.empty:
+        lines += _reaching_lines(reaching, measure, fitness)
     if not vanilla.empty:
         lines += ["", "## Vanilla autoencoder (input, one dense bottleneck layer, output), same training", "",
                   "| seed | latent | val MSE | test MSE | params |", "| ---: | ---: | ---: | ---: | ---: |"]
@@ -152,3 +156,17 @@ def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFram
                   for r in vanilla.itertuples()]
     lines += ["", "## Plots", ""] + [f"![{name}]({name})" for name in plots]
     return "\n".join(lines) + "\n"
+
+
+def _reaching_lines(reaching: pd.DataFrame, measure: str, fitness: str) -> list[str]:
+    what = {"regret": "regret", "test": fitness.replace("val", "test", 1)}.get(measure, fitness)
+    target = reaching["target"].iloc[0]
+    lines = ["## Time to random search's final result", "",
+             f"Each run's incumbent (its choice had it stopped then: the highest rung first, then the fitness) "
+             f"against time (`anytime.png`); here the seconds until its {what} first reached random search's "
+             f"final median ({target:.5g}): the median over seeds (inf: not reached by half of them), and "
+             "that as a share of the run's time.", "",
+             "| strategy | median seconds | seeds reaching | share of the time |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {r.strategy} | {r.median_seconds:.0f} | {r.seeds_reaching} of {r.seeds} | {r.share_of_time:.2f} |"
+              for r in reaching.sort_values("median_seconds").itertuples()]
+    return lines + [""]

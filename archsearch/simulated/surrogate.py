@@ -107,7 +107,8 @@ def _model(seed: int = 0) -> HistGradientBoostingRegressor:
 def fit_models(examples: list[Example]) -> tuple[HistGradientBoostingRegressor, HistGradientBoostingRegressor]:
     """The error model (log MSE) and the cost model (log seconds per image trained)."""
     if len(examples) < 50:
-        raise ArchsearchError(f"surrogate: {len(examples)} journaled {SPACE_NAME} evaluations, need at least 50")
+        raise ArchsearchError(f"surrogate: {len(examples)} journaled {SPACE_NAME} evaluations found, need at least "
+                              "50 (--data-dir: a folder of run directories, such as results/reference)")
     x = np.array([features(e.genome, e.budget) for e in examples])
     error = _model().fit(x, np.log([e.fitness for e in examples]))
     per_image = np.log([max(e.train_seconds, 1e-3) / (e.budget - e.start) for e in examples])

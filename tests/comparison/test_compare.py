@@ -20,7 +20,7 @@ from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, make_strategy
 
 FILES = ["results.csv", "evaluations.csv", "summary.md", "best_vs_evaluations.png", "best_vs_seconds.png",
-         "final_loss.png", "improvement_vs_vanilla.png", "nsga2_pareto.png"]
+         "final_loss.png", "improvement_vs_vanilla.png", "nsga2_pareto.png", "anytime.png"]
 
 
 @pytest.fixture
