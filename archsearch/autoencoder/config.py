@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.autoencoder.space import SearchSpace
+from archsearch.autoencoder.space import SearchSpace, with_latent
 from archsearch.autoencoder.space_file import load_space
 from archsearch.core.data import Dataset, require_labels
 from archsearch.core.errors import ArchsearchError
@@ -48,6 +48,15 @@ class SearchConfig(RunSettings):
     # metrics of each candidate's validation codes ("cluster_accuracy", "nmi", "ari",
     # "linear_probe_accuracy"), each minimised as 1 - metric; latent metrics need labelled data.
     objectives: list[str] = setting(factory=lambda: list(DEFAULT_OBJECTIVES))
+    # The code size of every candidate: the user's choice, since with one objective a larger code always
+    # reconstructs better and a search that may grow it is ill-posed (and comparisons at one size are
+    # fair). 0: the space's code sizes are searched too (for nsga2, a front of code size against error).
+    latent: int = setting(16, minimum=0)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        """A run recorded before `latent` existed searched its space's code sizes: it resumes so."""
+        return super().from_dict({"latent": 0, **data} if "latent" not in data else data)
 
     @property
     def rungs(self) -> Rungs | None:
@@ -125,7 +134,7 @@ def check_config(config: SearchConfig) -> SearchSpace:
     if config.inherit_weights and config.inner != "backprop":
         raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
     check_objectives(config)
-    return load_space(config.space)
+    return with_latent(load_space(config.space), config.latent)
 
 
 def check_fidelity(config: SearchConfig) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from archsearch.autoencoder import operators
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
-from archsearch.core.params import Spec
+from archsearch.core.params import Choice, Spec
 from archsearch.core.space.nodes import Group, OneOf, Repeated
 from archsearch.core.space.space import Space
 
@@ -218,3 +218,11 @@ class SearchSpace(Space):
         rules = self.encoder if which == "encoder" else self.decoder
         assert rules is not None, "this space mirrors the encoder"
         return rules
+
+
+def with_latent(space: SearchSpace, latent: int) -> SearchSpace:
+    """`space` with every candidate's code size fixed at `latent` (its default genes' too); 0: as it is."""
+    if not latent:
+        return space
+    default = None if space.default is None else replace(space.default, latent_size=latent)
+    return replace(space, latent_size=Choice((latent,)), default=default)

@@ -18,7 +18,7 @@ from archsearch.autoencoder.config import SearchConfig, check_config, check_labe
 from archsearch.autoencoder.export import FinalMetrics, export_candidate, handover, handover_splits
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.inner_loops import candidate_key, make_evaluator
-from archsearch.autoencoder.space import SearchSpace
+from archsearch.autoencoder.space import SearchSpace, with_latent
 from archsearch.autoencoder.space_file import load_space
 from archsearch.core.data import Dataset, DataSplits
 from archsearch.core.records import EvaluationRecord
@@ -50,7 +50,7 @@ class AutoencoderTask:
         return config
 
     def space(self, config: SearchConfig, space_file: Path) -> SearchSpace:
-        return load_space(space_file)
+        return with_latent(load_space(space_file), config.latent)
 
     def space_document(self, config: SearchConfig) -> None:
         return None  # the space is a file, copied into the run directory

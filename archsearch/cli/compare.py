@@ -14,6 +14,7 @@ from archsearch.cli.options import (
     DEFAULTS,
     add_fidelity_options,
     add_inner_options,
+    add_latent_option,
     add_training_options,
     add_worker_options,
     given_settings,
@@ -49,6 +50,7 @@ def add_compare_parser(commands) -> None:
     add_training_options(c)
     add_inner_options(c, winner=False)
     add_fidelity_options(c)
+    add_latent_option(c)
     c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
                    help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")
     c.add_argument("--resume", action="store_true", help="continue the comparison in --out where it stopped")

@@ -17,6 +17,7 @@ from archsearch.cli.options import (
     DEFAULTS,
     add_fidelity_options,
     add_inner_options,
+    add_latent_option,
     add_run_options,
     add_training_options,
     add_worker_options,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--objectives", type=_names, metavar="NAME[,NAME]",
                    help="nsga2: what to minimise beside the validation loss (default: params). Latent metrics of "
                         f"each candidate's validation codes, minimised as 1 - metric: {', '.join(LATENT_METRICS)}")
+    add_latent_option(s)
     s.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help=f"start no job after this many seconds of searching, nor one that would end later, even "
                         f"if candidates remain; 0: no limit, so the seed alone fixes the history (default: "

@@ -52,6 +52,20 @@ def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings 
     add_data_options(parser)
 
 
+def add_latent_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--latent", type=_latent, metavar="N|free",
+                        help=f"the code size of every autoencoder; free: search the space's sizes too (for nsga2's "
+                             f"fronts: one objective always prefers the largest) (default: {DEFAULTS.latent})")
+
+
+def _latent(text: str) -> int:
+    if text == "free":
+        return 0
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive code size or free, got {text!r}")
+    return int(text)
+
+
 def add_fidelity_options(parser: argparse.ArgumentParser,
                          top: str = "162,000, or 20 passes over a small data set; --weight-generations with "
                                     "--inner weights") -> None:

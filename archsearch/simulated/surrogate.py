@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +30,9 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from archsearch.autoencoder.cost import plan_cost
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.plan import plan_autoencoder
+from archsearch.autoencoder.space import with_latent
 from archsearch.autoencoder.space_file import load_space
 from archsearch.core.errors import ArchsearchError, InvalidGenome
-from archsearch.core.params import Choice
 from archsearch.simulated.benchmark import Outcome
 
 SPACE_NAME = "conv_autoencoder"
@@ -153,8 +153,7 @@ class Surrogate:
 
     def __init__(self, results: Path, latent: int | None = None, reference_samples: int = REFERENCE_SAMPLES) -> None:
         self.examples = read_examples(sorted(Path(results).rglob("journal.jsonl")))
-        space = load_space(SPACE_NAME)
-        self.space = space if latent is None else replace(space, latent_size=Choice((latent,)))
+        self.space = with_latent(load_space(SPACE_NAME), latent or 0)
         self.description = (f"a model of the conv-autoencoder search fitted on {len(self.examples):,} journaled "
                             f"evaluations under {results}" + (f", at a code size of {latent}" if latent else ""))
         self.error_model, self.cost_model = fit_models(self.examples)

@@ -24,21 +24,24 @@ from deap import base, tools
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal, Strategy, breed, register_strategy
+from archsearch.strategies.screening import Screen
 
 
 class MinimiseFitness(base.Fitness):
-    weights = (-1.0,)
+    weights = (-1.0, -1.0)  # (minus the rung the fitness was measured at, when ranked by rung; the fitness)
 
 
 class Individual:
-    """A journal record wrapped with a DEAP fitness; lives only inside the strategy."""
+    """A journal record wrapped with a DEAP fitness; lives only inside the strategy. With `by_rung`, a
+    result from a higher rung ranks first (the engine's own rule for the run's best)."""
 
     __slots__ = ("record", "fitness")
 
-    def __init__(self, record: EvaluationRecord) -> None:
+    def __init__(self, record: EvaluationRecord, by_rung: bool = False) -> None:
         self.record = record
         value = record.result.fitness
-        self.fitness = MinimiseFitness((value if math.isfinite(value) else 1e300,))
+        self.fitness = MinimiseFitness((-(record.rung or 0) if by_rung else 0,
+                                        value if math.isfinite(value) else 1e300))
 
 
 def tournament(individuals: Sequence[Individual], count: int, size: int, rng: np.random.Generator,
@@ -61,8 +64,11 @@ class GeneticAlgorithm(Strategy):
 
     def __init__(self, space: Space, rng: np.random.Generator, population: int = 8,
                  offspring: int | None = None, crossover_rate: float = 0.5, mutation_rate: float = 0.8,
-                 elites: int = 1, tournament_size: int = 2) -> None:
+                 elites: int = 1, tournament_size: int = 2, by_rung: bool = False, screen: int = 0) -> None:
         super().__init__(space, rng, population)
+        self.by_rung = by_rung
+        self.screen = Screen(space, rng) if screen > 1 else None
+        self.screen_size = screen
         self.offspring_size = offspring or population
         self.crossover_rate, self.mutation_rate = crossover_rate, mutation_rate
         self.elites = min(elites, population)
@@ -75,7 +81,17 @@ class GeneticAlgorithm(Strategy):
     def ask(self) -> list[Proposal]:
         if not self.population:
             return [self.fresh_sample() for _ in range(self.population_size)]
+        if self.screen is not None and self.screen.ready(self.population_size):
+            return self.screen.best([self._breed_unseen() for _ in range(self.offspring_size * self.screen_size)],
+                                    self.offspring_size, self.seen)
         return [self.novel(self._breed) for _ in range(self.offspring_size)]
+
+    def _breed_unseen(self) -> Proposal:
+        for _ in range(20):
+            proposal = self._breed()
+            if proposal.genome.key not in self.seen:
+                break
+        return proposal
 
     def _breed(self) -> Proposal:
         first, second = self.toolbox.select(self.population, 2)
@@ -83,18 +99,30 @@ class GeneticAlgorithm(Strategy):
                      self.crossover_rate, self.mutation_rate)
 
     def learn(self, records: Sequence[EvaluationRecord]) -> None:
-        pool = _unique(self.population + [Individual(r) for r in records])
+        if self.screen is not None:
+            self.screen.add(records)
+        pool = _unique(self.population + [Individual(r, self.by_rung) for r in records])
         elite = tools.selBest(pool, self.elites)
         rest = [ind for ind in pool if ind not in elite]
         self.population = elite + tournament(rest, min(self.population_size - len(elite), len(rest)),
                                              size=2, rng=self.rng, replace=False)
+
+    def tell_rung(self, record: EvaluationRecord) -> None:
+        """Ranked by rung, a member trained further is judged by that result from now on."""
+        if self.screen is not None:
+            self.screen.add([record])
+        if not self.by_rung:
+            return
+        for position, member in enumerate(self.population):
+            if member.record.genome.key == record.genome.key and (member.record.rung or 0) < (record.rung or 0):
+                self.population[position] = Individual(record, True)
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "population": [ind.record.to_dict() for ind in self.population]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        self.population = [Individual(EvaluationRecord.from_dict(r)) for r in state["population"]]
+        self.population = [Individual(EvaluationRecord.from_dict(r), self.by_rung) for r in state["population"]]
 
 
 def _unique(individuals: list[Individual]) -> list[Individual]:

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from archsearch.autoencoder.config import SearchConfig, check_config, fit_to_data
@@ -85,7 +86,7 @@ def test_every_task_shares_the_run_settings_and_adds_only_its_own():
     shared = {f.name for f in fields(RunSettings)}
     search, transfer = {f.name for f in fields(SearchConfig)}, {f.name for f in fields(TransferConfig)}
     assert shared < search and shared < transfer
-    assert search - shared == {"inherit_weights", "objectives"}
+    assert search - shared == {"inherit_weights", "objectives", "latent"}
     assert {"inner", "weight_strategy", "weight_population", "final_weight_generations", "seconds",
             "time_limit"} < shared  # every task
     assert SearchConfig().time_limit == 270 and TransferConfig().time_limit is None  # the default run: 5 minutes
@@ -117,3 +118,23 @@ def test_a_flag_sets_the_setting_of_its_name(command, config_class):
     else:
         expected |= {"backbone": "b.keras", "baselines": False}
     assert given == expected
+
+
+def test_the_code_size_is_the_users_choice_and_free_only_when_asked(tmp_path):
+    import json
+
+    from archsearch.cli.main import build_parser
+
+    rng = np.random.default_rng(0)
+    fixed = check_config(SearchConfig())
+    assert {fixed.sample(rng).latent_size for _ in range(40)} == {16} and fixed.default.latent_size == 16
+    assert all(fixed.mutate(fixed.sample(rng), rng)[0].latent_size == 16 for _ in range(40))
+    assert {check_config(SearchConfig(latent=32)).sample(rng).latent_size for _ in range(10)} == {32}
+    assert {check_config(SearchConfig(latent=0)).sample(rng).latent_size for _ in range(60)} == {8, 16, 32}
+    parse = build_parser().parse_args
+    assert parse(["search", "--latent", "free"]).latent == 0 and parse(["compare", "--latent", "8"]).latent == 8
+    with pytest.raises(SystemExit):
+        parse(["search", "--latent", "0"])
+    recorded = tmp_path / "config.json"  # a run from before the setting searched its space's sizes
+    recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "latent"}))
+    assert SearchConfig.load(recorded).latent == 0
