@@ -131,6 +131,8 @@ def check_config(config: SearchConfig) -> SearchSpace:
     check_run_settings(config)
     check_fidelity(config)
     check_inner_loop(config)
+    if config.clock == "predicted" and config.inner != "backprop":
+        raise ArchsearchError("--clock predicted: only with --inner backprop (its cost model counts images trained)")
     if config.inherit_weights and config.inner != "backprop":
         raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
     check_objectives(config)

@@ -15,14 +15,17 @@ from archsearch.analysis.plots import save_progress_plot
 from archsearch.analysis.run_reports import standard_reports
 from archsearch.analysis.tables import best_records
 from archsearch.autoencoder.config import SearchConfig, check_config, check_labels_for_objectives, fit_to_data
+from archsearch.autoencoder.cost import predicted_seconds
 from archsearch.autoencoder.export import FinalMetrics, export_candidate, handover, handover_splits
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.inner_loops import candidate_key, make_evaluator
 from archsearch.autoencoder.space import SearchSpace, with_latent
 from archsearch.autoencoder.space_file import load_space
 from archsearch.core.data import Dataset, DataSplits
+from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import Evaluator, Observer
+from archsearch.run.predicted import CostModel
 from archsearch.run.run_dir import BEST, PROGRESS, WEIGHTS, WORKER_LOG
 from archsearch.run.runner import pooled, run_task
 
@@ -57,6 +60,17 @@ class AutoencoderTask:
 
     def evaluator(self, config: SearchConfig, splits: DataSplits, run_dir: Path, score_test: bool = False):
         return open_evaluator(config, splits, run_dir / WORKER_LOG, score_test, weights_dir=run_dir / WEIGHTS)
+
+    def cost_model(self, config: SearchConfig, splits: DataSplits) -> CostModel:
+        """Predicted seconds of an evaluation (`cost.predicted_seconds`): the images of its fidelity, or
+        its epochs over the training images without fidelities."""
+        shape = tuple(splits.x_train.shape[1:])
+
+        def seconds(genome: Genome, fidelity: Fidelity | None) -> tuple[float, float]:
+            images = fidelity.budget - fidelity.start if fidelity else config.epochs * len(splits.x_train)
+            return predicted_seconds(genome, images, shape)
+
+        return seconds
 
     def candidate_key(self, config: SearchConfig) -> Callable[[Genome], str]:
         return candidate_key(config)

@@ -15,6 +15,7 @@ from archsearch.cli.compare import add_compare_parser, run_compare
 from archsearch.cli.latent import add_latent_parser, run_latent
 from archsearch.cli.options import (
     DEFAULTS,
+    add_clock_options,
     add_fidelity_options,
     add_inner_options,
     add_latent_option,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="nsga2: what to minimise beside the validation loss (default: params). Latent metrics of "
                         f"each candidate's validation codes, minimised as 1 - metric: {', '.join(LATENT_METRICS)}")
     add_latent_option(s)
+    add_clock_options(s)
     s.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help=f"start no job after this many seconds of searching, nor one that would end later, even "
                         f"if candidates remain; 0: no limit, so the seed alone fixes the history (default: "
@@ -177,9 +179,14 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
                       f"search and final retraining took {seconds:.0f} s")
     started = sum(r.candidate_first for r in report.records)
     if config.seconds is None and config.time_limit and started < config.evaluations:
-        console.print(f"the time limit ({config.time_limit:g} s) ended the search after {started} of "
-                      f"{config.evaluations} candidates, so this history depends on the machine's speed, not on the "
-                      "seed alone; --time-limit 0 runs them all")
+        if config.clock == "predicted" and not (config.wall_limit and seconds >= config.wall_limit):
+            console.print(f"the time limit ({config.time_limit:g} predicted s, a compute budget) ended the search "
+                          f"after {started} of {config.evaluations} candidates: the same for this seed on any "
+                          "machine; --time-limit 0 runs them all")
+        else:
+            console.print(f"the time limit ({config.time_limit:g} s) ended the search after {started} of "
+                          f"{config.evaluations} candidates, so this history depends on the machine's speed, not on "
+                          "the seed alone; --time-limit 0 runs them all")
     final = report.final
     if final is None:
         console.print("no candidate trained successfully: nothing to export")

@@ -47,7 +47,7 @@ from archsearch.run.candidates import Evaluator, Observer, candidate_seed
 from archsearch.run.dask_pool import check_scheduler_of
 from archsearch.run.engine import executor_for
 from archsearch.run.run_dir import CONFIG, SPACE, prepare_run_dir
-from archsearch.run.runner import run_search
+from archsearch.run.runner import on_clock, run_search
 from archsearch.run.settings import RunSettings
 from archsearch.run.task import Task
 
@@ -114,7 +114,7 @@ def compare(base: RunSettings, out: str | Path, strategies: Sequence[str] = DEFA
                 strategy, fidelity = comparison_cell(cell)
                 config = seed_config.with_overrides(strategy=strategy, fidelity=fidelity)
                 runs[(cell, seed)] = _run_cell(task, config, out / "runs" / f"{cell.replace(':', '-')}-seed{seed}",
-                                               evaluator, observer, cell)
+                                               on_clock(task, config, splits, evaluator), observer, cell)
             if isinstance(task, AutoencoderTask):
                 bests = [best_records(records, 1) for (_, s), records in runs.items() if s == seed]
                 vanilla = _add_vanilla(vanilla, evaluator, seed,

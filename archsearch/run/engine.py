@@ -105,6 +105,9 @@ class AsyncEngine:
     observer: Observer | None = None
     candidate_key: Callable[[JsonGenome], str] = genome_key
     seconds: float | None = None  # the time box: no job is issued after this many seconds of searching
+    # With a clock of its own (simulated or predicted seconds), a safety net of real seconds too: no job
+    # is issued after this many seconds of this session (the history then depends on the machine).
+    wall_seconds: float | None = None
     # State, rebuilt by replay.
     ladder: Ladder = field(init=False)
     records: dict[int, EvaluationRecord] = field(init=False, default_factory=dict)
@@ -142,7 +145,7 @@ class AsyncEngine:
         executor = executor_for(self.evaluator)
         self.clock = getattr(executor, "clock", WALL)
         self._replay(replay)
-        self._clock = self.clock.now()
+        self._clock, self._wall_start = self.clock.now(), WALL.now()
         running: dict[Future, Job] = {}
         for index in sorted(self._in_flight):  # issued before the interruption, never finished
             job = self._jobs[index]
@@ -175,6 +178,8 @@ class AsyncEngine:
         return self._spent_before + self.clock.now() - self._clock
 
     def _time_is_up(self) -> bool:
+        if self.wall_seconds is not None and WALL.now() - self._wall_start >= self.wall_seconds:
+            return True
         return self.seconds is not None and (self._box_closed or self.searched_seconds() >= self.seconds)
 
     def _note_time_up(self) -> None:

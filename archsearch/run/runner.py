@@ -15,13 +15,15 @@ from typing import Any
 import numpy as np
 
 from archsearch.core.data import Dataset, DataSplits, load_dataset, split
+from archsearch.core.errors import ArchsearchError
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import EvaluationRecord
 from archsearch.run.candidates import Evaluator, Observer, genome_key
 from archsearch.run.dask_pool import DaskPool, check_scheduler_of
-from archsearch.run.engine import AsyncEngine
+from archsearch.run.engine import AsyncEngine, executor_for
 from archsearch.run.journal import Journal
 from archsearch.run.pool import WorkerPool, default_workers
+from archsearch.run.predicted import PredictedPool
 from archsearch.run.reports import ReportsFactory
 from archsearch.run.run_dir import CHECKPOINTS, JOURNAL, SPACE, prepare_run_dir
 from archsearch.run.settings import RunSettings
@@ -43,9 +45,21 @@ def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool 
     splits = split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
     config = prepare_run_dir(config, run_dir, resume, task.space_document(config))
     with task.evaluator(config, splits, run_dir) as evaluator:
-        records = run_search(config, run_dir, task.space(config, run_dir / SPACE), evaluator, resume, observer,
-                             task.candidate_key(config), reports)
+        records = run_search(config, run_dir, task.space(config, run_dir / SPACE),
+                             on_clock(task, config, splits, evaluator), resume, observer, task.candidate_key(config),
+                             reports)
     return task.finish(config, run_dir, records, dataset, splits, log)
+
+
+def on_clock(task: Task, config: RunSettings, splits: DataSplits, evaluator: Evaluator) -> Evaluator:
+    """The evaluator as the run's clock wants it: as it is on the wall clock; on the predicted one, behind a
+    `PredictedPool` of the task's cost model (a one-line error for a task without one)."""
+    if config.clock != "predicted":
+        return evaluator
+    cost_model = getattr(task, "cost_model", None)
+    if cost_model is None:
+        raise ArchsearchError(f"--clock predicted: the {task.name} task has no cost model to predict seconds with")
+    return PredictedPool(executor_for(evaluator), cost_model(config, splits))
 
 
 @contextmanager
@@ -85,7 +99,8 @@ def run_search(config: RunSettings, run_dir: Path, space: Any, evaluator: Evalua
     if checkpoints is not None:
         checkpoints.mkdir(exist_ok=True)
     engine = AsyncEngine(strategy, evaluator, config.seed, rungs, checkpoints, journal, observer,
-                         key or genome_key, config.time_box)
+                         key or genome_key, config.time_box,
+                         config.wall_limit or None if config.clock == "predicted" else None)
     records = engine.run(config.evaluations, replay)
     if written is not None:
         written.close(records)

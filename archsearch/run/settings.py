@@ -124,6 +124,13 @@ class RunSettings:
     # after it. When it binds, the history depends on the clock, not on the seed alone (the summary says
     # so). None or 0: no limit.
     time_limit: float | None = setting(None, minimum=0, resumable=True)
+    # What the time box and the time limit count: "wall" seconds, or "predicted" ones: each job costs the
+    # seconds the task's cost model predicts from the candidate and its budgets, and the engine takes
+    # results in the order of their predicted finish (`run.predicted`), so the history is the same on any
+    # machine, idle or loaded, with any number of workers. `wall_limit` real seconds then stay a safety
+    # net (when it binds, the history depends on the machine again).
+    clock: str = "wall"
+    wall_limit: float | None = setting(None, minimum=0, resumable=True)
     # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
     # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
     optuna_storage: str | None = setting(None, resumable=True)
@@ -211,6 +218,7 @@ class RunSettings:
 # off: each candidate trains `epochs` epochs, the winner is retrained; asha: rungs and promotion; full: every
 # candidate trains to the top budget in one go (the regime of asha's top rung, without its cheaper rungs).
 FIDELITIES = ("off", "asha", "full")
+CLOCKS = ("wall", "predicted")
 MULTI_FIDELITY = ("asha", "full")  # budgets of images seen on a stream, checkpoints, the winner handed over as is
 BUDGET_MULTIPLE = 128  # rung budgets split no batch of the spaces' batch sizes, so continuing is exact
 
@@ -263,6 +271,8 @@ def check_run_settings(config: RunSettings) -> None:
     check_counts_and_strategy(config)
     check_executor(config)
     check_fidelity_values(config)
+    if config.clock not in CLOCKS:
+        raise ArchsearchError(f"--clock {config.clock}: unknown (known: {', '.join(CLOCKS)})")
 
 
 def check_counts_and_strategy(config: RunSettings) -> None:

@@ -8,6 +8,10 @@ end. `run.runner.run_task` runs every task the same way (journal, exact resume, 
 so a new kind of search is one new Task with its settings type and command, not edits across the
 package. The autoencoder search (`autoencoder.task`) and the transfer search (`transfer.task`)
 are the two tasks; weight evolution is the autoencoder task's other inner loop.
+
+A task may also bring a cost model, `cost_model(config, splits)` -> `run.predicted.CostModel` (the
+seconds a candidate's evaluation takes, predicted from the candidate and its budgets), for runs on the
+predicted clock (`RunSettings.clock`).
 """
 
 from __future__ import annotations

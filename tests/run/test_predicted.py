@@ -1,0 +1,65 @@
+"""`PredictedPool`: real workers whose results the engine takes in the order of their predicted finish, so
+the history is the same whatever order they really finish in, and a time box is a compute budget."""
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from archsearch.core.rungs import Rungs
+from archsearch.run.engine import AsyncEngine
+from archsearch.run.predicted import PredictedPool
+from archsearch.strategies import make_strategy
+
+
+class JitteryPool:
+    """Two threads that evaluate with a random real delay, so jobs finish in an order of their own."""
+
+    workers = 2
+
+    def __init__(self, evaluator, jitter_seed):
+        self.evaluator, self.random = evaluator, random.Random(jitter_seed)
+        self.threads = ThreadPoolExecutor(2)
+
+    def submit(self, *job):
+        delay = self.random.uniform(0, 0.004)
+        return self.threads.submit(lambda: (time.sleep(delay), self.evaluator.evaluate(*job))[1])
+
+    def close(self):
+        self.threads.shutdown()
+
+
+def cost(genome, fidelity):
+    """Bigger codes and larger budgets cost more: seconds of the whole evaluation, of them training."""
+    training = genome.latent_size * (fidelity.budget - fidelity.start if fidelity else 1000) / 4000
+    return training + 1.0, training
+
+
+def run(space, evaluator, jitter_seed, tmp_path, seconds=None):
+    jittery = JitteryPool(evaluator, jitter_seed)
+    pool = PredictedPool(jittery, cost)
+    strategy = make_strategy("ga", space, np.random.default_rng(7), population=6)
+    engine = AsyncEngine(strategy, pool, seed=7, rungs=Rungs(1000, 9000), checkpoints=tmp_path, seconds=seconds)
+    records = engine.run(30 if seconds is None else 10_000)
+    jittery.close()
+    return records, engine
+
+
+def test_the_history_follows_predicted_finishes_not_real_ones(conv_space, toy_evaluator, tmp_path):
+    first, _ = run(conv_space, toy_evaluator, jitter_seed=1, tmp_path=tmp_path)
+    second, _ = run(conv_space, toy_evaluator, jitter_seed=2, tmp_path=tmp_path)
+    assert [(r.genome.key, r.budget, r.finished_at) for r in first] == \
+        [(r.genome.key, r.budget, r.finished_at) for r in second]
+    assert any(r.rung for r in first)  # promotions happened, in the same order
+    fresh = [r for r in first if r.cached_from is None and r.rung == 0]
+    # each result reports its predicted seconds (the engine plans with them); the measured ones stay in its metrics
+    assert all(r.result.seconds == 1.0 + r.genome.latent_size * 1000 / 4000 for r in fresh)
+    assert all(r.result.metrics["measured_seconds"] < 0.5 for r in fresh)
+
+
+def test_a_time_box_on_the_predicted_clock_is_a_compute_budget(conv_space, toy_evaluator, tmp_path):
+    records, engine = run(conv_space, toy_evaluator, jitter_seed=3, tmp_path=tmp_path, seconds=60.0)
+    again, _ = run(conv_space, toy_evaluator, jitter_seed=4, tmp_path=tmp_path, seconds=60.0)
+    assert [r.genome.key for r in records] == [r.genome.key for r in again] and 10 < len(records) < 200
+    assert engine.searched_seconds() >= 60.0  # predicted seconds: the real run took a fraction of one
