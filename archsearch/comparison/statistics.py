@@ -2,10 +2,11 @@
 
 One run per strategy and seed, each with the same budget. `results.csv` has a row per run; the summary
 gives each strategy's median and spread of the best fitness (the task's, minimised: validation MSE for the
-autoencoder, 1 - validation accuracy for a classifier), its mean rank over seeds, and a paired test (seeds
+autoencoder, 1 - validation accuracy for a classifier), its mean rank over seeds, and paired tests (seeds
 are the pairs: within a seed every strategy has the same data split and training seeds) against the
-baselines `random` and `optuna-tpe`. `test_fitness` is the same measure on the test data, where the
-evaluator scored it (`test_fitness`, or the autoencoder's `test_mse`).
+baselines (`BASELINES`), each direction one-sided. `test_fitness` is the same measure on the test data,
+where the evaluator scored it (`test_fitness`, or the autoencoder's `test_mse`); on a simulated benchmark
+the best's `regret` is tested too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from scipy import stats
 from archsearch.analysis.tables import best_records, evaluations_frame
 from archsearch.core.records import EvaluationRecord
 
-BASELINES = ("random", "optuna-tpe", "optuna-hyperband")
+BASELINES = ("random", "optuna-tpe", "optuna-hyperband", "dehb")
 
 
 def wall_seconds(records: Sequence[EvaluationRecord]) -> np.ndarray:
@@ -65,6 +66,7 @@ def run_result(strategy: str, seed: int, records: Sequence[EvaluationRecord], se
         "strategy": strategy, "seed": seed,
         "best_fitness": top.result.fitness if top else math.nan,
         "test_fitness": test_fitness(top) if top else math.nan,
+        "regret": top.result.metrics.get("regret", math.nan) if top else math.nan,  # a simulated benchmark's
         "params": top.result.params if top else None,
         "latent_size": getattr(top.genome, "latent_size", None) if top else None,
         "architecture": top.genome.describe() if top else "",
@@ -91,8 +93,8 @@ def strategy_summary(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str = "best_fitness") -> str:
-    """In plain words: how often `strategy` beat `baseline` on the same seed, and whether that is
-    significant (one-sided Wilcoxon signed-rank test of 'strategy's `column` is lower')."""
+    """In plain words: how often `strategy` beat `baseline` on the same seed, and whether it is significantly
+    lower or higher (one-sided Wilcoxon signed-rank tests of each direction)."""
     pivot = results.pivot(index="seed", columns="strategy", values=column)[[strategy, baseline]].dropna()
     differences = (pivot[strategy] - pivot[baseline]).to_numpy()
     n = len(differences)
@@ -103,9 +105,15 @@ def paired_test(results: pd.DataFrame, strategy: str, baseline: str, column: str
             f"median difference {np.median(differences):+.5f}")
     if wins + losses == 0:
         return head + "; the same best loss on every seed."
-    p = float(stats.wilcoxon(differences, alternative="less", zero_method="wilcox").pvalue)
-    verdict = "significant" if p < 0.05 else "not significant"
-    return f"{head}; p = {p:.3f}, {verdict} at the 5% level."
+    lower = float(stats.wilcoxon(differences, alternative="less", zero_method="wilcox").pvalue)
+    higher = float(stats.wilcoxon(differences, alternative="greater", zero_method="wilcox").pvalue)
+    verdict = ("lower, significant" if lower < 0.05 else "higher, significant" if higher < 0.05
+               else "no significant difference")
+    return f"{head}; p = {_p(lower)} that it is lower, {_p(higher)} that it is higher: {verdict} at the 5% level."
+
+
+def _p(value: float) -> str:
+    return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
 
 
 def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFrame, plots: Sequence[str],
@@ -130,15 +138,18 @@ def summary_markdown(results: pd.DataFrame, settings: dict, vanilla: pd.DataFram
     n = results["seed"].nunique()
     lines += ["", "## Paired tests (seeds are the pairs)", "",
               f"Each line: on how many seeds the strategy's best {fitness} was lower than the baseline's "
-              "on the same seed, the median difference (negative: the strategy is better), and a one-sided "
-              "Wilcoxon signed-rank test of 'the strategy finds lower values' (seeds with equal values are "
-              f"left out). With {n} seeds the smallest p any test can reach is {0.5 ** n:.3f}"
+              "on the same seed, the median difference (negative: the strategy is better), and one-sided "
+              "Wilcoxon signed-rank tests of 'the strategy finds lower values' and of 'higher' (seeds with equal "
+              f"values are left out). With {n} seeds the smallest p any test can reach is {0.5 ** n:.3f}"
               + (", so none can be significant at 5%: use more seeds for a verdict." if 0.5 ** n >= 0.05 else "."),
               ""]
     strategies = list(table["strategy"])
     tested = [("best_fitness", f"Best {fitness} (what each search selects by)")]
     if results["test_fitness"].notna().all():
         tested.append(("test_fitness", f"The {test} of each run's best candidate (held-out data: the final measure)"))
+    if "regret" in results and results["regret"].notna().all():
+        tested.append(("regret", "The regret of each run's best candidate (a simulated benchmark's final measure: "
+                                 "its noise-free error at the top budget minus the best known)"))
     for column, heading in tested:
         lines += [f"### {heading}", ""]
         for baseline in BASELINES:

@@ -78,8 +78,10 @@ def test_paired_test_in_plain_words():
             for seed in range(5) for s, value in (("ga", 0.01 + seed * 1e-3), ("random", 0.02 + seed * 1e-3))]
     results = pd.DataFrame(rows)
     assert paired_test(results, "ga", "random").startswith("`ga` vs `random`: lower on 5 of 5 seeds, higher on 0")
-    assert "p = 0.031, significant at the 5% level" in paired_test(results, "ga", "random")
-    assert "p = 1.000, not significant" in paired_test(results, "random", "ga")
+    assert "p = 0.031 that it is lower, 1.000 that it is higher: lower, significant" in paired_test(results, "ga",
+                                                                                                    "random")
+    assert "p = 1.000 that it is lower, 0.031 that it is higher: higher, significant" in paired_test(results, "random",
+                                                                                                     "ga")
 
 
 def test_pareto_front_keeps_only_undominated_successes():
