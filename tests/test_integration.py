@@ -18,7 +18,7 @@ import pytest
 
 from archsearch.cli.main import main
 from archsearch.core.space_files import built_in_spaces
-from archsearch.run.journal import Issued, Journal
+from archsearch.run.journal import Journal
 
 pytestmark = pytest.mark.integration
 
@@ -130,30 +130,6 @@ def test_resume_refuses_changed_settings(fashion_mnist, tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"archsearch: error: {run_dir / 'config.json'}: seed was 1 in this run, not 2; "
         "resume with the same seed or choose a new --out"]
-
-
-def test_on_the_predicted_clock_a_time_box_gives_one_history_idle_or_loaded(fashion_mnist, tmp_path):
-    """The tiny search on two workers under a time box it cannot finish within, once with a CPU-bound
-    process beside it: the same candidates, budgets, fitness and stamps (predicted seconds), and the
-    summary says the seed fixes them."""
-    timed = [*TINY[:-4], "--seed", "3", "--workers", "2", "--clock", "predicted", "--time-limit", "6"]
-    journals = []
-    for loaded in (False, True):
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if loaded else None
-        try:
-            done = archsearch_here("search", *timed, "--out", str(tmp_path / str(loaded)))
-        finally:
-            if hog is not None:
-                hog.kill()
-                hog.wait()
-        assert done.returncode == 0, done.stderr
-        journals.append([(e.index, e.genome_key, e.budget, e.seconds) if isinstance(e, Issued)
-                         else (e.index, e.result.status, e.result.fitness, e.finished_at)
-                         for e in Journal(tmp_path / str(loaded) / "journal.jsonl").events() if hasattr(e, "index")])
-    assert journals[0] == journals[1]
-    started = {event[1] for event in journals[0] if event[2] == 128}
-    assert 2 <= len(started) < 9  # the box bound: not every candidate started
-    assert "a compute budget) ended the search" in " ".join((done.stdout + done.stderr).split())
 
 
 def test_own_non_square_colour_images(tmp_path):

@@ -2,13 +2,17 @@
 the history is the same whatever order they really finish in, and a time box is a compute budget."""
 
 import random
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 from archsearch.core.rungs import Rungs
 from archsearch.run.engine import AsyncEngine
+from archsearch.run.journal import Issued
 from archsearch.run.predicted import PredictedPool
 from archsearch.strategies import make_strategy
 
@@ -63,3 +67,38 @@ def test_a_time_box_on_the_predicted_clock_is_a_compute_budget(conv_space, toy_e
     again, _ = run(conv_space, toy_evaluator, jitter_seed=4, tmp_path=tmp_path, seconds=60.0)
     assert [r.genome.key for r in records] == [r.genome.key for r in again] and 10 < len(records) < 200
     assert engine.searched_seconds() >= 60.0  # predicted seconds: the real run took a fraction of one
+
+
+@pytest.mark.slow
+def test_real_workers_beside_a_cpu_hog_give_the_history_of_an_idle_machine(tiny_images, conv_space, tmp_path):
+    """Real training in two worker processes, under a time box of predicted seconds that ends the search
+    early: the same journal whether a CPU-bound process runs beside it or not."""
+    from archsearch.autoencoder.backprop import BackpropEvaluator
+    from archsearch.autoencoder.cost import predicted_seconds
+    from archsearch.run.journal import Journal
+    from archsearch.run.pool import WorkerPool
+    from archsearch.tasks.evaluator import EpochSettings
+
+    def history(loaded: bool) -> list:
+        folder = tmp_path / str(loaded)
+        folder.mkdir()
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if loaded else None
+        try:
+            with WorkerPool(BackpropEvaluator(*tiny_images, EpochSettings(epochs=1)), 2, recycle_after=50) as pool:
+                predicted = PredictedPool(pool, lambda genome, fidelity: predicted_seconds(
+                    genome, fidelity.budget - fidelity.start, tiny_images[0].shape[1:]))
+                strategy = make_strategy("ga", conv_space, np.random.default_rng(5), population=4)
+                AsyncEngine(strategy, predicted, seed=5, rungs=Rungs(128, 1152, multiple=128), checkpoints=folder,
+                            journal=Journal(folder / "journal.jsonl"), seconds=4.0).run(16)
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+        return [(e.index, e.genome_key, e.budget, e.seconds) if isinstance(e, Issued)
+                else (e.index, e.result.status, e.result.fitness, e.finished_at)
+                for e in Journal(folder / "journal.jsonl").events() if hasattr(e, "index")]
+
+    idle = history(False)
+    assert idle == history(True)
+    started = {event[1] for event in idle if isinstance(event[1], str) and len(event[1]) == 16 and event[2] == 128}
+    assert 2 <= len(started) < 16  # the box ended the search early
