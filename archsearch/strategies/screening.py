@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import ExtraTreesRegressor
 
 from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.base import Proposal
@@ -49,6 +48,8 @@ class Screen:
 
     def best(self, proposals: list[Proposal], count: int, seen: set[str]) -> list[Proposal]:
         """The `count` distinct proposals the model predicts best (marked as seen)."""
+        from sklearn.ensemble import ExtraTreesRegressor  # loaded only by a run that screens
+
         records, scores = self.scores()
         x = np.array([self.encoding.encode(r.genome, self.rng) for r in records])
         model = ExtraTreesRegressor(self.trees, min_samples_leaf=2, random_state=int(self.rng.integers(2**31)))
