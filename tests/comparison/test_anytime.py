@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from archsearch.comparison.anytime import incumbent_curve, time_to_target
 from archsearch.comparison.compare import compare
@@ -50,6 +51,7 @@ def test_a_comparison_on_a_simulated_benchmark_reports_anytime_regret(tmp_path):
     assert pd.read_csv(tmp_path / "results.csv")["test_fitness"].notna().all()  # the noise-free error
 
 
+@pytest.mark.slow
 def test_the_command_compares_on_a_benchmark_by_name_and_says_what_one_lacks(tmp_path, capsys):
     from archsearch.cli.main import main
 
