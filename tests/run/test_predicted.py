@@ -79,17 +79,16 @@ def test_real_workers_beside_a_cpu_hog_give_the_history_of_an_idle_machine(tiny_
     from archsearch.run.pool import WorkerPool
     from archsearch.tasks.evaluator import EpochSettings
 
-    def history(loaded: bool) -> list:
+    def history(pool, loaded: bool) -> list:
         folder = tmp_path / str(loaded)
         folder.mkdir()
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if loaded else None
         try:
-            with WorkerPool(BackpropEvaluator(*tiny_images, EpochSettings(epochs=1)), 2, recycle_after=50) as pool:
-                predicted = PredictedPool(pool, lambda genome, fidelity: predicted_seconds(
-                    genome, fidelity.budget - fidelity.start, tiny_images[0].shape[1:]))
-                strategy = make_strategy("ga", conv_space, np.random.default_rng(5), population=4)
-                AsyncEngine(strategy, predicted, seed=5, rungs=Rungs(128, 1152, multiple=128), checkpoints=folder,
-                            journal=Journal(folder / "journal.jsonl"), seconds=4.0).run(16)
+            predicted = PredictedPool(pool, lambda genome, fidelity: predicted_seconds(
+                genome, fidelity.budget - fidelity.start, tiny_images[0].shape[1:]))
+            strategy = make_strategy("ga", conv_space, np.random.default_rng(5), population=4)
+            AsyncEngine(strategy, predicted, seed=5, rungs=Rungs(128, 1152, multiple=128), checkpoints=folder,
+                        journal=Journal(folder / "journal.jsonl"), seconds=4.0).run(16)
         finally:
             if hog is not None:
                 hog.kill()
@@ -98,7 +97,8 @@ def test_real_workers_beside_a_cpu_hog_give_the_history_of_an_idle_machine(tiny_
                 else (e.index, e.result.status, e.result.fitness, e.finished_at)
                 for e in Journal(folder / "journal.jsonl").events() if hasattr(e, "index")]
 
-    idle = history(False)
-    assert idle == history(True)
+    with WorkerPool(BackpropEvaluator(*tiny_images, EpochSettings(epochs=1)), 2, recycle_after=50) as pool:
+        idle, loaded = history(pool, False), history(pool, True)  # one pool: its workers start once
+    assert idle == loaded
     started = {event[1] for event in idle if isinstance(event[1], str) and len(event[1]) == 16 and event[2] == 128}
     assert 2 <= len(started) < 16  # the box ended the search early
