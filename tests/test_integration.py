@@ -42,16 +42,11 @@ def archsearch_here(*args: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["archsearch", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
-@pytest.fixture(scope="module")
-def tiny_run(fashion_mnist, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """One uninterrupted tiny search, shared by the tests that read it (a search takes most of a minute)."""
-    run_dir = tmp_path_factory.mktemp("tiny") / "run"
-    return run_dir, archsearch_here("search", *TINY, "--out", str(run_dir))
-
-
-@pytest.mark.xdist_group("tiny_run")
-def test_tiny_search_writes_a_loadable_best_model(tiny_run, tmp_path):
-    run_dir, done = tiny_run
+def test_tiny_search_writes_a_loadable_best_model_and_a_ctrl_c_resumes_to_the_same_result(fashion_mnist, tmp_path):
+    """One tiny search, read by both halves (a search takes most of a minute; pytest-xdist's groups do not
+    keep two tests that share it on one worker here): what it writes, then an interrupted run of it."""
+    run_dir = tmp_path / "run"
+    done = archsearch_here("search", *TINY, "--out", str(run_dir))
     assert done.returncode == 0, done.stderr
     assert "best candidates" in done.stdout + done.stderr
     frame = pd.read_csv(run_dir / "evaluations.csv")
@@ -81,13 +76,10 @@ def test_tiny_search_writes_a_loadable_best_model(tiny_run, tmp_path):
     ranks = sorted(p.name.split("_")[0] for p in (tmp_path / "export").iterdir() if p.is_dir())
     assert ranks == ["rank1", "rank2"]
     assert (tmp_path / "export" / "index.json").is_file()
+    interrupted_search_resumes_to_the_same_result(run_dir, tmp_path)
 
 
-@pytest.mark.xdist_group("tiny_run")
-def test_interrupted_search_resumes_to_the_same_result(tiny_run, tmp_path):
-    straight, done = tiny_run
-    assert done.returncode == 0, done.stderr
-
+def interrupted_search_resumes_to_the_same_result(straight: Path, tmp_path: Path) -> None:
     interrupted = tmp_path / "interrupted"
     # A shell running pytest in the background ignores Ctrl-C for it, and a child would inherit that; a
     # handled signal is reset to its default in the child, which Python then turns into KeyboardInterrupt.
