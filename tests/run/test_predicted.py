@@ -88,7 +88,7 @@ def test_real_workers_beside_a_cpu_hog_give_the_history_of_an_idle_machine(tiny_
                 genome, fidelity.budget - fidelity.start, tiny_images[0].shape[1:]))
             strategy = make_strategy("ga", conv_space, np.random.default_rng(5), population=4)
             AsyncEngine(strategy, predicted, seed=5, rungs=Rungs(128, 1152, multiple=128), checkpoints=folder,
-                        journal=Journal(folder / "journal.jsonl"), seconds=4.0).run(16)
+                        journal=Journal(folder / "journal.jsonl"), seconds=2.5).run(16)
         finally:
             if hog is not None:
                 hog.kill()
