@@ -34,13 +34,10 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """An integration test is a slow one too, so `pytest -m "not slow"` is the whole fast tier. The
-    integration tests run first: each takes a minute or more, and one started last keeps a worker busy
-    while the others have nothing left to do."""
+    """An integration test is a slow one too, so `pytest -m "not slow"` is the whole fast tier."""
     for item in items:
         if item.get_closest_marker("integration") is not None:
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.get_closest_marker("integration") is None)
 
 
 def _started_by_this_session():
