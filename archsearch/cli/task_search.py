@@ -53,7 +53,7 @@ def run_task_search(args: argparse.Namespace) -> int:
     task = load_task_of(args, args.task or recorded_task(args))
     from archsearch.analysis.run_reports import standard_reports
     from archsearch.cli.progress import SearchProgress, run_in_terminal
-    from archsearch.run.runner import run_task
+    from archsearch.run.runner import check_clock, run_task
     from archsearch.tasks.run import KerasTaskRun, task_data, task_settings
 
     config, out = resolve_config(args, TaskSettings, given_settings(args, TaskSettings), lambda c: task.name)
@@ -61,6 +61,7 @@ def run_task_search(args: argparse.Namespace) -> int:
         config = task_settings(task, **given_settings(args, TaskSettings))  # the task's defaults where no flag
     check_task_settings(config)
     check_scheduler_of(config)
+    check_clock(KerasTaskRun(task), config)
     dataset = task_data(task, config.data_file)
     config = fit_task_to_data(config, len(dataset.x_train))
     progress = SearchProgress(config.expected_evaluations, fitness_label=config.fitness_label,

@@ -47,7 +47,7 @@ from archsearch.run.candidates import Evaluator, Observer, candidate_seed
 from archsearch.run.dask_pool import check_scheduler_of
 from archsearch.run.engine import executor_for
 from archsearch.run.run_dir import CONFIG, SPACE, prepare_run_dir
-from archsearch.run.runner import on_clock, run_search
+from archsearch.run.runner import check_clock, on_clock, run_search
 from archsearch.run.settings import RunSettings
 from archsearch.run.task import Task
 
@@ -79,6 +79,7 @@ def compare(base: RunSettings, out: str | Path, strategies: Sequence[str] = DEFA
     instead of `budget` evaluations. `evaluators` replaces the task's worker pool (tests use a toy fitness)."""
     out = Path(out)
     check_comparison(task, base, strategies, seeds, budget, seconds)
+    check_clock(task, base)
     if evaluators is None:
         check_scheduler_of(base)
     dataset = dataset or load_dataset(base.data_dir, base.data_file)

@@ -39,6 +39,7 @@ def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool 
     tables and lineage: `analysis.run_reports.standard_reports`), the task's hand-over."""
     run_dir = Path(run_dir)
     task.check(config)  # bad settings fail before the data is read or the run directory touched
+    check_clock(task, config)
     check_scheduler_of(config)
     dataset = dataset or load_dataset(config.data_dir, config.data_file)
     config = task.fit(config, dataset)
@@ -51,15 +52,19 @@ def run_task(task: Task, config: RunSettings, run_dir: str | Path, resume: bool 
     return task.finish(config, run_dir, records, dataset, splits, log)
 
 
+def check_clock(task: Task, config: RunSettings) -> None:
+    """A one-line error for the predicted clock on a task without a cost model."""
+    if config.clock == "predicted" and getattr(task, "cost_model", None) is None:
+        raise ArchsearchError(f"--clock predicted: the {task.name} task has no cost model to predict seconds with")
+
+
 def on_clock(task: Task, config: RunSettings, splits: DataSplits, evaluator: Evaluator) -> Evaluator:
     """The evaluator as the run's clock wants it: as it is on the wall clock; on the predicted one, behind a
-    `PredictedPool` of the task's cost model (a one-line error for a task without one)."""
+    `PredictedPool` of the task's cost model."""
     if config.clock != "predicted":
         return evaluator
-    cost_model = getattr(task, "cost_model", None)
-    if cost_model is None:
-        raise ArchsearchError(f"--clock predicted: the {task.name} task has no cost model to predict seconds with")
-    return PredictedPool(executor_for(evaluator), cost_model(config, splits))
+    check_clock(task, config)
+    return PredictedPool(executor_for(evaluator), task.cost_model(config, splits))
 
 
 @contextmanager

@@ -102,3 +102,12 @@ def test_real_workers_beside_a_cpu_hog_give_the_history_of_an_idle_machine(tiny_
     assert idle == loaded
     started = {event[1] for event in idle if isinstance(event[1], str) and len(event[1]) == 16 and event[2] == 128}
     assert 2 <= len(started) < 16  # the box ended the search early
+
+
+def test_a_task_without_a_cost_model_refuses_the_predicted_clock_before_touching_anything(tmp_path, capsys):
+    from archsearch.cli.main import main
+
+    assert main(["search", "--task", "classifier", "--clock", "predicted", "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.endswith("--clock predicted: the classifier task has no cost model to predict seconds with")
+    assert len(error.splitlines()) == 1 and not (tmp_path / "run").exists()
