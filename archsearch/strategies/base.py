@@ -67,14 +67,16 @@ class Strategy(ABC):
         """A candidate told at the lowest rung was trained further (multi-fidelity runs): `record` is its
         result at a higher rung. Strategies that rank candidates across fidelities use it; most need not."""
 
-    def novel(self, make: Callable[[], Proposal], tries: int = 20) -> Proposal:
+    def novel(self, make: Callable[[], Proposal], tries: int = 20, mark: bool = True) -> Proposal:
         """Calls `make` until it proposes a genome not proposed before (or `tries` run out), so no
-        evaluation is spent on a genome the run has already seen."""
+        evaluation is spent on a genome the run has already seen; `mark`: and counts it as proposed
+        (not for a candidate that may yet be screened out)."""
         for _ in range(tries):
             proposal = make()
             if proposal.genome.key not in self.seen:
                 break
-        self.seen.add(proposal.genome.key)
+        if mark:
+            self.seen.add(proposal.genome.key)
         return proposal
 
     def fresh_sample(self) -> Proposal:

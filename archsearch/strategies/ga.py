@@ -82,16 +82,9 @@ class GeneticAlgorithm(Strategy):
         if not self.population:
             return [self.fresh_sample() for _ in range(self.population_size)]
         if self.screen is not None and self.screen.ready(self.population_size):
-            return self.screen.best([self._breed_unseen() for _ in range(self.offspring_size * self.screen_size)],
-                                    self.offspring_size, self.seen)
+            bred = [self.novel(self._breed, mark=False) for _ in range(self.offspring_size * self.screen_size)]
+            return self.screen.best(bred, self.offspring_size, self.seen)
         return [self.novel(self._breed) for _ in range(self.offspring_size)]
-
-    def _breed_unseen(self) -> Proposal:
-        for _ in range(20):
-            proposal = self._breed()
-            if proposal.genome.key not in self.seen:
-                break
-        return proposal
 
     def _breed(self) -> Proposal:
         first, second = self.toolbox.select(self.population, 2)

@@ -39,7 +39,7 @@ def test_screened_offspring_are_better_than_bred_ones_on_the_same_results(conv_s
         screen.add(evaluated(conv_space, toy_evaluator, 60, seed))
         strategy = make_strategy("ga", conv_space, np.random.default_rng(seed), population=8)
         strategy.tell(evaluated(conv_space, toy_evaluator, 8, seed + 10))
-        bred = [strategy._breed_unseen() for _ in range(64)]
+        bred = [strategy.novel(strategy._breed, mark=False) for _ in range(64)]
         chosen = screen.best(bred, 8, set())
         fitness = {p.genome.key: toy_evaluator.evaluate(p.genome, 0).fitness for p in bred}
         gains.append(np.mean([fitness[p.genome.key] for p in bred]) - np.mean([fitness[p.genome.key] for p in chosen]))
