@@ -23,6 +23,7 @@ import numpy as np
 
 from archsearch.core.atomic_write import write_atomically
 from archsearch.core.fidelity import Fidelity
+from archsearch.training.keras_parts import build_optimizer
 
 CHUNK_IMAGES = 16384  # images per `fit` call: bounds the copy of the stream's slice
 
@@ -55,6 +56,7 @@ def fit_stream(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int
     (x, y), continuing from `fidelity.resume`: the loop every task's budgeted training shares."""
     if fidelity.resume:
         load_checkpoint(model, fidelity.resume)
+    build_optimizer(model)
     order = stream_indices(len(x), seed, fidelity.start, fidelity.budget)
     started, losses, first_step = time.perf_counter(), [], 0.0
     for number, part in enumerate(chunks(order, batch_size)):

@@ -12,6 +12,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from archsearch.training.keras_parts import build_optimizer
+
 
 @dataclass(frozen=True)
 class EarlyStoppedFit:
@@ -36,6 +38,7 @@ def fit_with_early_stopping(model: keras.Model, x: Any, y: Any, validation: tupl
     `monitor` (a validation metric, `mode` "min" or "max") and restoring the best epoch's weights."""
     stop = keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True)
     start = time.perf_counter()
+    build_optimizer(model)
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=validation,
                         callbacks=[keras.callbacks.TerminateOnNaN(), stop, *callbacks], verbose=0).history
     seconds = time.perf_counter() - start

@@ -45,6 +45,15 @@ def mean_squared_error(model: keras.Model, images: np.ndarray, batch_size: int =
     return total / images.size
 
 
+def build_optimizer(model: keras.Model) -> None:
+    """Creates a compiled model's optimizer variables before its first `fit`: a traced function that
+    creates variables is traced a second time, and the optimizer's update is most of a train step's
+    graph, so this halves a candidate's fixed cost (0.5 s instead of 1-1.6 s of its first step here).
+    The variables start at zero either way, so training is unchanged."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
 def fresh_keras_state(seed: int) -> None:
     """Forgets earlier models and seeds every generator, so a candidate trains the same wherever it runs.
 
