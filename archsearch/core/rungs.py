@@ -17,6 +17,7 @@ Pure bookkeeping (no ML): fitness is minimised; a failed evaluation (infinite fi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -106,19 +107,23 @@ class Ladder:
         workers that was often a cheap, poor model that happened to finish first, and its climb cost
         11% of a 270 s run; favouring the default genes reaches the top rung as early, with a better
         model.)"""
+        return next(self.promotions(), None)
+
+    def promotions(self) -> Iterator[tuple[int, int]]:
+        """Every promotion the rule allows now, in the order `promotion` takes them: a time box passes over
+        one that would end too late (the default genes' climb to the top rung, say) for the next."""
         for rung in range(self.rungs.top - 1, -1, -1):
             for candidate in self.waiting(rung):
                 if candidate in self.favoured:
-                    return candidate, rung
+                    yield candidate, rung
         for rung in range(self.rungs.top - 1, -1, -1):
             ranked = sorted((fitness, candidate) for candidate, fitness in self.results[rung].items())
             quota = len(ranked) // self.rungs.eta
             if len(self.promoted[rung] - self.favoured) >= quota:  # a favoured climb holds a place only by rank
                 continue
             for fitness, candidate in ranked[:quota]:
-                if candidate not in self.promoted[rung] and math.isfinite(fitness):
-                    return candidate, rung
-        return None
+                if candidate not in self.promoted[rung] and candidate not in self.favoured and math.isfinite(fitness):
+                    yield candidate, rung
 
     def final_promotion(self) -> tuple[int, int] | None:
         """While draining and nothing else qualifies: a rung's leader that has not moved up does, highest

@@ -283,19 +283,30 @@ class AsyncEngine:
     # ----- deciding the next job -----
 
     def _too_late_to_promote(self) -> bool:
-        """Under a time box: the promotion that qualifies now is expected to end after the box."""
+        """Under a time box: promotions qualify now, but each is expected to end after the box."""
         if self.seconds is None or self.rungs is None:
             return False
-        promotion = self._qualifying_promotion()
-        needed = None if promotion is None else self._estimate(promotion[0], promotion[1] + 1)
-        return needed is not None and self.searched_seconds() + needed > self.seconds
+        return self._qualifying_promotion(within_box=False) is not None and self._qualifying_promotion() is None
 
-    def _qualifying_promotion(self) -> tuple[int, int] | None:
-        """The ladder's next promotion; once draining with nothing running, its final one."""
-        promotion = self.ladder.promotion()
-        if promotion is None and self._no_more_candidates() and not self._in_flight:
-            promotion = self.ladder.final_promotion()
-        return promotion
+    def _qualifying_promotion(self, within_box: bool = True) -> tuple[int, int] | None:
+        """The ladder's next promotion (once draining with nothing running, its final one); under a time
+        box, the first expected to end within it, so one climb too long for the time left (the default
+        genes' to the top rung, say) does not hold back the shorter ones behind it."""
+        return next((p for p in self._ladder_promotions() if not within_box or self._ends_within_box(*p)), None)
+
+    def _ladder_promotions(self) -> list[tuple[int, int]]:
+        """The ladder's promotions, in its order; if none, once draining with nothing running, its final one."""
+        qualifying = list(self.ladder.promotions())
+        if not qualifying and self._no_more_candidates() and not self._in_flight:
+            final = self.ladder.final_promotion()
+            qualifying = [final] if final is not None else []
+        return qualifying
+
+    def _ends_within_box(self, candidate: int, rung: int) -> bool:
+        if self.seconds is None:
+            return True
+        needed = self._estimate(candidate, rung + 1)
+        return needed is None or self.searched_seconds() + needed <= self.seconds
 
     def _too_late_to_start(self, pass_over: bool) -> bool:
         """Under a time box: the next job would be a new candidate, and a lowest-rung evaluation has so far

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import optuna
@@ -44,8 +44,8 @@ class PrunerLadder(Ladder):
         if self.decide(candidate, rung, fitness) and rung < self.rungs.top:
             self.ready.append((candidate, rung))
 
-    def promotion(self) -> tuple[int, int] | None:
-        return self.ready[0] if self.ready else None
+    def promotions(self) -> Iterator[tuple[int, int]]:
+        return iter(list(self.ready))
 
     def mark_promoted(self, candidate: int, rung: int) -> None:
         super().mark_promoted(candidate, rung)

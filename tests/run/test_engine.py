@@ -354,6 +354,20 @@ def test_a_final_climb_that_would_end_after_the_time_box_is_not_started(conv_spa
     assert [(r.candidate, r.rung) for r in records] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
 
 
+def test_a_climb_too_long_for_the_time_left_does_not_hold_back_shorter_promotions(conv_space, toy_evaluator,
+                                                                                  tmp_path):
+    genomes = distinct_genomes(conv_space, 8)
+    evaluator = SlowToy(toy_evaluator, dict(zip((g.key for g in genomes), [5, 3, 4, 6, 7, 8, 9, 10])))
+    run = engine(conv_space, evaluator, tmp_path, DefaultFirst(conv_space, np.random.default_rng(0), genomes),
+                 rungs=Rungs(8, 72, 3))
+    # the default genes reach rung 1 at about 0.48 s; their climb to the top (0.96 s more) would end after
+    # a 1.4 s box, but the best other candidate's first promotion (0.32 s), due at about 0.96 s, fits
+    run.seconds = 1.4
+    records = run.run(candidates=8)
+    assert max(r.rung for r in records if r.candidate == 0) == 1  # the long climb was passed over ...
+    assert [(r.candidate, r.rung) for r in records if r.candidate != 0 and r.rung == 1] == [(1, 1)]  # ... not this
+
+
 def test_optuna_hyperband_decides_promotions_with_optunas_pruner(conv_space, toy_evaluator, tmp_path):
     def run(path):
         strategy = make_strategy("optuna-hyperband", conv_space, np.random.default_rng(0), population=6)
