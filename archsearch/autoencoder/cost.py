@@ -50,22 +50,29 @@ def _layer_cost(layer: LayerPlan, before: Shape, image_channels: int) -> tuple[i
     return 0, 0
 
 
-# Seconds an evaluation takes: FIXED_SECONDS (building, tracing, scoring) plus the images it trains times
-# exp(c0 + c1 ln multiply-adds + c2 ln batch size + c3 ln parameters + c4 layers) per image. Fitted on
-# the 2,009 evaluations journaled in results/reference/equal_time_270 (28x28 images, two workers on two
-# cores): median relative error 24% per evaluation, Spearman 0.93 against the measured seconds.
-PER_IMAGE = (-12.2459, 0.5509, -0.1634, -0.2661, 0.0824)
-FIXED_SECONDS = 0.863
+# Seconds an evaluation takes on the slower kind of 2-core machine (no AVX-512, so TensorFlow's oneDNN
+# kernels off), two workers training at once: FIXED_SECONDS (building, tracing, scoring) plus the images
+# it trains times exp(c0 + c1 ln multiply-adds + c2 ln batch size + c3 ln parameters + c4 layers) per
+# image. Fitted by `benchmarks/cost_model.py` on 56 evaluations measured under that machine's stand-in
+# (oneDNN off, a quota of 1.4 cores): held out by genome, median relative error 28%, Spearman 0.91, the
+# sum 0.97x the measured one. The predicted clock counts these seconds, so the default time limit is
+# about as many real seconds there, and fewer on a faster machine.
+PER_IMAGE = (-12.4200, 0.7010, -0.1386, -0.3973, 0.1805)
+FIXED_SECONDS = 1.6
+INVALID_SECONDS = 0.1  # building a genome and refusing it (0.06 s measured)
 
 
-def predicted_seconds(genome: Genome, images: int, input_shape: Shape) -> tuple[float, float]:
+def predicted_seconds(genome: Genome, images: int, input_shape: Shape,
+                      max_params: int | None = None) -> tuple[float, float]:
     """(the whole evaluation, of it training) for `genome` trained on `images` images; an impossible
-    genome costs what building it does."""
+    genome, or one over `max_params`, costs what refusing it does."""
     try:
         plan = plan_autoencoder(genome, input_shape)
     except InvalidGenome:
-        return FIXED_SECONDS, 0.0
+        return INVALID_SECONDS, 0.0
     cost = plan_cost(plan)
+    if max_params is not None and cost.params > max_params:
+        return INVALID_SECONDS, 0.0
     c0, c1, c2, c3, c4 = PER_IMAGE
     per_image = math.exp(c0 + c1 * math.log(max(cost.multiply_adds, 1)) + c2 * math.log(genome.training.batch_size)
                          + c3 * math.log(max(cost.params, 1)) + c4 * len(genome.encoder))

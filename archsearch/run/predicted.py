@@ -7,8 +7,10 @@ autoencoder: its multiply-adds per image, times the images it trains), results c
 of their predicted finish (the pool waits for that job if it is still training), and the clock the
 engine reads, its time box included, is the predicted one. So the time box is a compute budget, the
 same on a fast or a slow machine, idle or loaded; the wall clock stays the user's safety net
-(`time_limit`). What it costs: a worker can idle while the job predicted to finish first is still
-training (`idle_seconds`). The seconds a result measured stay in its metrics (`measured_seconds`).
+(`wall_limit`). What it costs: a worker can idle while the job predicted to finish first is still
+training (`idle_seconds`). The seconds a result measured stay in its metrics (`measured_seconds`), with
+at most the worker-seconds other workers sat idle while the engine waited for it (`idle_seconds`:
+the wait times the workers found done at its end).
 """
 
 from __future__ import annotations
@@ -61,10 +63,12 @@ class PredictedPool:
         waited = time.monotonic()
         result: EvaluationResult = real.result()
         # workers whose job is done meanwhile sat idle while this one finished
-        self.idle_seconds += (time.monotonic() - waited) * sum(job[2].done() for job in self._pending.values())
+        idle = (time.monotonic() - waited) * sum(job[2].done() for job in self._pending.values())
+        self.idle_seconds += idle
         self.clock.advance_to(finish)
         first.set_result(replace(result, seconds=seconds, train_seconds=train_seconds,
-                                 metrics={**result.metrics, "measured_seconds": round(result.seconds, 3)}))
+                                 metrics={**result.metrics, "measured_seconds": round(result.seconds, 3),
+                                          "idle_seconds": round(idle, 3)}))
         return {first}
 
     def close(self) -> None:

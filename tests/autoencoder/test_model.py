@@ -55,3 +55,9 @@ def test_parameter_limit_marks_oversized_genomes_invalid():
     big = Genome((LayerGene("dense", units=512, activation="relu"),), 8, TrainingGenes())
     with pytest.raises(InvalidGenome, match="over the limit"):
         build_autoencoder(big, (28, 28, 1), max_params=100_000)
+    # the predicted clock charges it what refusing it costs, not a training it never gets
+    from archsearch.autoencoder.cost import INVALID_SECONDS, predicted_seconds
+
+    assert predicted_seconds(big, 6016, (28, 28, 1), max_params=100_000) == (INVALID_SECONDS, 0.0)
+    seconds, training = predicted_seconds(big, 6016, (28, 28, 1))
+    assert training > 0 and seconds > training > predicted_seconds(big, 3008, (28, 28, 1))[1]

@@ -60,6 +60,7 @@ def test_the_history_follows_predicted_finishes_not_real_ones(conv_space, toy_ev
     # each result reports its predicted seconds (the engine plans with them); the measured ones stay in its metrics
     assert all(r.result.seconds == 1.0 + r.genome.latent_size * 1000 / 4000 for r in fresh)
     assert all(r.result.metrics["measured_seconds"] < 0.5 for r in fresh)
+    assert all(0 <= r.result.metrics["idle_seconds"] < 0.5 for r in fresh)  # what waiting in predicted order cost
 
 
 def test_a_time_box_on_the_predicted_clock_is_a_compute_budget(conv_space, toy_evaluator, tmp_path):
@@ -111,3 +112,27 @@ def test_a_task_without_a_cost_model_refuses_the_predicted_clock_before_touching
     error = capsys.readouterr().err.strip()
     assert error.endswith("--clock predicted: the classifier task has no cost model to predict seconds with")
     assert len(error.splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_the_default_search_counts_a_compute_budget_and_says_so(tmp_path, blobs, capsys):
+    """`archsearch search` with no --clock: its time limit is in predicted seconds, which end this tiny
+    search after its first candidates however fast they really train, and the summary says the history
+    is the seed's on any machine."""
+    import pandas as pd
+
+    from archsearch.cli.main import main
+
+    (x_train, _), (x_test, _) = blobs(400, 0), blobs(100, 1)
+    data = tmp_path / "blobs.npz"
+    np.savez(data, x_train=x_train, x_test=x_test)
+    assert main(["search", "--population", "3", "--generations", "1", "--min-budget", "128", "--max-budget", "1152",
+                 "--val-size", "60", "--time-limit", "2", "--data", str(data), "--in-process",
+                 "--out", str(tmp_path / "run")]) == 0
+    printed = " ".join(capsys.readouterr().err.split())
+    assert "6 new candidates (at most 2 predicted s, a compute budget)" in printed
+    evaluations = pd.read_csv(tmp_path / "run" / "evaluations.csv")
+    started = int(evaluations["continued_from"].isna().sum())
+    assert 1 <= started < 6 and (evaluations["measured_seconds"] > 0).all() and (evaluations["idle_seconds"] >= 0).all()
+    assert (f"the time limit (2 predicted s, a compute budget) ended the search after {started} of 6 candidates: "
+            "the same for this seed on any machine") in printed
