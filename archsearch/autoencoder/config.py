@@ -28,7 +28,7 @@ from archsearch.run.settings import (
 from archsearch.strategies import STRATEGIES
 from archsearch.weights.strategies.checks import check_inner_loop
 
-DEFAULT_TIME_LIMIT = 270.0  # seconds of searching: with start-up and the final model, a 5-minute run
+DEFAULT_TIME_LIMIT = 265.0  # predicted seconds of searching: with start-up and the end, 5 minutes on a slow machine
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,16 @@ class SearchConfig(RunSettings):
     # reconstructs better and a search that may grow it is ill-posed (and comparisons at one size are
     # fair). 0: the space's code sizes are searched too (for nsga2, a front of code size against error).
     latent: int = setting(16, minimum=0)
+    # What the time limit counts (`RunSettings.clock`). None: predicted seconds for a backprop search, so
+    # the default run's history follows its seed on any machine, idle or loaded; wall seconds for weight
+    # evolution, which has no cost model.
+    clock: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        """A run recorded before `latent` existed searched its space's code sizes: it resumes so."""
-        return super().from_dict({"latent": 0, **data} if "latent" not in data else data)
+        """A run recorded before `latent` existed searched its space's code sizes, and one recorded before
+        `clock` existed ran on the wall clock: each resumes as it ran."""
+        return super().from_dict({"latent": 0, "clock": "wall", **data})
 
     @property
     def rungs(self) -> Rungs | None:
@@ -115,7 +120,8 @@ def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
     val_size = config.val_size or max(1, min(2000 if streamed else 500, images // (6 if streamed else 4)))
     available = max(1, images - val_size)
     train_size = config.train_size or (available if streamed else min(2000, available))
-    changes: dict[str, Any] = {"fidelity": fidelity, "val_size": val_size, "train_size": train_size}
+    changes: dict[str, Any] = {"fidelity": fidelity, "val_size": val_size, "train_size": train_size,
+                               "clock": config.clock or ("predicted" if config.inner == "backprop" else "wall")}
     if multi and config.max_budget is None:
         # weight evolution: rungs of generations up to the candidates' own
         top = config.weight_generations if config.inner == "weights" else max(

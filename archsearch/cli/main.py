@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="nsga2: what to minimise beside the validation loss (default: params). Latent metrics of "
                         f"each candidate's validation codes, minimised as 1 - metric: {', '.join(LATENT_METRICS)}")
     add_latent_option(s)
-    add_clock_options(s)
+    add_clock_options(s, default="predicted for a backprop autoencoder search, wall otherwise")
     s.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help=f"start no job after this many seconds of searching, nor one that would end later, even "
                         f"if candidates remain; 0: no limit, so the seed alone fixes the history (default: "
@@ -142,7 +142,8 @@ def _search(args: argparse.Namespace) -> int:
 
 def _budget_words(config: SearchConfig) -> str:
     noun = "new candidates" if config.rungs is not None else "evaluations"
-    limit = f" (at most {config.time_limit:g} s)" if config.time_limit else ""
+    unit = "predicted s, a compute budget" if config.clock == "predicted" else "s"
+    limit = f" (at most {config.time_limit:g} {unit})" if config.time_limit else ""
     if config.budget is not None:
         return f"a budget of {config.budget} {noun}{limit}"
     return f"{config.generations} generations = {config.evaluations} {noun}{limit}"

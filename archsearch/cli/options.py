@@ -52,11 +52,11 @@ def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings 
     add_data_options(parser)
 
 
-def add_clock_options(parser: argparse.ArgumentParser) -> None:
+def add_clock_options(parser: argparse.ArgumentParser, default: str = "wall") -> None:
     parser.add_argument("--clock", choices=("wall", "predicted"),
                         help="what --time-limit and --seconds count: wall seconds, or predicted ones (each "
                              "candidate costs the seconds its size and budget predict, and results are taken in "
-                             "predicted order: the same history on any machine, idle or loaded) (default: wall)")
+                             f"predicted order: the same history on any machine, idle or loaded) (default: {default})")
     parser.add_argument("--wall-limit", type=float, metavar="SECONDS",
                         help="with --clock predicted: also start no job after this many real seconds (a safety "
                              "net; when it binds, the history depends on the machine)")

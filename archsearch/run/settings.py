@@ -271,7 +271,7 @@ def check_run_settings(config: RunSettings) -> None:
     check_counts_and_strategy(config)
     check_executor(config)
     check_fidelity_values(config)
-    if config.clock not in CLOCKS:
+    if config.clock is not None and config.clock not in CLOCKS:  # None: the task chooses (`fit`)
         raise ArchsearchError(f"--clock {config.clock}: unknown (known: {', '.join(CLOCKS)})")
 
 

@@ -48,7 +48,7 @@ def test_full_fidelity_trains_every_candidate_to_the_top_budget_in_one_rung():
 
 
 def test_the_time_limit_is_the_box_of_a_run_without_one_and_changes_on_resume(tmp_path):
-    assert SearchConfig().time_box == 270 and SearchConfig().evaluations == 48  # candidates still counted
+    assert SearchConfig().time_box == 265 and SearchConfig().evaluations == 48  # candidates still counted
     assert SearchConfig(seconds=100).time_box == 100  # a time box given: the limit does not cut it
     assert SearchConfig(time_limit=0).time_box is None and SearchConfig(time_limit=None).time_box is None
     SearchConfig(time_limit=0).check_resumable(SearchConfig(), tmp_path)
@@ -89,7 +89,7 @@ def test_every_task_shares_the_run_settings_and_adds_only_its_own():
     assert search - shared == {"inherit_weights", "objectives", "latent"}
     assert {"inner", "weight_strategy", "weight_population", "final_weight_generations", "seconds",
             "time_limit"} < shared  # every task
-    assert SearchConfig().time_limit == 270 and TransferConfig().time_limit is None  # the default run: 5 minutes
+    assert SearchConfig().time_limit == 265 and TransferConfig().time_limit is None  # the default run: 5 minutes
     assert transfer - shared == {"backbone", "backbone_weights", "baselines"}
     # a task's own default for a shared setting keeps whether a resume may change it, and its minimum
     assert TransferConfig().generations == 3 and "generations" in TransferConfig.resumable_changes()
@@ -138,3 +138,22 @@ def test_the_code_size_is_the_users_choice_and_free_only_when_asked(tmp_path):
     recorded = tmp_path / "config.json"  # a run from before the setting searched its space's sizes
     recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "latent"}))
     assert SearchConfig.load(recorded).latent == 0
+
+
+def test_a_backprop_search_counts_predicted_seconds_unless_asked_and_old_runs_resume_on_the_wall_clock(tmp_path):
+    import json
+
+    from archsearch.cli.compare import _autoencoder_comparison
+    from archsearch.cli.main import build_parser
+
+    assert fit_to_data(SearchConfig(), 60000).clock == "predicted"  # the default run follows its seed
+    assert fit_to_data(SearchConfig(clock="wall"), 60000).clock == "wall"
+    assert fit_to_data(SearchConfig(inner="weights"), 60000).clock == "wall"  # no cost model for evolved weights
+    recorded = tmp_path / "config.json"  # a run from before the default changed ran on the wall clock
+    recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "clock"}))
+    assert fit_to_data(SearchConfig.load(recorded), 60000).clock == "wall"
+    # a comparison is at equal wall time, its peers' clock, unless asked
+    parse = build_parser().parse_args
+    base = _autoencoder_comparison(parse(["compare", "--seconds", "60"]))[1]
+    asked = _autoencoder_comparison(parse(["compare", "--seconds", "60", "--clock", "predicted"]))[1]
+    assert base.clock == "wall" and asked.clock == "predicted"
