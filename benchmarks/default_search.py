@@ -7,9 +7,12 @@ Runs `archsearch search [ARGS]` in a fresh run directory per seed (a subprocess:
 worker start-up and the final model's scoring all count) and reads its `evaluations.csv` and
 `best/metrics.json`:
 - wall: the whole command;
-- training share: the sum of every evaluation's `model.fit` time over (search span x workers), where the
-  span runs from the first evaluation's start to the last one's end; the rest is building, checkpoints,
-  validation, worker start-up, transfers and idle workers;
+- training share (wall clock): the sum of every evaluation's `model.fit` time over (search span x
+  workers), where the span runs from the first evaluation's start to the last one's end; the rest is
+  building, checkpoints, validation, worker start-up, transfers and idle workers;
+- idle share (predicted clock, the default): the worker-seconds spent idle waiting for the result
+  predicted to finish first (`idle_seconds`, an upper bound) over those and the evaluations' measured
+  seconds;
 - fixed cost per rung: the median `first_step_seconds` (graph tracing plus one batch) against the
   median training time of that rung's evaluations.
 
@@ -45,14 +48,21 @@ def run_once(seed: int, extra: list[str], directory: Path) -> tuple[dict, pd.Dat
     workers = config["workers"] or 2
     trained = frame[frame["cached_from"].isna()]
     started = (trained["finished_at"] - trained["seconds"]).min()
-    span = trained["finished_at"].max() - started
+    span = trained["finished_at"].max() - started  # on the predicted clock, in predicted seconds
+    predicted = "measured_seconds" in trained
+    if predicted:  # the real seconds, and those other workers idled waiting for each result (an upper bound)
+        trained = trained.assign(seconds=trained["measured_seconds"], idle=trained["idle_seconds"],
+                                 train_seconds=float("nan"))
     row = {
         "seed": seed, "wall s": round(wall, 1), "search span s": round(span, 1),
         "candidates": int((frame["continued_from"].isna()).sum()) if "continued_from" in frame else len(frame),
         "evaluations": len(frame), "latent": metrics["latent_size"],
         "test MSE": round(metrics["test_mse"], 5), "PCA": round(metrics["pca_test_mse"], 5),
         "ratio": round(metrics["test_mse"] / metrics["pca_test_mse"], 3),
-        "training share": round(trained["train_seconds"].sum() / (span * workers), 3),
+        # on the predicted clock: the share of the workers' real seconds spent waiting in predicted order
+        "idle share": round(trained["idle"].sum() / (trained["seconds"].sum() + trained["idle"].sum()), 3)
+        if predicted else None,
+        "training share": None if predicted else round(trained["train_seconds"].sum() / (span * workers), 3),
         "architecture": (run_dir / "best" / "summary.txt").read_text().splitlines()[0].removeprefix("architecture: "),
     }
     return row, trained.assign(seed=seed)
