@@ -68,7 +68,7 @@ class AutoencoderTask:
 
         def seconds(genome: Genome, fidelity: Fidelity | None) -> tuple[float, float]:
             images = fidelity.budget - fidelity.start if fidelity else config.epochs * len(splits.x_train)
-            return predicted_seconds(genome, images, shape)
+            return predicted_seconds(genome, images, shape, config.max_params)
 
         return seconds
 
