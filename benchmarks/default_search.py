@@ -16,12 +16,17 @@ worker start-up and the final model's scoring all count) and reads its `evaluati
 - fixed cost per rung: the median `first_step_seconds` (graph tracing plus one batch) against the
   median training time of that rung's evaluations.
 
-    python benchmarks/default_search.py [--seeds 1] [--keep DIR] [-- extra search arguments]
+- history: a digest of the evaluations (index, genome, budget, status, fitness), equal for two runs with
+  the same history: on the predicted clock, the same with `--loaded` (a CPU-bound process runs beside
+  the search, as on a slower or busy machine) as without.
+
+    python benchmarks/default_search.py [--seeds 1] [--keep DIR] [--loaded] [-- extra search arguments]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -34,11 +39,17 @@ import pandas as pd
 from archsearch.analysis.tables import markdown_table
 
 
-def run_once(seed: int, extra: list[str], directory: Path) -> tuple[dict, pd.DataFrame]:
+def run_once(seed: int, extra: list[str], directory: Path, loaded: bool = False) -> tuple[dict, pd.DataFrame]:
     run_dir = directory / f"seed{seed}"
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if loaded else None
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "archsearch", "search", "--seed", str(seed), "--out", str(run_dir),
-                           *extra], capture_output=True, text=True)
+    try:
+        done = subprocess.run([sys.executable, "-m", "archsearch", "search", "--seed", str(seed), "--out",
+                               str(run_dir), *extra], capture_output=True, text=True)
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"seed {seed} failed:\n{done.stderr[-3000:]}")
@@ -53,8 +64,9 @@ def run_once(seed: int, extra: list[str], directory: Path) -> tuple[dict, pd.Dat
     if predicted:  # the real seconds, and those other workers idled waiting for each result (an upper bound)
         trained = trained.assign(seconds=trained["measured_seconds"], idle=trained["idle_seconds"],
                                  train_seconds=float("nan"))
+    history = frame[["index", "genome_key", "budget", "status", "fitness"]].to_csv(index=False)
     row = {
-        "seed": seed, "wall s": round(wall, 1), "search span s": round(span, 1),
+        "seed": seed, "loaded": loaded, "wall s": round(wall, 1), "search span s": round(span, 1),
         "candidates": int((frame["continued_from"].isna()).sum()) if "continued_from" in frame else len(frame),
         "evaluations": len(frame), "latent": metrics["latent_size"],
         "test MSE": round(metrics["test_mse"], 5), "PCA": round(metrics["pca_test_mse"], 5),
@@ -63,6 +75,7 @@ def run_once(seed: int, extra: list[str], directory: Path) -> tuple[dict, pd.Dat
         "idle share": round(trained["idle"].sum() / (trained["seconds"].sum() + trained["idle"].sum()), 3)
         if predicted else None,
         "training share": None if predicted else round(trained["train_seconds"].sum() / (span * workers), 3),
+        "history": hashlib.sha256(history.encode()).hexdigest()[:10],
         "architecture": (run_dir / "best" / "summary.txt").read_text().splitlines()[0].removeprefix("architecture: "),
     }
     return row, trained.assign(seed=seed)
@@ -87,10 +100,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="keep the run directories here (default: a temporary folder)")
+    parser.add_argument("--loaded", action="store_true", help="a CPU-bound process runs beside each search")
     parser.add_argument("extra", nargs="*", help="more `archsearch search` arguments (after --)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        results = [run_once(seed, args.extra, args.keep or Path(directory)) for seed in range(args.seeds)]
+        results = [run_once(seed, args.extra, args.keep or Path(directory), args.loaded) for seed in range(args.seeds)]
     rows = pd.DataFrame([row for row, _ in results])
     print(markdown_table(rows, digits=5))
     costs = fixed_costs(pd.concat([trained for _, trained in results]))

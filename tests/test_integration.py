@@ -22,9 +22,9 @@ from archsearch.run.journal import Journal
 
 pytestmark = pytest.mark.integration
 
-# The default (multi-fidelity) search, made tiny: 9 candidates, rungs of 128, 384 and 1,152 images seen;
+# The default (multi-fidelity) search, made tiny: 6 candidates, rungs of 128, 384 and 1,152 images seen;
 # one worker, so the seed fixes the whole history.
-TINY = ["--population", "3", "--generations", "2", "--min-budget", "128", "--max-budget", "1152", "--val-size", "100",
+TINY = ["--population", "3", "--generations", "1", "--min-budget", "128", "--max-budget", "1152", "--val-size", "100",
         "--workers", "1", "--seed", "3"]
 
 
@@ -50,7 +50,7 @@ def test_tiny_search_writes_a_loadable_best_model_and_a_ctrl_c_resumes_to_the_sa
     assert done.returncode == 0, done.stderr
     assert "best candidates" in done.stdout + done.stderr
     frame = pd.read_csv(run_dir / "evaluations.csv")
-    assert list(frame["index"]) == list(range(len(frame))) and frame["continued_from"].isna().sum() == 9
+    assert list(frame["index"]) == list(range(len(frame))) and frame["continued_from"].isna().sum() == 6
     assert set(frame["budget"]) == {128, 384, 1152} and (frame["rung"] == 2).any()
     for _, row in frame[frame["continued_from"].notna()].iterrows():  # a promotion continues its candidate
         previous = frame.loc[int(row["continued_from"])]
@@ -92,14 +92,14 @@ def interrupted_search_resumes_to_the_same_result(straight: Path, tmp_path: Path
         signal.signal(signal.SIGINT, handler)
     journal = interrupted / "journal.jsonl"
     deadline = time.time() + 300
-    while time.time() < deadline and (not journal.exists() or len(Journal(journal).read()) < 7):
+    while time.time() < deadline and (not journal.exists() or len(Journal(journal).read()) < 5):
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
     assert "--resume" in output
     recorded = len(Journal(journal).read())
-    assert 7 <= recorded < len(pd.read_csv(straight / "evaluations.csv"))  # stopped in the middle of a rung
+    assert 5 <= recorded < len(pd.read_csv(straight / "evaluations.csv"))  # stopped in the middle of a rung
 
     resumed = archsearch_here("search", "--out", str(interrupted), "--resume")  # as the straight run: here
     assert resumed.returncode == 0, resumed.stderr

@@ -102,8 +102,7 @@ def _autoencoder_comparison(args: argparse.Namespace):
     from archsearch.autoencoder.config import SearchConfig
     from archsearch.autoencoder.task import AUTOENCODER
 
-    # on the wall clock unless asked: a comparison is at equal wall time, the clock its peers run on
-    base = SearchConfig(clock="wall").with_overrides(**given_settings(args, SearchConfig, leave_out=CELL_SETTINGS))
+    base = SearchConfig().with_overrides(**given_settings(args, SearchConfig, leave_out=CELL_SETTINGS))
 
     def dataset():
         from archsearch.core.data import load_dataset

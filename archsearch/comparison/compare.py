@@ -85,6 +85,8 @@ def compare(base: RunSettings, out: str | Path, strategies: Sequence[str] = DEFA
     dataset = dataset or load_dataset(base.data_dir, base.data_file)
     if seconds is None:
         base = replace(base, fidelity="off")  # equal evaluations are equal terms only when they cost the same
+    if base.clock is None:  # the task's own default: a comparison is at equal wall time, its peers' clock
+        base = replace(base, clock="wall")
     base = task.fit(base, dataset)
     out.mkdir(parents=True, exist_ok=True)
     full = [c for c in strategies if comparison_cell(c)[1] == "full"]

@@ -75,6 +75,7 @@ class InlineExecutor:
     def __init__(self, evaluator: Evaluator) -> None:
         self.evaluator = evaluator
         self.workers = 1
+        self.inherits = getattr(evaluator, "inherits", False)  # what a pool wrapping it (`PredictedPool`) asks
 
     def submit(self, *task) -> Future:
         future: Future = Future()

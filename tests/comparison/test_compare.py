@@ -123,6 +123,7 @@ def test_a_time_boxed_comparison_gives_every_cell_the_same_wall_time(tmp_path, s
     assert results.loc["ga", "evaluations"] > results.loc["ga:full", "evaluations"]  # cheap rungs: more candidates
     saved = json.loads((tmp_path / "runs" / "ga-full-seed0" / "config.json").read_text())
     assert saved["fidelity"] == "full" and saved["time_limit"] is None  # only the comparison's box applies
+    assert saved["clock"] == "wall"  # equal wall time, the clock of its peers, unless asked
     summary = (tmp_path / "summary.md").read_text()
     assert "1.2 s of wall time per run" in summary and "The test MSE of each run's best" not in summary
     first = (tmp_path / "evaluations.csv").read_text()
