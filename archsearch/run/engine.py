@@ -290,18 +290,19 @@ class AsyncEngine:
         return self._qualifying_promotion(within_box=False) is not None and self._qualifying_promotion() is None
 
     def _qualifying_promotion(self, within_box: bool = True) -> tuple[int, int] | None:
-        """The ladder's next promotion (once draining with nothing running, its final one); under a time
-        box, the first expected to end within it, so one climb too long for the time left (the default
-        genes' to the top rung, say) does not hold back the shorter ones behind it."""
-        return next((p for p in self._ladder_promotions() if not within_box or self._ends_within_box(*p)), None)
-
-    def _ladder_promotions(self) -> list[tuple[int, int]]:
-        """The ladder's promotions, in its order; if none, once draining with nothing running, its final one."""
-        qualifying = list(self.ladder.promotions())
-        if not qualifying and self._no_more_candidates() and not self._in_flight:
-            final = self.ladder.final_promotion()
-            qualifying = [final] if final is not None else []
-        return qualifying
+        """The ladder's next promotion (if none, once draining with nothing running, its final one); under
+        a time box, the first expected to end within it, so one climb too long for the time left (the
+        default genes' to the top rung, say) does not hold back the shorter ones behind it. Lazy: the
+        ladder ranks a rung only when the promotions before it do not fit."""
+        qualified = False
+        for promotion in self.ladder.promotions():
+            qualified = True
+            if not within_box or self._ends_within_box(*promotion):
+                return promotion
+        if qualified or not self._no_more_candidates() or self._in_flight:
+            return None
+        final = self.ladder.final_promotion()
+        return final if final is not None and (not within_box or self._ends_within_box(*final)) else None
 
     def _ends_within_box(self, candidate: int, rung: int) -> bool:
         if self.seconds is None:

@@ -8,9 +8,9 @@ of their predicted finish (the pool waits for that job if it is still training),
 engine reads, its time box included, is the predicted one. So the time box is a compute budget, the
 same on a fast or a slow machine, idle or loaded; the wall clock stays the user's safety net
 (`wall_limit`). What it costs: a worker can idle while the job predicted to finish first is still
-training (`idle_seconds`). The seconds a result measured stay in its metrics (`measured_seconds`), with
-at most the worker-seconds other workers sat idle while the engine waited for it (`idle_seconds`:
-the wait times the workers found done at its end).
+training. Each result's metrics keep the seconds it measured (`measured_seconds`) and at most the
+worker-seconds others sat idle while the engine waited for it (`idle_seconds`: the wait times the
+workers found done at its end; the pool's `idle_seconds` sums them).
 """
 
 from __future__ import annotations

@@ -46,8 +46,8 @@ def mean_squared_error(model: keras.Model, images: np.ndarray, batch_size: int =
 
 
 def build_optimizer(model: keras.Model) -> None:
-    """Creates a compiled model's optimizer variables before its first `fit`: a traced function that
-    creates variables is traced a second time, and the optimizer's update is most of a train step's
+    """Creates a compiled model's optimizer variables before its first `fit`: TensorFlow traces a
+    function that creates variables a second time, and the optimizer's update is most of a train step's
     graph, so this halves a candidate's fixed cost (0.5 s instead of 1-1.6 s of its first step here).
     The variables start at zero either way, so training is unchanged."""
     if not model.optimizer.built:
