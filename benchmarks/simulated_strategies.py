@@ -49,19 +49,23 @@ from archsearch.strategies import STRATEGIES  # noqa: E402
 
 GRID = 60  # points of each anytime curve
 # Variants of the default strategy under trial (name: its options), run like any strategy by naming them
-VARIANTS = {"ga-rung": {"by_rung": True}, "ga-screen": {"screen": 8}, "ga-rung-screen": {"by_rung": True, "screen": 8}}
+VARIANTS = {"ga-rung": {"by_rung": True}, "ga-screen": {"screen": 8}, "ga-rung-screen": {"by_rung": True, "screen": 8},
+            "ga-prior25": {"prior": 0.25}, "ga-prior50": {"prior": 0.5}, "ga-prior75": {"prior": 0.75},
+            "random-prior50": {"prior": 0.5}}
 
 
 def register_variants() -> None:
-    from functools import partialmethod
-
     from archsearch.strategies.base import register_strategy
-    from archsearch.strategies.ga import GeneticAlgorithm
 
     for name, options in VARIANTS.items():
-        register_strategy(type(name, (GeneticAlgorithm,), {"name": name,
-                                                           "__init__": partialmethod(GeneticAlgorithm.__init__,
-                                                                                     **options)}))
+        options = dict(options)
+        prior = options.pop("prior", 0.0)
+        base = STRATEGIES[name.split("-")[0]]
+
+        def __init__(self, space, rng, population=8, _base=base, _options=options):
+            _base.__init__(self, space, rng, population, **_options)
+
+        register_strategy(type(name, (base,), {"name": name, "__init__": __init__, "default_prior": prior}))
 
 
 def one_run(task: SimulatedTask, strategy: str, seed: int, seconds: float, folder: Path,

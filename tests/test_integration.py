@@ -170,6 +170,8 @@ def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
     (["search", "--population", "1"], "--population 1: must be at least 2"),
     (["search", "--data", "missing.npz"], "--data missing.npz: no such file"),
     (["export", "nowhere"], "nowhere: not a run directory"),
+    (["search", "--warm-start", "nowhere"], "--warm-start nowhere: not a run directory"),
+    (["search", "--prior", "2"], "--prior 2.0: must lie between 0 and 1"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
     space = tmp_path / "space.toml"

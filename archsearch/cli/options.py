@@ -12,7 +12,7 @@ from typing import Any
 
 from archsearch.autoencoder.config import SearchConfig
 from archsearch.core.errors import ArchsearchError
-from archsearch.run.run_dir import CONFIG
+from archsearch.run.run_dir import CONFIG, check_warm_start
 from archsearch.run.settings import EXECUTORS, RunSettings
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
@@ -39,6 +39,12 @@ def add_run_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEF
     parser.add_argument("--budget", type=int, help="exactly this many evaluations, instead of population x "
                                                    "(generations + 1)")
     parser.add_argument("--seed", type=int, help=f"seed of everything random (default: {defaults.seed})")
+    parser.add_argument("--warm-start", metavar="RUN_DIR",
+                        help="start from an earlier run of the same task: its best genomes are the first candidates, "
+                             "trained again, and the centres of the prior")
+    parser.add_argument("--prior", type=float, metavar="WEIGHT",
+                        help="the share of fresh candidates drawn near the default genes (and the --warm-start "
+                             "genomes) instead of uniformly, 0 to 1 (default: 0, uniform)")
 
 
 def add_training_options(parser: argparse.ArgumentParser, defaults: RunSettings = DEFAULTS) -> None:
@@ -181,5 +187,7 @@ def resolve_config(args: argparse.Namespace, config_class: type[RunSettings], gi
         config.check_resumable(recorded, args.out / CONFIG)
         return config, args.out
     config = config_class().with_overrides(**given)
+    if config.warm_start is not None:
+        check_warm_start(config)
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{run_name(config)}-{config.strategy}"
     return config, args.out or Path("results") / "runs" / name

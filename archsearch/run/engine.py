@@ -44,7 +44,7 @@ from archsearch.core.rungs import Ladder, Rungs
 from archsearch.run.candidates import Evaluator, Observer, candidate_seed, genome_key
 from archsearch.run.clock import WALL, SimulatedClock, WallClock
 from archsearch.run.journal import Issued, Journal, TimeUp
-from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy
+from archsearch.strategies.base import DEFAULT_GENES, STARTING_POINT, Proposal, Strategy
 
 
 @dataclass(frozen=True)
@@ -362,8 +362,10 @@ class AsyncEngine:
             self._first_by_key.setdefault(self.candidate_key(job.proposal.genome), job.index)
             if job.cached_from is None:
                 self.ladder.start(job.candidate, job.proposal.genome.key)
-                if job.proposal.operator == DEFAULT_GENES:
-                    self.ladder.favour(job.candidate)  # the search's own baseline, trained in the final regime
+                if job.proposal.operator in (STARTING_POINT, DEFAULT_GENES) and not self.ladder.favoured:
+                    # the search's own baseline, trained in the final regime: an earlier run's best when the
+                    # run was warm-started from one, else the space's default genes
+                    self.ladder.favour(job.candidate)
         else:
             self.ladder.mark_promoted(job.candidate, job.rung - 1)
         if live and self.journal:

@@ -28,6 +28,8 @@ def prepare_run_dir(config: RunSettings, run_dir: Path, resume: bool,
     recorded as its file (`config.space`) or, for a space built in Python, as `space_document`; a resumed
     run's must not have changed."""
     journal = run_dir / JOURNAL
+    if config.warm_start is not None:
+        check_warm_start(config)
     if resume:
         if not (run_dir / CONFIG).is_file():
             raise ResumeError(f"{run_dir}: no run to resume here (no {CONFIG})")
@@ -45,6 +47,20 @@ def prepare_run_dir(config: RunSettings, run_dir: Path, resume: bool,
             (run_dir / SPACE_JSON).write_text(json.dumps(space_document, indent=2) + "\n")
     config.save(run_dir / CONFIG)
     return config
+
+
+def check_warm_start(config: RunSettings) -> None:
+    """A one-line error naming --warm-start unless it names a run of the same task as `config` (checked
+    before anything runs)."""
+    earlier = Path(config.warm_start)
+    try:
+        require_run_dir(earlier)
+    except ArchsearchError as exc:
+        raise ArchsearchError(f"--warm-start {exc}") from None
+    mine = getattr(config, "task_name", config.task)  # a Keras task by its name, other tasks by their kind
+    theirs = read_settings(earlier / CONFIG).get("task_name") or task_of(earlier)
+    if theirs != mine:
+        raise ArchsearchError(f"--warm-start {earlier}: a run of the {theirs} task, not of {mine}")
 
 
 def _read_json(path: Path) -> Any:

@@ -28,6 +28,7 @@ from archsearch.run.reports import ReportsFactory
 from archsearch.run.run_dir import CHECKPOINTS, JOURNAL, SPACE, prepare_run_dir
 from archsearch.run.settings import RunSettings
 from archsearch.run.task import Task
+from archsearch.run.warm_start import warm_start_genomes
 from archsearch.strategies import STRATEGIES, make_strategy
 
 
@@ -94,8 +95,9 @@ def run_search(config: RunSettings, run_dir: Path, space: Any, evaluator: Evalua
     replay = journal.events() if resume else []
     multi_objective = STRATEGIES[config.strategy].multi_objective
     options = {"objectives": [o.name for o in config.other_objectives]} if multi_objective else {}
+    starting_points = warm_start_genomes(config, space) if config.warm_start else ()
     strategy = make_strategy(config.strategy, space, np.random.default_rng(config.seed), population=config.population,
-                             **options)
+                             starting_points=starting_points, prior=config.prior, **options)
     rungs = config.rungs
     written = reports(config, run_dir, space) if reports is not None else None
     if written is not None:

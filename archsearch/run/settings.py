@@ -131,6 +131,12 @@ class RunSettings:
     # net (when it binds, the history depends on the machine again).
     clock: str = "wall"
     wall_limit: float | None = setting(None, minimum=0, resumable=True)
+    # A warm start: the best genomes of this earlier run directory of the same task are the first candidates
+    # (trained again) and, beside the space's default genes, the centres of the prior.
+    warm_start: str | None = None
+    # The share of fresh candidates drawn near the starting points or the default genes instead of uniformly
+    # (a prior over genes, as PriorBand samples one); None: the strategy's own (`Strategy.default_prior`).
+    prior: float | None = None
     # Also write every evaluation as a trial of an Optuna study (study name: the run directory), with
     # its lineage, for optuna-dashboard: any SQLAlchemy URL, e.g. sqlite:///archsearch.db.
     optuna_storage: str | None = setting(None, resumable=True)
@@ -273,6 +279,8 @@ def check_run_settings(config: RunSettings) -> None:
     check_fidelity_values(config)
     if config.clock is not None and config.clock not in CLOCKS:  # None: the task chooses (`fit`)
         raise ArchsearchError(f"--clock {config.clock}: unknown (known: {', '.join(CLOCKS)})")
+    if config.prior is not None and not 0.0 <= config.prior <= 1.0:
+        raise ArchsearchError(f"--prior {config.prior}: must lie between 0 and 1")
 
 
 def check_counts_and_strategy(config: RunSettings) -> None:

@@ -18,6 +18,8 @@ from archsearch.core.genomes import JsonGenome, Space
 from archsearch.core.records import EvaluationRecord
 
 DEFAULT_GENES = "default"  # the operator of a proposal that is the space's default genes
+STARTING_POINT = "start"  # the operator of a proposal that is a starting point given to the strategy
+PRIOR = "prior"  # the operator of a fresh proposal drawn near a starting point or the default genes
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Strategy(ABC):
     name: ClassVar[str]
     min_population: ClassVar[int] = 2
     multi_objective: ClassVar[bool] = False  # takes `objectives` to minimise beside the fitness
+    default_prior: ClassVar[float] = 0.0  # the prior's weight unless the run sets one (`use_prior`)
 
     def __init__(self, space: Space, rng: np.random.Generator, population: int = 8) -> None:
         if population < self.min_population:
@@ -43,6 +46,16 @@ class Strategy(ABC):
         self.rng = rng
         self.population_size = population
         self.seen: set[str] = set()  # genome keys already proposed: fresh proposals avoid them
+        self.starting_points: tuple[Any, ...] = ()  # proposed first, before the default genes (`use_prior`)
+        self.prior_weight = self.default_prior  # the share of fresh proposals drawn near a known good genome
+
+    def use_prior(self, starting_points: Sequence[Any] = (), weight: float = 0.0) -> None:
+        """Known good genomes (an earlier run's best: a warm start) are proposed first, then the space's
+        default genes; afterwards a share `weight` of fresh proposals are drawn near one of them (one to
+        three mutations away) instead of uniformly, as PriorBand and NePS sample a user's prior."""
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"a prior's weight lies between 0 and 1, got {weight}")
+        self.starting_points, self.prior_weight = tuple(starting_points), weight
 
     @abstractmethod
     def ask(self) -> list[Proposal]:
@@ -80,17 +93,38 @@ class Strategy(ABC):
         return proposal
 
     def fresh_sample(self) -> Proposal:
-        """The space's default genes first, then random genomes not proposed before (when the space allows)."""
-        default = self.unseen_default()
-        if default is not None:
-            self.seen.add(default.key)
-            return Proposal(default, (), DEFAULT_GENES)
+        """The starting points and the space's default genes first, then genomes not proposed before (when the
+        space allows): near a known good one with the prior's weight, else drawn uniformly."""
+        start = self.unseen_start()
+        if start is not None:
+            self.seen.add(start.genome.key)
+            return start
+        if self.prior_weight and self.rng.random() < self.prior_weight:
+            return self.novel(self.near_prior, tries=50)
         return self.novel(lambda: Proposal(self.space.sample(self.rng)), tries=50)
+
+    def unseen_start(self) -> Proposal | None:
+        """The first starting point, then the space's default genes, not proposed yet (None once all were)."""
+        for start in self.starting_points:
+            if start.key not in self.seen:
+                return Proposal(start, (), STARTING_POINT)
+        default = self.unseen_default()
+        return Proposal(default, (), DEFAULT_GENES) if default is not None else None
 
     def unseen_default(self) -> Any:
         """The space's default genome while it has not been proposed yet (None once it has, or without one)."""
         default = self.space.default
         return default if default is not None and default.key not in self.seen else None
+
+    def near_prior(self) -> Proposal:
+        """A genome one to three mutations from a starting point or the default genes."""
+        centres = [*self.starting_points, *([self.space.default] if self.space.default is not None else [])]
+        if not centres:
+            return Proposal(self.space.sample(self.rng))
+        genome = centres[self.rng.integers(len(centres))]
+        for _ in range(1 + self.rng.integers(3)):
+            genome, _ = self.space.mutate(genome, self.rng)
+        return Proposal(genome, (), PRIOR)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: plain data (JSON-friendly)."""
@@ -130,7 +164,11 @@ def register_strategy(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-def make_strategy(name: str, space: Space, rng: np.random.Generator, **options: Any) -> Strategy:
+def make_strategy(name: str, space: Space, rng: np.random.Generator, starting_points: Sequence[Any] = (),
+                  prior: float | None = None, **options: Any) -> Strategy:
+    """The strategy `name` with its `options`, its starting points and the prior's weight (None: its own)."""
     if name not in STRATEGIES:
         raise KeyError(name)
-    return STRATEGIES[name](space, rng, **options)
+    strategy = STRATEGIES[name](space, rng, **options)
+    strategy.use_prior(starting_points, strategy.default_prior if prior is None else prior)
+    return strategy

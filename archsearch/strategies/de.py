@@ -27,7 +27,7 @@ import numpy as np
 from archsearch.core.genomes import Space
 from archsearch.core.records import WORST_FITNESS, EvaluationRecord
 from archsearch.core.space.encodings import decode_vector, encode_vector, vector_length
-from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register_strategy
+from archsearch.strategies.base import Proposal, Strategy, register_strategy
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,10 @@ class DifferentialEvolution(Strategy):
         return Proposal(self.space.repair(self.encoding.decode(vector), self.rng), parents, operator)
 
     def _random_member(self) -> Proposal:
-        """The space's default genes first, then random points of the cube."""
-        default = self.unseen_default()
-        if default is not None:
-            return self._propose(self.encoding.encode(default, self.rng), (), DEFAULT_GENES)
+        """The starting points and the space's default genes first, then random points of the cube."""
+        start = self.unseen_start()
+        if start is not None:
+            return self._propose(self.encoding.encode(start.genome, self.rng), (), start.operator)
         return self._propose(self.rng.random(self.encoding.length), (), "random")
 
     operator = "de/rand/1/bin"

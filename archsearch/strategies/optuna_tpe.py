@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import DEFAULT_GENES, Proposal, Strategy, register_strategy
+from archsearch.strategies.base import Proposal, Strategy, register_strategy
 from archsearch.strategies.optuna_space import genome_params, suggest_genome
 
 
@@ -45,15 +45,17 @@ class OptunaTPE(Strategy):
     def ask(self) -> list[Proposal]:
         self.study.sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31)),
                                                         n_startup_trials=self.startup_trials)
-        default = self.unseen_default()
-        if default is not None:  # the first trial takes the space's default genes
-            self.study.enqueue_trial(genome_params(default, self.space)[0], skip_if_exists=True)
+        starts = {}  # the first trials take the starting points and the space's default genes
+        while (start := self.unseen_start()) is not None:
+            starts[start.genome.key] = start.operator
+            self.seen.add(start.genome.key)
+            self.study.enqueue_trial(genome_params(start.genome, self.space)[0], skip_if_exists=True)
         proposals = []
         for _ in range(self.population_size):
             trial, genome = self._ask_new()
             self.pending.append(trial)
             self.seen.add(genome.key)
-            proposals.append(Proposal(genome, (), DEFAULT_GENES if genome == default else "tpe"))
+            proposals.append(Proposal(genome, (), starts.get(genome.key, "tpe")))
         return proposals
 
     def _ask_new(self):

@@ -119,6 +119,43 @@ def test_the_first_candidate_is_the_spaces_default_and_it_is_proposed_once(name,
     assert [p.genome for p in proposals].count(default) == 1
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_starting_points_come_first_then_the_default_each_once(name, searched_space, toy_evaluator):
+    rng = np.random.default_rng(7)
+    starts = [searched_space.sample(rng) for _ in range(2)]
+    strategy = make_strategy(name, searched_space, np.random.default_rng(0), population=6, starting_points=starts)
+    proposals, _ = drive(strategy, toy_evaluator, generations=3)
+    firsts = [*starts, *([searched_space.default] if searched_space.default is not None else [])]
+    assert [p.genome for p in proposals[:len(firsts)]] == firsts
+    assert [p.operator for p in proposals[:len(starts)]] == ["start", "start"]
+    assert all([p.genome for p in proposals].count(genome) == 1 for genome in firsts)
+
+
+def test_a_prior_draws_fresh_genomes_near_the_default_and_without_one_nothing_changes(conv_space, toy_evaluator):
+    def proposals(**prior):
+        strategy = make_strategy("random", conv_space, np.random.default_rng(3), population=8, **prior)
+        return drive(strategy, toy_evaluator, generations=3)[0]
+
+    plain, unweighted, weighted = proposals(), proposals(prior=0.0, starting_points=()), proposals(prior=1.0)
+    assert [p.genome for p in plain] == [p.genome for p in unweighted]  # histories without a prior stay as they were
+    assert {p.operator for p in weighted[1:]} == {"prior"}
+    assert {p.operator for p in plain[1:]} == {"random"}
+    default = conv_space.default
+
+    def shared_genes(proposals):
+        """How many of five genes each fresh proposal shares with the default genes, on average."""
+        return np.mean([sum(getattr(p.genome.training, gene) == getattr(default.training, gene)
+                            for gene in ("optimizer", "batch_size", "loss", "learning_rate"))
+                        + (p.genome.encoder == default.encoder) for p in proposals[1:]])
+
+    assert shared_genes(weighted) > shared_genes(plain) + 1
+
+
+def test_a_prior_weight_outside_zero_to_one_is_refused(conv_space):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        make_strategy("ga", conv_space, np.random.default_rng(0), prior=1.5)
+
+
 def _rung_zero_records(strategy, evaluator):
     batch = strategy.ask()
     records = [EvaluationRecord(i, 0, p.genome, evaluator.evaluate(p.genome, 0), p.parents, p.operator)
