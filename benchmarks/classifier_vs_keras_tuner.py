@@ -31,22 +31,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
-ROLE = "KT_BENCH_ROLE"  # set in the chief's and workers' environment: which part of Keras Tuner this process is
+sys.path.insert(0, str(BENCHMARKS))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from keras_tuner_parts import (  # noqa: E402
+    ROLE,
+    candidate_of,
+    default_values,
+    defaults_first_hyperband,
+    logged_tuner,
+    start_distributed,
+    stop,
+)
 
 
 def our_run(run_dir: Path):
@@ -61,30 +62,13 @@ def our_run(run_dir: Path):
     return config, split(dataset, config.train_size, config.val_size, config.seed, config.test_size)
 
 
-def default_values(space) -> dict:
-    """The space's default candidate as define-by-run values (name -> value)."""
-    from archsearch.core.space.encodings import walk
-
-    values: dict = {}
-
-    def read(name, spec, known):
-        values[name] = known
-        return known
-
-    walk(space.parameters(), read, space.values_of(space.default))
-    return values
-
-
 def keras_tuner_part(role: str, run_dir: Path, work: Path) -> None:
     """One process of Keras Tuner's distributed search: the chief (its oracle) or a worker (trials)."""
     import keras
     import keras_tuner
-    import numpy as np
     import tensorflow as tf
 
     from archsearch.classifier.task import task
-    from archsearch.core.params import Range
-    from archsearch.core.space.encodings import walk
     from archsearch.tasks.evaluator import compile_model
     from archsearch.tasks.keras_task import targets_of
 
@@ -93,18 +77,9 @@ def keras_tuner_part(role: str, run_dir: Path, work: Path) -> None:
     epoch_samples, top = rungs.budgets[0], rungs.budgets[-1]
     defaults = default_values(space)
     targets = targets_of(splits.y_train, splits.y_val, splits.y_test)
-    log = work / f"trials-{role}.jsonl"
 
     def params_of(hp):
-        def suggest(name, spec, known):
-            default = defaults.get(name)
-            if isinstance(spec, Range) and spec.integer:
-                return hp.Int(name, int(spec.low), int(spec.high), default=default)
-            if isinstance(spec, Range):
-                return hp.Float(name, spec.low, spec.high, sampling="log" if spec.log else "linear", default=default)
-            return hp.Choice(name, list(spec.values), default=default)
-
-        return space.repair(space.from_values(walk(space.parameters(), suggest)), np.random.default_rng(0))
+        return candidate_of(hp, space, defaults)
 
     class ClassifierSpace(keras_tuner.HyperModel):
         def build(self, hp):
@@ -122,47 +97,16 @@ def keras_tuner_part(role: str, run_dir: Path, work: Path) -> None:
             return model.fit(stream, steps_per_epoch=steps, validation_data=(splits.x_val, splits.y_val),
                              **{"verbose": 0, **kwargs})
 
-    class DefaultsFirst(keras_tuner.oracles.HyperbandOracle):
-        """Hyperband whose first trial is the space's defaults and which starts no trial after the limit."""
-
-        started, first = time.monotonic(), True
-
-        def _random_values(self):
-            if self.first:
-                self.first = False
-                return {hp.name: hp.default for hp in self.hyperparameters.space}
-            return super()._random_values()
-
-        def populate_space(self, trial_id):
-            if time.monotonic() - self.started >= config.time_limit:
-                return {"status": keras_tuner.engine.trial.TrialStatus.STOPPED, "values": None}
-            return super().populate_space(trial_id)
-
-    class LoggedHyperband(keras_tuner.Tuner):
-        def run_trial(self, trial, *args, **kwargs):
-            values = trial.hyperparameters.values
-            kwargs.update(epochs=values["tuner/epochs"], initial_epoch=values["tuner/initial_epoch"])
-            history = super().run_trial(trial, *args, **kwargs)[-1]  # one History per execution: one here
-            with log.open("a") as out:
-                out.write(json.dumps({"trial": trial.trial_id, "epochs": values["tuner/epochs"],
-                                      "best_val_accuracy": max(history.history["val_accuracy"]),
-                                      "params": params_of(trial.hyperparameters).plain,
-                                      "checkpoint": self._get_checkpoint_fname(trial.trial_id),
-                                      "ended": time.time()}) + "\n")
-            return history
-
-        def _build_hypermodel(self, hp):  # a promoted trial starts from its earlier trial's checkpoint
-            model = super()._build_hypermodel(hp)
-            if "tuner/trial_id" in hp.values:
-                model.load_weights(self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
-            return model
-
+    started = time.monotonic()
+    oracle_class = defaults_first_hyperband(lambda: time.monotonic() - started >= config.time_limit)
+    tuner_class = logged_tuner(work / f"trials-{role}.jsonl", lambda trial, history: {
+        "best_val_accuracy": max(history.history["val_accuracy"]), "params": params_of(trial.hyperparameters).plain})
     keras.utils.set_random_seed(config.seed)
-    oracle = DefaultsFirst(objective=keras_tuner.Objective("val_accuracy", "max"),
-                           max_epochs=round(top / epoch_samples), factor=rungs.eta, hyperband_iterations=1000,
-                           seed=config.seed, max_consecutive_failed_trials=1000)
-    tuner = LoggedHyperband(oracle=oracle, hypermodel=ClassifierSpace(), directory=str(work), project_name="kt",
-                            max_model_size=config.max_params)
+    oracle = oracle_class(objective=keras_tuner.Objective("val_accuracy", "max"),
+                          max_epochs=round(top / epoch_samples), factor=rungs.eta, hyperband_iterations=1000,
+                          seed=config.seed, max_consecutive_failed_trials=1000)
+    tuner = tuner_class(oracle=oracle, hypermodel=ClassifierSpace(), directory=str(work), project_name="kt",
+                        max_model_size=config.max_params)
     tuner.search(verbose=0)
 
 
@@ -174,23 +118,12 @@ def keras_tuner_search(run_dir: Path, work: Path, our_wall: float) -> dict:
     config = TaskSettings.from_dict(json.loads((run_dir / "config.json").read_text()))
     workers = config.workers or os.cpu_count()
     threads = str(max(1, (os.cpu_count() or 1) // workers))
-    port, started, started_at = free_port(), time.perf_counter(), time.time()
-    common = dict(os.environ, KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(port),
-                  TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(BENCHMARKS.parent))
-
-    def start(role: str, **extra: str) -> subprocess.Popen:
-        env = dict(common, KERASTUNER_TUNER_ID=role, **{ROLE: role}, **extra)
-        return subprocess.Popen([sys.executable, __file__, "--part", str(run_dir), str(work)], env=env,
-                                stderr=open(work / f"{role}.log", "w"))  # noqa: SIM115
-
-    chief = start("chief")
-    time.sleep(5)  # its oracle listens before the workers ask
-    parts = [start(f"tuner{i}", TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads,
-                   OMP_NUM_THREADS=threads) for i in range(workers)]
+    started, started_at = time.perf_counter(), time.time()
+    chief, parts = start_distributed(__file__, [str(run_dir), str(work)], work, workers, threads,
+                                     str(BENCHMARKS.parent))
     for part in parts:
         part.wait()
-    chief.send_signal(signal.SIGTERM)  # it would wait for more workers
-    chief.wait()
+    stop(chief)  # it would wait for more workers
     wall = time.perf_counter() - started
     trials = [json.loads(line) for file in work.glob("trials-tuner*.jsonl") for line in file.read_text().splitlines()]
     if not trials:
