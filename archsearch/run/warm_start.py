@@ -12,7 +12,7 @@ import numpy as np
 
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.journal import Journal
-from archsearch.run.run_dir import JOURNAL, check_warm_start
+from archsearch.run.run_dir import JOURNAL
 from archsearch.run.settings import RunSettings
 from archsearch.strategies.base import most_trained_first
 
@@ -21,9 +21,8 @@ WARM_START_COUNT = 3  # the earlier run's best distinct genomes a warm start pro
 
 def warm_start_genomes(config: RunSettings, space: Any, count: int = WARM_START_COUNT) -> list[Any]:
     """The `count` best distinct genomes of the run `config.warm_start` names (the most trained first, then
-    the lowest fitness), repaired into `space`; a one-line error naming --warm-start when it holds none of
-    this task."""
-    check_warm_start(config)
+    the lowest fitness), repaired into `space`; a one-line error naming --warm-start when it holds none
+    (`prepare_run_dir` has checked that it is a run of this task)."""
     run_dir = Path(config.warm_start)
     try:
         records = Journal(run_dir / JOURNAL).read()
