@@ -108,13 +108,8 @@ class Strategy(ABC):
         for start in self.starting_points:
             if start.key not in self.seen:
                 return Proposal(start, (), STARTING_POINT)
-        default = self.unseen_default()
-        return Proposal(default, (), DEFAULT_GENES) if default is not None else None
-
-    def unseen_default(self) -> Any:
-        """The space's default genome while it has not been proposed yet (None once it has, or without one)."""
         default = self.space.default
-        return default if default is not None and default.key not in self.seen else None
+        return Proposal(default, (), DEFAULT_GENES) if default is not None and default.key not in self.seen else None
 
     def near_prior(self) -> Proposal:
         """A genome one to three mutations from a starting point or the default genes."""
