@@ -131,6 +131,7 @@ class AsyncEngine:
         self._journalled: dict[int, EvaluationRecord] = {}  # while replaying: the journal's records
         self._expected_end: dict[int, float] = {}  # running promotions: when they should end (`clock.now`)
         self._spent_before = 0.0  # seconds searched before this session (a resumed run: its last issue's)
+        self._replayed_at: float | None = None  # while replaying an issue: the seconds searched when it was made
         self.clock: WallClock | SimulatedClock = WALL  # the executor's own, if it simulates time
         self._clock = self.clock.now()
         self._box_closed = False  # the time box closed: no job is issued any more (journalled as `TimeUp`)
@@ -175,7 +176,11 @@ class AsyncEngine:
         return [self.records[i] for i in sorted(self.records)]
 
     def searched_seconds(self) -> float:
-        """Seconds this run has searched: before the interruption (as journalled) and since."""
+        """Seconds this run has searched: before the interruption (as journalled) and since. While an
+        issue is replayed, the journalled time it was made at, so that the decisions that hang on the time
+        left (a promotion that fits the box) come out as they did, however long the resume took."""
+        if self._replayed_at is not None:
+            return self._replayed_at
         return self._spent_before + self.clock.now() - self._clock
 
     def _time_is_up(self) -> bool:
@@ -201,7 +206,9 @@ class AsyncEngine:
                 self._box_closed = self._box_closed or (self.seconds is not None and event.box is not None
                                                         and event.box >= self.seconds)
             elif isinstance(event, Issued):
+                self._replayed_at = event.seconds
                 job = self._backfilled(event) if event.backfill else self._next_job(event.passed_over)
+                self._replayed_at = None
                 proposed = None if job is None else (job.proposal.genome.key, self._budget(job))
                 if job is None or job.index != event.index or proposed != (event.genome_key, event.budget):
                     raise ResumeError(

@@ -368,6 +368,24 @@ def test_a_climb_too_long_for_the_time_left_does_not_hold_back_shorter_promotion
     assert [(r.candidate, r.rung) for r in records if r.candidate != 0 and r.rung == 1] == [(1, 1)]  # ... not this
 
 
+def test_a_resume_decides_what_fits_the_time_box_by_the_journalled_time_not_its_own(conv_space, toy_evaluator,
+                                                                                   tmp_path):
+    genomes = distinct_genomes(conv_space, 8)
+    fitnesses = dict(zip((g.key for g in genomes), [5, 3, 4, 6, 7, 8, 9, 10]))
+
+    def box(path):
+        run = engine(conv_space, SlowToy(toy_evaluator, fitnesses), path,
+                     DefaultFirst(conv_space, np.random.default_rng(0), genomes), rungs=Rungs(8, 72, 3))
+        run.seconds = 1.4
+        return run
+
+    records = box(tmp_path).run(candidates=8)
+    assert (1, 1) in [(r.candidate, r.rung) for r in records]  # a promotion that fitted with little time to spare
+    resumed = box(tmp_path)
+    time.sleep(0.5)  # a resume that starts slowly (loading data, say) must not find that it no longer fits
+    assert history(resumed.run(8, Journal(tmp_path / "journal.jsonl").events())) == history(records)
+
+
 def test_optuna_hyperband_decides_promotions_with_optunas_pruner(conv_space, toy_evaluator, tmp_path):
     def run(path):
         strategy = make_strategy("optuna-hyperband", conv_space, np.random.default_rng(0), population=6)
