@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from archsearch.core.errors import ArchsearchError
 from archsearch.core.genomes import JsonGenome
 from archsearch.core.records import FAILED, EvaluationResult
-from archsearch.run.worker import PRELOAD, receive, send_pickled
+from archsearch.run.worker import PRELOAD, receive, send_pickled, source_stamp
 
 
 class _Worker:
@@ -57,7 +58,7 @@ class _Worker:
         try:
             send_pickled(self.process.stdin, data)
             return True
-        except (BrokenPipeError, OSError):
+        except (BrokenPipeError, OSError, ValueError):  # ValueError: stdin closed, the child already stopped
             return False
 
     def _answer(self) -> Any:
@@ -67,10 +68,19 @@ class _Worker:
         except (EOFError, OSError, pickle.UnpicklingError):
             return None
 
-    def wait_ready(self) -> bool:
+    def wait_ready(self, stamp: str) -> bool:
+        """True once the child holds the evaluator; False if it died first. Raises `ArchsearchError` if it
+        runs other archsearch source than `stamp` (the run's): edited or reinstalled since the run began."""
         if not self.ready:
             sent, self.payload = self._request(self.payload), None
-            self.ready = sent and self._answer() == "ready"
+            answer = self._answer() if sent else None
+            if isinstance(answer, tuple) and answer[0] == "ready" and answer[1] != stamp:
+                self.stop()
+                raise ArchsearchError(
+                    "archsearch's source files changed on disk while the run went on (edited or reinstalled): a "
+                    "new worker process would train with other code than the run's. Nothing finished is lost: "
+                    "run the same command with --resume to go on with the new code")
+            self.ready = isinstance(answer, tuple) and answer[0] == "ready"
         return self.ready
 
     def evaluate(self, genome: JsonGenome, seed: int, *context: Any) -> EvaluationResult | None:
@@ -129,6 +139,7 @@ class IsolatedEvaluator:
         self.log_path = Path(log_path) if log_path else None
         self.threads = threads
         self.preload = tuple(getattr(evaluator, "preload", ()))
+        self.stamp = source_stamp()  # the source this run began with: every child must run the same
         self._worker: _Worker | None = None
         self._stopping: list[threading.Thread] = []  # children retired, exiting in the background
         self._spare: _Worker | None = self._start()
@@ -138,7 +149,7 @@ class IsolatedEvaluator:
         an evaluator that `inherits` weights."""
         start = time.perf_counter()
         worker = self._current()
-        if not worker.wait_ready():
+        if not worker.wait_ready(self.stamp):
             code = worker.exit_code()
             self._retire()
             return EvaluationResult(FAILED, seconds=time.perf_counter() - start,

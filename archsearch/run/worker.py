@@ -1,12 +1,14 @@
 """The child side of `IsolatedEvaluator`: `python -m archsearch.run.worker`.
 
-Protocol over stdin/stdout: length-prefixed pickles. First the evaluator, then (genome, seed, *context)
-requests, each answered by an `EvaluationResult`; None ends the child. The real stdout is kept for
+Protocol over stdin/stdout: length-prefixed pickles. First the evaluator, answered by ("ready", the
+stamp of the archsearch source this child runs); then (genome, seed, *context) requests, each answered by
+an `EvaluationResult`; None ends the child. The real stdout is kept for
 the protocol and file descriptor 1 is pointed at stderr, so a library that prints cannot corrupt it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import signal
@@ -14,6 +16,7 @@ import struct
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<Q")
@@ -42,6 +45,17 @@ def receive(stream: BinaryIO) -> Any:
     return pickle.loads(data)
 
 
+def source_stamp() -> str:
+    """The archsearch source files on disk (names, sizes, modification times): a child started later
+    imports them afresh, so a run whose package was edited or reinstalled meanwhile would mix code."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
 def exit_when_orphaned(parent: int, every: float = 1.0) -> None:
     """Ends this child once its parent is gone (killed with -9, say): a child in the middle of a candidate
     would otherwise train on for up to a whole rung, on a core the next run needs."""
@@ -66,7 +80,7 @@ def main() -> None:
     if PRELOAD in sys.argv:  # before the evaluator arrives: start-up overlaps the parent's work
         import_quietly(*sys.argv[sys.argv.index(PRELOAD) + 1].split(","))
     evaluator = receive(requests)
-    send(protocol_out, "ready")
+    send(protocol_out, ("ready", source_stamp()))
     while True:
         message = receive(requests)
         if message is None:

@@ -119,3 +119,16 @@ def test_a_worker_whose_parent_is_killed_ends_itself(tmp_path):
     while running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not running(pid), "the orphaned worker kept running"
+
+
+def test_a_child_that_would_run_other_archsearch_source_stops_the_run_with_one_line(conv_space, toy_evaluator):
+    """A child started after the package was edited or reinstalled imports other code than the run's: the
+    run stops (its journal keeps what finished) instead of mixing code or failing every candidate."""
+    from archsearch.core.errors import ArchsearchError
+
+    genome = conv_space.sample(np.random.default_rng(0))
+    with IsolatedEvaluator(toy_evaluator, recycle_after=1) as isolated:
+        assert isolated.evaluate(genome, 0).ok  # the same source: a child like any other
+        isolated.stamp = "the source as it was when the run began"  # as if edited since
+        with pytest.raises(ArchsearchError, match="source files changed on disk .* --resume"):
+            isolated.evaluate(genome, 0)
