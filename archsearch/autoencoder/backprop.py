@@ -25,6 +25,7 @@ from archsearch.core.fidelity import Fidelity
 from archsearch.core.records import FAILED, OK, EvaluationResult
 from archsearch.latent.metrics import Labels, latent_metrics
 from archsearch.tasks.evaluator import EpochSettings
+from archsearch.training.augment import Augmentation
 from archsearch.training.budgeted import cosine_schedule, fit_stream, save_checkpoint
 from archsearch.training.early_stopping import fit_with_early_stopping
 from archsearch.training.failures import failure_as_data
@@ -47,13 +48,15 @@ class BackpropEvaluator:
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: EpochSettings = EpochSettings(),
                  x_test: np.ndarray | None = None, weights_dir: str | None = None,
-                 labels: Labels | None = None) -> None:
+                 labels: Labels | None = None, augment: str = "none") -> None:
         """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
         only: fitness, and so every choice of the search, sees the validation images alone. With
         `weights_dir`, trained weights are kept there and an offspring starts from its first parent's
         for the layers they share (weight inheritance; metric `inherited_layers`). With the training
-        and validation `labels`, its latent codes are scored too (metrics `latent_*`)."""
+        and validation `labels`, its latent codes are scored too (metrics `latent_*`). `augment` (one of
+        `training.augment.AUGMENTATIONS`) transforms the training stream of a budgeted training."""
         self.x_train, self.x_val, self.x_test, self.labels = x_train, x_val, x_test, labels
+        self.augment = Augmentation(augment, x_train.shape[1:])
         self.settings = settings
         self.store = WeightStore(weights_dir) if weights_dir else None
         self.inherits = self.store is not None
@@ -86,7 +89,8 @@ class BackpropEvaluator:
         built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
         compile_autoencoder(built.autoencoder, genome.training, fidelity.schedule_budget)
         trained = time.perf_counter()
-        fit = fit_stream(built.autoencoder, self.x_train, self.x_train, genome.training.batch_size, fidelity, seed)
+        fit = fit_stream(built.autoencoder, self.x_train, None, genome.training.batch_size, fidelity, seed,
+                         self.augment)
         val_mse = math.inf if fit.diverged else mean_squared_error(built.autoencoder, self.x_val)
         common = dict(params=built.params, epochs=math.ceil(fidelity.budget / len(self.x_train)),
                       train_seconds=time.perf_counter() - trained)  # fitting, and scoring the validation images

@@ -26,6 +26,7 @@ from archsearch.run.settings import (
     shared_setting,
 )
 from archsearch.strategies import STRATEGIES
+from archsearch.training.augment import AUGMENTATIONS
 from archsearch.weights.strategies.checks import check_inner_loop
 
 DEFAULT_TIME_LIMIT = 265.0  # predicted seconds of searching: with start-up and the end, 5 minutes on a slow machine
@@ -56,6 +57,10 @@ class SearchConfig(RunSettings):
     # the default run's history follows its seed on any machine, idle or loaded; wall seconds for weight
     # evolution, which has no cost model.
     clock: str | None = None
+    # How a candidate's stream of training images is augmented (`training.augment.AUGMENTATIONS`): on a
+    # small data set, turned and mirrored images carry better to images never trained on, but at the
+    # default ladder they also cost some error on data like the training images (`benchmarks/README.md`).
+    augment: str = "none"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
@@ -141,8 +146,20 @@ def check_config(config: SearchConfig) -> SearchSpace:
         raise ArchsearchError("--clock predicted: only with --inner backprop (its cost model counts images trained)")
     if config.inherit_weights and config.inner != "backprop":
         raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
+    check_augmentation(config)
     check_objectives(config)
     return with_latent(load_space(config.space), config.latent)
+
+
+def check_augmentation(config: SearchConfig) -> None:
+    """One-line errors for an unknown augmentation, or one without a stream of images to augment."""
+    if config.augment == "none":
+        return
+    if config.augment not in AUGMENTATIONS:
+        raise ArchsearchError(f"--augment {config.augment}: unknown (known: {', '.join(AUGMENTATIONS)})")
+    if config.inner != "backprop" or resolved_fidelity(config) not in MULTI_FIDELITY:
+        raise ArchsearchError(f"--augment {config.augment}: only for candidates trained by backprop on rungs of "
+                              "images seen (--fidelity asha or full)")
 
 
 def check_fidelity(config: SearchConfig) -> None:

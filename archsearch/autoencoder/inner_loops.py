@@ -45,7 +45,8 @@ def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = 
         raise ValueError("inherit_weights needs a directory for the weights")
     return BackpropEvaluator(splits.x_train, splits.x_val,
                              EpochSettings(config.epochs, config.patience, config.max_params), x_test=x_test,
-                             weights_dir=str(weights_dir) if config.inherit_weights else None, labels=labels)
+                             weights_dir=str(weights_dir) if config.inherit_weights else None, labels=labels,
+                             augment=config.augment)
 
 
 @dataclass(frozen=True)

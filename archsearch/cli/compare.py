@@ -12,6 +12,7 @@ from pathlib import Path
 
 from archsearch.cli.options import (
     DEFAULTS,
+    add_augment_option,
     add_clock_options,
     add_fidelity_options,
     add_inner_options,
@@ -52,6 +53,7 @@ def add_compare_parser(commands) -> None:
     add_inner_options(c, winner=False)
     add_fidelity_options(c)
     add_latent_option(c)
+    add_augment_option(c)
     add_clock_options(c)
     c.add_argument("--test-size", type=int, default=TEST_SIZE_DEFAULT,
                    help=f"test images each candidate is also scored on (default: {TEST_SIZE_DEFAULT})")

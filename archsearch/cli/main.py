@@ -15,6 +15,7 @@ from archsearch.cli.compare import add_compare_parser, run_compare
 from archsearch.cli.latent import add_latent_parser, run_latent
 from archsearch.cli.options import (
     DEFAULTS,
+    add_augment_option,
     add_clock_options,
     add_fidelity_options,
     add_inner_options,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="nsga2: what to minimise beside the validation loss (default: params). Latent metrics of "
                         f"each candidate's validation codes, minimised as 1 - metric: {', '.join(LATENT_METRICS)}")
     add_latent_option(s)
+    add_augment_option(s)
     add_clock_options(s, default="predicted for a backprop autoencoder search, wall otherwise")
     s.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help=f"start no job after this many seconds of searching, nor one that would end later, even "

@@ -14,6 +14,7 @@ from archsearch.autoencoder.config import SearchConfig
 from archsearch.core.errors import ArchsearchError
 from archsearch.run.run_dir import CONFIG, check_warm_start
 from archsearch.run.settings import EXECUTORS, RunSettings
+from archsearch.training.augment import AUGMENTATIONS
 from archsearch.weights.strategies import WEIGHT_STRATEGIES
 
 DEFAULTS = SearchConfig()
@@ -72,6 +73,13 @@ def add_latent_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latent", type=_latent, metavar="N|free",
                         help=f"the code size of every autoencoder; free: search the space's sizes too (for nsga2's "
                              f"fronts: one objective always prefers the largest) (default: {DEFAULTS.latent})")
+
+
+def add_augment_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--augment", choices=AUGMENTATIONS,
+                        help="transform each candidate's stream of training images: flips mirrors them, turns also "
+                             "turns them by quarter turns, turns+colours also permutes colour channels (default: "
+                             "none)")
 
 
 def _latent(text: str) -> int:

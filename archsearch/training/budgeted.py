@@ -23,6 +23,7 @@ import numpy as np
 
 from archsearch.core.atomic_write import write_atomically
 from archsearch.core.fidelity import Fidelity
+from archsearch.training.augment import Augmentation
 from archsearch.training.keras_parts import build_optimizer
 
 CHUNK_IMAGES = 16384  # images per `fit` call: bounds the copy of the stream's slice
@@ -50,18 +51,25 @@ class StreamFit:
     diverged: bool
 
 
-def fit_stream(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int, fidelity: Fidelity,
-               seed: int) -> StreamFit:
+def fit_stream(model: keras.Model, x: np.ndarray, y: np.ndarray | None, batch_size: int, fidelity: Fidelity,
+               seed: int, augment: Augmentation | None = None) -> StreamFit:
     """Trains a compiled model on positions `fidelity.start`..`fidelity.budget` of the stream over
-    (x, y), continuing from `fidelity.resume`: the loop every task's budgeted training shares."""
+    (x, y), continuing from `fidelity.resume`: the loop every task's budgeted training shares. `y`
+    None: the model reconstructs its input (an autoencoder), which `augment` may then transform."""
     if fidelity.resume:
         load_checkpoint(model, fidelity.resume)
     build_optimizer(model)
     order = stream_indices(len(x), seed, fidelity.start, fidelity.budget)
-    started, losses, first_step = time.perf_counter(), [], 0.0
+    if augment is not None and y is not None:
+        raise ValueError("augmentation transforms reconstructed images only (y None)")
+    augmented = augment is not None and augment.count > 1
+    codes = augment.codes(len(x), seed, fidelity.start, fidelity.budget) if augmented else None
+    started, losses, first_step, done = time.perf_counter(), [], 0.0, 0
     for number, part in enumerate(chunks(order, batch_size)):
-        history = model.fit(x[part], y[part], batch_size=batch_size, epochs=1, shuffle=False,
-                            callbacks=[keras.callbacks.TerminateOnNaN()], verbose=0).history
+        inputs = x[part] if codes is None else augment.apply(x[part], codes[done: done + len(part)])
+        done += len(part)
+        history = model.fit(inputs, inputs if y is None else y[part], batch_size=batch_size, epochs=1,
+                            shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN()], verbose=0).history
         if number == 0:
             first_step = time.perf_counter() - started
         losses += history.get("loss", [])

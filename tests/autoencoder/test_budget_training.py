@@ -42,10 +42,10 @@ def trained_weights(evaluator, g, fidelity, seed=5):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
-def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path, optimizer):
+@pytest.mark.parametrize("optimizer, augment", [("adam", "none"), ("rmsprop", "none"), ("adam", "turns")])
+def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path, optimizer, augment):
     x_train, x_val = tiny_images
-    evaluator = BackpropEvaluator(x_train, x_val, EpochSettings())
+    evaluator = BackpropEvaluator(x_train, x_val, EpochSettings(), augment=augment)
     g = genome(optimizer=optimizer)
     straight = evaluator.evaluate(g, 5, (), Fidelity(384, 384, checkpoint=str(tmp_path / "straight.npz")))
     steps, start = [], 0

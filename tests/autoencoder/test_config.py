@@ -14,6 +14,8 @@ from archsearch.core.errors import ArchsearchError, ResumeError
     ({"fidelity": "asha", "inherit_weights": True}, "--inherit-weights: not with --fidelity asha"),
     ({"eta": 1}, "--eta 1: must be at least 2"),
     ({"time_limit": -5}, "--time-limit -5: must be at least 0"),
+    ({"augment": "mirror"}, "--augment mirror: unknown"),
+    ({"augment": "turns", "fidelity": "off"}, "--augment turns: only for candidates trained by backprop on rungs"),
 ])
 def test_bad_settings_fail_in_the_library_too_before_the_run_directory_exists(tmp_path, change, message):
     from archsearch.autoencoder.task import search
@@ -86,7 +88,7 @@ def test_every_task_shares_the_run_settings_and_adds_only_its_own():
     shared = {f.name for f in fields(RunSettings)}
     search, transfer = {f.name for f in fields(SearchConfig)}, {f.name for f in fields(TransferConfig)}
     assert shared < search and shared < transfer
-    assert search - shared == {"inherit_weights", "objectives", "latent"}
+    assert search - shared == {"inherit_weights", "objectives", "latent", "augment"}
     assert {"inner", "weight_strategy", "weight_population", "final_weight_generations", "seconds",
             "time_limit"} < shared  # every task
     assert SearchConfig().time_limit == 265 and TransferConfig().time_limit is None  # the default run: 5 minutes
@@ -150,3 +152,15 @@ def test_a_backprop_search_counts_predicted_seconds_unless_asked_and_old_runs_re
     recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "clock"}))
     assert fit_to_data(SearchConfig.load(recorded), 60000).clock == "wall"
 
+
+
+def test_augmentation_is_asked_for_and_kept_by_a_resume(tmp_path):
+    import json
+
+    assert fit_to_data(SearchConfig(), 3000).augment == "none"
+    assert fit_to_data(SearchConfig(augment="turns"), 3000).augment == "turns"
+    recorded = tmp_path / "config.json"  # a run from before the setting trained on its images as they were
+    recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "augment"}))
+    assert SearchConfig.load(recorded).augment == "none"
+    with pytest.raises(ResumeError, match="augment was 'none'"):
+        SearchConfig(augment="turns").check_resumable(SearchConfig.load(recorded), recorded)

@@ -1,0 +1,85 @@
+"""Label-free augmentation of a stream of images, for training that reconstructs its input.
+
+On a small data set a candidate sees each image many times and learns those few images: on a few
+photos, features that do not carry to other photos, where PCA's linear map does. Mirroring and quarter
+turns keep what natural images have in common (edges, textures, gradients at every orientation), so the
+network sees many more images of the same kind; permuting colour channels keeps shapes and shuffles the
+palette. Each stream position's transform follows from the candidate's seed, the pass and the image, as
+the stream's order does (`training.budgeted.stream_indices`): a training continued from a checkpoint
+sees exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+AUGMENTATIONS = ("none", "flips", "turns", "turns+colours")
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One of `AUGMENTATIONS` for images of one shape: (H, W) or (H, W, C) (vectors are left as they are)."""
+
+    name: str
+    image_shape: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if self.name not in AUGMENTATIONS:
+            raise ValueError(f"augmentation {self.name!r}: unknown (known: {', '.join(AUGMENTATIONS)})")
+
+    @property
+    def geometric(self) -> int:
+        """Transforms of the plane: 1; 2 (mirrored or not); 8 (the square's symmetries) or 4 (a rectangle's)."""
+        if self.name == "none" or len(self.image_shape) < 2:  # vectors: no plane to turn
+            return 1
+        if self.name == "flips":
+            return 2
+        return 8 if self.image_shape[0] == self.image_shape[1] else 4
+
+    @property
+    def palettes(self) -> list[tuple[int, ...]]:
+        """Orders of the colour channels: every permutation with colours, else the given order only."""
+        channels = self.image_shape[2] if len(self.image_shape) == 3 else 1
+        if self.name != "turns+colours" or channels == 1:
+            return [tuple(range(channels))]
+        return list(itertools.permutations(range(channels)))
+
+    @property
+    def count(self) -> int:
+        return self.geometric * len(self.palettes)
+
+    def codes(self, n: int, seed: int, start: int, stop: int) -> np.ndarray:
+        """The transform of positions start..stop of the stream over n images (pass p: drawn per image
+        from (seed, p), apart from the stream's order)."""
+        parts = []
+        for number in range(start // n, (stop - 1) // n + 1):
+            drawn = np.random.default_rng([seed, number, 1]).integers(0, self.count, n)
+            parts.append(drawn[max(start - number * n, 0): min(stop - number * n, n)])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def apply(self, images: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """`images` (N, *image_shape), each transformed by its code; code 0 leaves an image as it is."""
+        if self.count == 1:
+            return images
+        out = np.empty_like(images)
+        palettes = self.palettes
+        for code in np.unique(codes):
+            chosen = codes == code
+            geometry, palette = divmod(int(code), len(palettes))
+            moved = _plane_transform(images[chosen], geometry, self.geometric)
+            out[chosen] = moved[..., list(palettes[palette])] if len(palettes) > 1 else moved
+        return out
+
+
+def _plane_transform(images: np.ndarray, code: int, of: int) -> np.ndarray:
+    """Transform `code` of `of` on the images' plane (axes 1 and 2): quarter turns, each mirrored or not;
+    for a rectangle (`of` 4) mirrors about either axis."""
+    mirrored, turn = code % 2, code // 2
+    if mirrored:
+        images = images[:, :, ::-1]
+    if of == 4:
+        return images[:, ::-1] if turn else images
+    return np.rot90(images, turn, axes=(1, 2)) if turn else images
