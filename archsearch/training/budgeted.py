@@ -56,12 +56,12 @@ def fit_stream(model: keras.Model, x: np.ndarray, y: np.ndarray | None, batch_si
     """Trains a compiled model on positions `fidelity.start`..`fidelity.budget` of the stream over
     (x, y), continuing from `fidelity.resume`: the loop every task's budgeted training shares. `y`
     None: the model reconstructs its input (an autoencoder), which `augment` may then transform."""
+    if augment is not None and y is not None:
+        raise ValueError("augmentation transforms reconstructed images only (y None)")
     if fidelity.resume:
         load_checkpoint(model, fidelity.resume)
     build_optimizer(model)
     order = stream_indices(len(x), seed, fidelity.start, fidelity.budget)
-    if augment is not None and y is not None:
-        raise ValueError("augmentation transforms reconstructed images only (y None)")
     augmented = augment is not None and augment.count > 1
     codes = augment.codes(len(x), seed, fidelity.start, fidelity.budget) if augmented else None
     started, losses, first_step, done = time.perf_counter(), [], 0.0, 0
