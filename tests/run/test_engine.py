@@ -368,6 +368,7 @@ def test_a_climb_too_long_for_the_time_left_does_not_hold_back_shorter_promotion
     assert [(r.candidate, r.rung) for r in records if r.candidate != 0 and r.rung == 1] == [(1, 1)]  # ... not this
 
 
+@pytest.mark.slow
 def test_a_resume_decides_what_fits_the_time_box_by_the_journalled_time_not_its_own(conv_space, toy_evaluator,
                                                                                    tmp_path):
     genomes = distinct_genomes(conv_space, 8)

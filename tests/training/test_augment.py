@@ -51,6 +51,7 @@ def test_an_unknown_augmentation_is_refused_by_name():
     assert "none" in AUGMENTATIONS
 
 
+@pytest.mark.slow
 def test_training_on_an_augmented_stream_repeats_for_a_seed_and_differs_from_plain_training(tiny_images):
     x_train, x_val = tiny_images
     fidelity = Fidelity(128, 128)
