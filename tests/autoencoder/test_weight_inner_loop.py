@@ -29,6 +29,7 @@ def evaluator(x_train, x_val, generations, **changes) -> WeightEvolutionEvaluato
     return WeightEvolutionEvaluator(x_train, x_val, settings, make_weight_strategy, **changes)
 
 
+@pytest.mark.slow
 def test_more_generations_give_a_better_network_and_the_same_seed_the_same_fitness(tiny_images):
     few, many = (evaluator(*tiny_images, g).evaluate(SMALL, seed=3) for g in (1, 30))
     assert few.status == many.status == OK

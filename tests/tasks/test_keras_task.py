@@ -17,6 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TINY = dict(population=2, generations=0, min_budget=384, max_budget=1152, isolate=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_each_example_searches_and_hands_over_a_model_keras_loads(example, tmp_path):
     task = archsearch.load_task(str(EXAMPLES / example))

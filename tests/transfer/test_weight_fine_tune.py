@@ -34,6 +34,7 @@ def test_the_split_classifier_computes_what_the_whole_one_does(labelled, backbon
     assert len(trained.trainable_weights) == 6  # dense 8, hidden 6, classes 2: kernels and biases
 
 
+@pytest.mark.slow
 def test_gradient_free_fine_tuning_learns_and_leaves_the_frozen_layers_alone(labelled, backbone_file):
     splits = split(labelled, 300, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2,

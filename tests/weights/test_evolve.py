@@ -100,6 +100,7 @@ def tiny_files(tiny_images, tmp_path):
     return data, genome
 
 
+@pytest.mark.slow
 def test_evolve_weights_command_writes_a_loadable_model(tiny_images, tmp_path):
     data, genome = tiny_files(tiny_images, tmp_path)
     out = tmp_path / "run"
@@ -183,6 +184,7 @@ def test_evolve_weights_trains_the_cnn_classifier_and_reports_its_accuracy(blobs
         assert len(error.splitlines()) == 1 and message in error, error
 
 
+@pytest.mark.slow
 def test_a_time_limit_without_generations_runs_until_the_clock(tiny_images, tmp_path, capsys):
     data, genome = tiny_files(tiny_images, tmp_path)
     out = tmp_path / "run"

@@ -146,6 +146,7 @@ def test_batched_fitness_equals_keras_individual_by_individual(model, tiny_image
     assert len(set(np.round(mse, 6))) == 4  # different weights, different fitness
 
 
+@pytest.mark.slow
 def test_bfloat16_scores_close_to_float32_and_keep_the_ranking(model, tiny_images):
     """bfloat16 keeps about three significant digits: each loss within a percent of float32's, and
     individuals whose losses differ by more than that rank the same."""
