@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from archsearch.training.stream import stream_slice
+
 AUGMENTATIONS = ("none", "flips", "turns", "turns+colours")
 
 
@@ -54,11 +56,8 @@ class Augmentation:
     def codes(self, n: int, seed: int, start: int, stop: int) -> np.ndarray:
         """The transform of positions start..stop of the stream over n images (pass p: drawn per image
         from (seed, p), apart from the stream's order)."""
-        parts = []
-        for number in range(start // n, (stop - 1) // n + 1):
-            drawn = np.random.default_rng([seed, number, 1]).integers(0, self.count, n)
-            parts.append(drawn[max(start - number * n, 0): min(stop - number * n, n)])
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return stream_slice(n, start, stop,
+                            lambda number: np.random.default_rng([seed, number, 1]).integers(0, self.count, n))
 
     def apply(self, images: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """`images` (N, *image_shape), each transformed by its code; code 0 leaves an image as it is."""

@@ -25,17 +25,14 @@ from archsearch.core.atomic_write import write_atomically
 from archsearch.core.fidelity import Fidelity
 from archsearch.training.augment import Augmentation
 from archsearch.training.keras_parts import build_optimizer
+from archsearch.training.stream import stream_slice
 
 CHUNK_IMAGES = 16384  # images per `fit` call: bounds the copy of the stream's slice
 
 
 def stream_indices(n: int, seed: int, start: int, stop: int) -> np.ndarray:
     """Positions start..stop of the endless stream over n images (pass p: a permutation seeded by (seed, p))."""
-    parts = []
-    for number in range(start // n, (stop - 1) // n + 1):
-        order = np.random.default_rng([seed, number]).permutation(n)
-        parts.append(order[max(start - number * n, 0): min(stop - number * n, n)])
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return stream_slice(n, start, stop, lambda number: np.random.default_rng([seed, number]).permutation(n))
 
 
 def cosine_schedule(learning_rate: float, batch_size: int, schedule_budget: int):
