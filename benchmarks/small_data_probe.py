@@ -7,7 +7,7 @@ at zero, so it starts exactly at PCA's error and training can only move it from 
 Each is scored on the validation images (the same photos) and on the test images (a photo never trained on).
 
     python benchmarks/small_data_probe.py DIR/photos.npz [--budgets 50000,150000] [--augment none,turns]
-        [--residual 3e-4@20,1e-3@20]
+        [--centre off,on] [--seeds 0,1] [--residual 3e-4@20,1e-3@20]
 """
 
 from __future__ import annotations
@@ -32,18 +32,18 @@ def splits_of(path: str):
     return split(dataset, None, len(dataset.x_train) // 6, 0)  # the split `archsearch search` fits to the file
 
 
-def default_genes(job: tuple[str, int, str]) -> str:
+def default_genes(job: tuple[str, int, str, bool, int]) -> str:
     from default_genes import variant
 
     from archsearch.autoencoder.backprop import BackpropEvaluator
     from archsearch.core.fidelity import Fidelity
 
-    path, budget, augment = job
+    path, budget, augment, centred, seed = job
     s = splits_of(path)
-    result = BackpropEvaluator(s.x_train, s.x_val, x_test=s.x_test, augment=augment).evaluate(
-        variant("", LATENT), 0, fidelity=Fidelity(budget=budget, schedule_budget=budget))
-    return (f"| default genes, {budget:,} images seen, augmented: {augment} | {result.fitness:.5f} | "
-            f"{result.metrics['test_mse']:.5f} | {result.seconds:.0f} |")
+    result = BackpropEvaluator(s.x_train, s.x_val, x_test=s.x_test, augment=augment, centred=centred).evaluate(
+        variant("", LATENT), seed, fidelity=Fidelity(budget=budget, schedule_budget=budget))
+    return (f"| default genes, {budget:,} images seen, augmented: {augment}, centred: {'yes' if centred else 'no'}, "
+            f"seed {seed} | {result.fitness:.5f} | {result.metrics['test_mse']:.5f} | {result.seconds:.0f} |")
 
 
 def around_pca(job: tuple[str, float, int]) -> str:
@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--budgets", default="50000,150000", help="images seen by the default genes")
     parser.add_argument("--augment", default="none", help="comma-separated augmentations of the default genes' "
                                                           "training (training.augment.AUGMENTATIONS)")
+    parser.add_argument("--centre", default="off", help="comma-separated: off, on (the channel means in the code)")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds of the default genes' training")
     parser.add_argument("--residual", default="3e-4@20,1e-3@20", help="RATE@PASSES of the model around PCA")
     args = parser.parse_args()
     from archsearch.analysis.baselines import pca_test_mse
@@ -95,8 +97,8 @@ def main() -> None:
     print("| model | val MSE | test MSE (unseen photo) | seconds |\n| --- | ---: | ---: | ---: |")
     print(f"| PCA-{LATENT} | {pca_test_mse(s.x_train, s.x_val, LATENT):.5f} | "
           f"{pca_test_mse(s.x_train, s.x_test, LATENT):.5f} | |", flush=True)
-    jobs = [(default_genes, (args.data, int(b), a)) for b in args.budgets.split(",") if b
-            for a in args.augment.split(",")]
+    jobs = [(default_genes, (args.data, int(b), a, c == "on", int(seed))) for b in args.budgets.split(",") if b
+            for a in args.augment.split(",") for c in args.centre.split(",") for seed in args.seeds.split(",")]
     jobs += [(around_pca, (args.data, float(r), int(p))) for r, p in
              (item.split("@") for item in args.residual.split(",") if item)]
     with ProcessPoolExecutor(2) as pool:

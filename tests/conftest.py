@@ -282,6 +282,24 @@ def left_or_right_blobs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images[..., None].astype(np.float32), labels
 
 
+def textures(count: int, seed: int, mark: str = "") -> np.ndarray:
+    """12x12 grey images of smooth random texture, which looks the same turned or mirrored (as crops of
+    photos do); with a `mark` in every image at a random strength: "corner" (a bright top-left corner: no
+    longer the same turned or mirrored, as upright objects) or "band" (a bright top band: the same mirrored
+    left to right, not turned)."""
+    rng = np.random.default_rng(seed)
+    images = rng.normal(size=(count, 12, 12))
+    for axis in (1, 2):  # smoothed the same way along both axes, wrapping around: no direction stands out
+        images = images + np.roll(images, 1, axis) + np.roll(images, -1, axis)
+    shape = np.zeros((12, 12))
+    if mark == "corner":
+        shape[:4, :4] = 1
+    elif mark == "band":
+        shape[:3] = 1
+    images = images / 9 + 4 * rng.uniform(0.5, 1.5, (count, 1, 1)) * shape
+    return images[..., None].astype(np.float32)
+
+
 @pytest.fixture
 def blobs():
     """`blobs(count, seed)`: labelled images with an easy class boundary, for the tests that need labels."""

@@ -143,12 +143,13 @@ def test_own_non_square_colour_images(tmp_path):
 
 
 def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
-    """600 images of 16x16: the split and the rungs are fitted to the data, and the banner says so."""
+    """240 images of 16x16: the split, the rungs and what carries the network to new images are fitted to the
+    data, and the banner says so."""
     import numpy as np
 
     rng = np.random.default_rng(1)
     grid = np.linspace(-1, 1, 16)
-    centres = rng.uniform(-0.6, 0.6, size=(600, 2))
+    centres = rng.uniform(-0.6, 0.6, size=(240, 2))  # blobs anywhere in a square: the same turned or mirrored
     images = np.exp(-((grid[None, :, None] - centres[:, 0, None, None]) ** 2
                       + (grid[None, None, :] - centres[:, 1, None, None]) ** 2) / 0.08)
     np.savez(tmp_path / "small.npz", x_train=(255 * images).astype(np.uint8))
@@ -156,11 +157,13 @@ def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
                       "--out", "run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    # a sixth of the file is kept for testing (no x_test), 500 remain: a sixth of them validates
-    assert config["fidelity"] == "asha" and config["val_size"] == 83 and config["train_size"] == 417
-    assert config["max_budget"] == 20 * 417  # 20 passes over the training images (top rung: 8,320, whole batches)
+    # a sixth of the file is kept for testing (no x_test), 200 remain: a sixth of them validates
+    assert config["fidelity"] == "asha" and config["val_size"] == 33 and config["train_size"] == 167
+    assert config["max_budget"] == 200 * 167  # 200 passes over the training images (top rung: 33,408, whole batches)
+    assert config["augment"] == "turns" and config["centre"] is False  # grey: no means to carry
     output = " ".join((done.stdout + done.stderr).split())
-    assert "stream of 417 images" in output and "8,320 images seen" in output
+    assert "stream of 167 images (turned and mirrored at random) to budgets" in output
+    assert "33,408 images seen" in output
     assert (tmp_path / "run" / "best" / "model.keras").is_file()
 
 

@@ -48,15 +48,17 @@ class BackpropEvaluator:
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, settings: EpochSettings = EpochSettings(),
                  x_test: np.ndarray | None = None, weights_dir: str | None = None,
-                 labels: Labels | None = None, augment: str = "none") -> None:
+                 labels: Labels | None = None, augment: str = "none", centred: bool = False) -> None:
         """With `x_test`, each trained candidate is also scored on it (metric `test_mse`), for reports
         only: fitness, and so every choice of the search, sees the validation images alone. With
         `weights_dir`, trained weights are kept there and an offspring starts from its first parent's
         for the layers they share (weight inheritance; metric `inherited_layers`). With the training
         and validation `labels`, its latent codes are scored too (metrics `latent_*`). `augment` (one of
-        `training.augment.AUGMENTATIONS`) transforms the training stream of a budgeted training."""
+        `training.augment.AUGMENTATIONS`) transforms the training stream of a budgeted training; `centred`
+        builds every candidate with its code carrying the channel means (`build_autoencoder`)."""
         self.x_train, self.x_val, self.x_test, self.labels = x_train, x_val, x_test, labels
         self.augment = Augmentation(augment, x_train.shape[1:])
+        self.centred = centred
         self.settings = settings
         self.store = WeightStore(weights_dir) if weights_dir else None
         self.inherits = self.store is not None
@@ -86,7 +88,7 @@ class BackpropEvaluator:
     def _train_to_budget(self, genome: Genome, seed: int, start: float, fidelity: Fidelity) -> EvaluationResult:
         """Images `fidelity.start`..`fidelity.budget` of the stream (continuing from `fidelity.resume`), the
         validation images scored, the checkpoint saved if asked (not after a divergence)."""
-        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params, self.centred)
         compile_autoencoder(built.autoencoder, genome.training, fidelity.schedule_budget)
         trained = time.perf_counter()
         fit = fit_stream(built.autoencoder, self.x_train, None, genome.training.batch_size, fidelity, seed,
@@ -114,7 +116,7 @@ class BackpropEvaluator:
         return metrics
 
     def _train_and_score(self, genome: Genome, seed: int, start: float, parents: tuple[str, ...]) -> EvaluationResult:
-        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params)
+        built = build_autoencoder(genome, self.x_train.shape[1:], self.settings.max_params, self.centred)
         inherited = self._inherit(built, parents)
         trained = train_autoencoder(built, genome.training, self.x_train, self.x_val, self.settings)
         if self.store is not None and trained.diverged_at is None:

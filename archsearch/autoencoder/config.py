@@ -26,7 +26,7 @@ from archsearch.run.settings import (
     shared_setting,
 )
 from archsearch.strategies import STRATEGIES
-from archsearch.training.augment import AUGMENTATIONS
+from archsearch.training.augment import AUGMENTATIONS, suited_augmentation
 from archsearch.weights.strategies.checks import check_inner_loop
 
 DEFAULT_TIME_LIMIT = 265.0  # predicted seconds of searching: with start-up and the end, 5 minutes on a slow machine
@@ -58,15 +58,20 @@ class SearchConfig(RunSettings):
     # evolution, which has no cost model.
     clock: str | None = None
     # How a candidate's stream of training images is augmented (`training.augment.AUGMENTATIONS`): on a
-    # small data set, turned and mirrored images carry better to images never trained on, but at the
-    # default ladder they also cost some error on data like the training images (`benchmarks/README.md`).
-    augment: str = "none"
+    # small data set, turned and mirrored images carry better to images never trained on, as long as the
+    # data looks the same turned (crops of photos, not upright objects: `benchmarks/README.md`). None: on a
+    # small data set, what the images' own statistics allow (`training.augment.suited_augmentation`), else none.
+    augment: str | None = None
+    # Whether the code's first numbers carry each image's channel means exactly (`model.build_autoencoder`'s
+    # `centred`), so that photos of other colours reconstruct as well as the training ones. None: on a small
+    # data set of colour images, yes; else no (on small grey images it cost error: `benchmarks/README.md`).
+    centre: bool | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         """A run recorded before `latent` existed searched its space's code sizes, and one recorded before
         `clock` existed ran on the wall clock: each resumes as it ran."""
-        return super().from_dict({"latent": 0, "clock": "wall", **data})
+        return super().from_dict({"latent": 0, "clock": "wall", "augment": "none", "centre": False, **data})
 
     @property
     def rungs(self) -> Rungs | None:
@@ -90,11 +95,14 @@ class SearchConfig(RunSettings):
             return (f"each candidate's weights evolve without gradients ({self.weight_strategy}, population "
                     f"{self.weight_population}) on {self.train_size} images ({batch}) to budgets of "
                     f"{self.rungs.describe('generations')}, the top 1/{self.eta} of each rung moving up")
+        aids = [AUGMENTED_WORDS[self.augment]] if self.augment in AUGMENTED_WORDS else []
+        aids += ["the channel means carried in the code"] if self.centre else []
+        stream = f"a stream of {self.train_size} images" + (f" ({'; '.join(aids)})" if aids else "")
         if self.rungs is not None and self.rungs.top == 0:
-            return (f"each candidate trains by backprop on a stream of {self.train_size} images to the full budget "
-                    f"of {self.rungs.budgets[0]:,} images seen")
+            return (f"each candidate trains by backprop on {stream} to the full budget of "
+                    f"{self.rungs.budgets[0]:,} images seen")
         if self.rungs is not None:
-            return (f"each candidate trains by backprop on a stream of {self.train_size} images to budgets of "
+            return (f"each candidate trains by backprop on {stream} to budgets of "
                     f"{self.rungs.describe('images seen')}, the top 1/{self.eta} of each rung moving up")
         if self.inner == "weights":
             batch = f"{self.weight_batch} images a generation" if self.weight_batch else "all of them every generation"
@@ -105,10 +113,18 @@ class SearchConfig(RunSettings):
                 f"(patience {self.patience})")
 
 
+AUGMENTED_WORDS = {"flips": "mirrored at random", "turns": "turned and mirrored at random",
+                   "turns+colours": "turned, mirrored and colour channels permuted at random"}
+
+
 DEFAULT_MAX_BUDGET = 162_000  # images seen by a candidate at the top rung: about 2.7 passes over Fashion-MNIST
 
 
-MIN_PASSES_AT_TOP = 20  # on a small data set, the top rung sees each image up to this many times
+MIN_PASSES_AT_TOP = 200  # on a small data set, the top rung sees each image up to this many times
+
+
+SMALL_FROM_PASSES = 20  # the top rung sees each image at least this many times: a small data set, which
+# gets what carries a network to images it never trained on (`augment`, `centre`) unless told otherwise
 
 
 def resolved_fidelity(config: SearchConfig) -> str:
@@ -116,9 +132,10 @@ def resolved_fidelity(config: SearchConfig) -> str:
     return config.fidelity or ("asha" if config.inner == "backprop" and not config.inherit_weights else "off")
 
 
-def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
+def fit_to_data(config: SearchConfig, images: int, sample: np.ndarray | None = None) -> SearchConfig:
     """Fills the settings left to the data (None) for a training file of `images` images: the split
-    sizes, and with fidelities the rung budgets. Explicit settings are kept as they are."""
+    sizes, with fidelities the rung budgets, and on a small data set the augmentation that `sample` (its
+    training images, or some of them) allows. Explicit settings are kept as they are."""
     fidelity = resolved_fidelity(config)
     multi = fidelity in MULTI_FIDELITY
     streamed = multi and config.inner == "backprop"  # rungs of images seen on a stream over every image
@@ -133,6 +150,11 @@ def fit_to_data(config: SearchConfig, images: int) -> SearchConfig:
             BUDGET_MULTIPLE, min(DEFAULT_MAX_BUDGET, MIN_PASSES_AT_TOP * train_size))
         changes["max_budget"] = top
         check_budgets(config.min_budget, top, fitted=True)
+    small = streamed and changes.get("max_budget", config.max_budget) >= SMALL_FROM_PASSES * train_size
+    if config.augment is None:
+        changes["augment"] = suited_augmentation(sample) if small and sample is not None else "none"
+    if config.centre is None:  # colour only: on grey images it cost error on an unseen photo
+        changes["centre"] = small and sample is not None and np.ndim(sample) == 4 and np.shape(sample)[-1] > 1
     return replace(config, **changes)
 
 
@@ -147,13 +169,19 @@ def check_config(config: SearchConfig) -> SearchSpace:
     if config.inherit_weights and config.inner != "backprop":
         raise ArchsearchError("--inherit-weights: only with --inner backprop (evolved weights start afresh)")
     check_augmentation(config)
+    check_centring(config)
     check_objectives(config)
     return with_latent(load_space(config.space), config.latent)
 
 
+def check_centring(config: SearchConfig) -> None:
+    if config.centre and config.inner != "backprop":
+        raise ArchsearchError("--centre: only with --inner backprop (evolved weights start from networks without it)")
+
+
 def check_augmentation(config: SearchConfig) -> None:
     """One-line errors for an unknown augmentation, or one without a stream of images to augment."""
-    if config.augment == "none":
+    if config.augment in (None, "none"):
         return
     if config.augment not in AUGMENTATIONS:
         raise ArchsearchError(f"--augment {config.augment}: unknown (known: {', '.join(AUGMENTATIONS)})")

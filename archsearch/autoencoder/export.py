@@ -51,11 +51,12 @@ class FinalMetrics:
 
 
 def export_candidate(genome: Genome, splits: DataSplits, train: FinalTrainer, seed: int, directory: Path,
-                     search_fitness: float | None = None) -> FinalMetrics:
-    """Trains `genome` on `splits` as its run trained candidates (`train`) and writes its directory."""
+                     search_fitness: float | None = None, centred: bool = False) -> FinalMetrics:
+    """Trains `genome` on `splits` as its run trained candidates (`train`, built `centred` as they were)
+    and writes its directory."""
     seed = candidate_seed(seed, genome)
     fresh_keras_state(seed)
-    built = build_autoencoder(genome, splits.image_shape)
+    built = build_autoencoder(genome, splits.image_shape, centred=centred)
     outcome = train(built, genome, splits, seed)
     reconstructed = built.autoencoder.predict(splits.x_test, batch_size=512, verbose=0)
     test_mse = float(np.mean((reconstructed - splits.x_test) ** 2))
@@ -114,7 +115,8 @@ def export(run_dir: str | Path, top: int = 3, to: str | Path | None = None, data
     def hand_over_one(record: EvaluationRecord, directory: Path) -> dict:
         train = handover(config, run_dir, records, record)
         log(f"    on {len(splits.x_train)} images with {train.description} ...")
-        return asdict(export_candidate(record.genome, splits, train, config.seed, directory, record.result.fitness))
+        return asdict(export_candidate(record.genome, splits, train, config.seed, directory, record.result.fitness,
+                                       bool(config.centre)))
 
     return export_ranked(best, Path(to) if to else run_dir / EXPORT, log, hand_over_one,
                          "front" if pareto else "rank")

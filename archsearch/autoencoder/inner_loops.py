@@ -46,7 +46,7 @@ def make_evaluator(config: SearchConfig, splits: DataSplits, score_test: bool = 
     return BackpropEvaluator(splits.x_train, splits.x_val,
                              EpochSettings(config.epochs, config.patience, config.max_params), x_test=x_test,
                              weights_dir=str(weights_dir) if config.inherit_weights else None, labels=labels,
-                             augment=config.augment)
+                             augment=config.augment or "none", centred=bool(config.centre))
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class AutoencoderTask:
         check_config(config)
 
     def fit(self, config: SearchConfig, dataset: Dataset) -> SearchConfig:
-        config = fit_to_data(config, len(dataset.x_train))
+        config = fit_to_data(config, len(dataset.x_train), dataset.x_train)
         check_labels_for_objectives(config, dataset)
         return config
 
@@ -111,5 +111,6 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
         train, splits = handover(config, run_dir, records, best[0]), handover_splits(config, dataset, splits)
         log(f"the best candidate ({best[0].genome.describe()}) on {len(splits.x_train)} images with "
             f"{train.description}, then scored on {len(splits.x_test)} test images ...")
-        final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / BEST, best[0].result.fitness)
+        final = export_candidate(best[0].genome, splits, train, config.seed, run_dir / BEST, best[0].result.fitness,
+                                 bool(config.centre))
     return SearchReport(run_dir, records, best, final)

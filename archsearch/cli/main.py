@@ -120,7 +120,7 @@ def _search(args: argparse.Namespace) -> int:
     space = check_config(config)  # bad arguments and data fail before the slow imports
     check_scheduler_of(config)
     dataset = load_dataset(config.data_dir, config.data_file)
-    config = fit_to_data(config, len(dataset.x_train))
+    config = fit_to_data(config, len(dataset.x_train), dataset.x_train)
     check_labels_for_objectives(config, dataset)
     import_quietly()
     from archsearch.autoencoder.task import search

@@ -76,10 +76,15 @@ def add_latent_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_augment_option(parser: argparse.ArgumentParser) -> None:
+    """--augment and --centre: what carries a network to images it never trained on (the defaults: on a small
+    data set, what its images allow, and centring colour images; else neither)."""
     parser.add_argument("--augment", choices=AUGMENTATIONS,
                         help="transform each candidate's stream of training images: flips mirrors them, turns also "
                              "turns them by quarter turns, turns+colours also permutes colour channels (default: "
-                             "none)")
+                             "on a small data set, turns or flips where its images look the same so, else none)")
+    parser.add_argument("--centre", action=argparse.BooleanOptionalAction,
+                        help="carry each image's channel means in the first numbers of its code, so images of "
+                             "other colours reconstruct as well (default: on a small data set of colour images)")
 
 
 def _latent(text: str) -> int:
@@ -91,7 +96,7 @@ def _latent(text: str) -> int:
 
 
 def add_fidelity_options(parser: argparse.ArgumentParser,
-                         top: str = "162,000, or 20 passes over a small data set; --weight-generations with "
+                         top: str = "162,000, or 200 passes over a small data set; --weight-generations with "
                                     "--inner weights") -> None:
     """Multi-fidelity search: rungs of images seen, ASHA promotion, continued training (`top`: the top
     budget's default, in words)."""

@@ -12,7 +12,7 @@ import pandas as pd
 
 from archsearch.analysis.baselines import fit_pca, pca_codes
 from archsearch.autoencoder.genome import Genome
-from archsearch.autoencoder.model import build_autoencoder
+from archsearch.autoencoder.model import build_autoencoder, carries_means
 from archsearch.core.data import Dataset, require_labels
 from archsearch.core.errors import ArchsearchError
 from archsearch.latent.metrics import encode
@@ -59,7 +59,8 @@ def latent_report(spec: Path, dataset: Dataset, out: Path, fit_size: int = 10_00
     codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if genome is not None:
         keras.utils.set_random_seed(seed)
-        untrained = encoder_of(build_autoencoder(genome, tuple(model.input.shape[1:])).autoencoder)
+        untrained = encoder_of(build_autoencoder(genome, tuple(model.input.shape[1:]),
+                                                 centred=carries_means(encoder)).autoencoder)
         codes[UNTRAINED] = (encode(untrained, x_fit), encode(untrained, x_eval))
     codes[TRAINED] = (encode(encoder, x_fit), encode(encoder, x_eval))
     mean, basis = fit_pca(x_fit, latent)

@@ -36,16 +36,17 @@ def test_fidelity_refuses_a_continuation_without_its_checkpoint():
 
 def trained_weights(evaluator, g, fidelity, seed=5):
     fresh_keras_state(seed)
-    built = build_autoencoder(g, evaluator.x_train.shape[1:])
+    built = build_autoencoder(g, evaluator.x_train.shape[1:], centred=evaluator.centred)
     load_model_variables(built.autoencoder, fidelity.checkpoint)
     return [np.asarray(w) for w in built.autoencoder.weights]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("optimizer, augment", [("adam", "none"), ("rmsprop", "none"), ("adam", "turns")])
-def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path, optimizer, augment):
+@pytest.mark.parametrize("optimizer, augment, centred", [("adam", "none", False), ("rmsprop", "none", False),
+                                                         ("adam", "turns", True)])
+def test_continued_training_equals_uninterrupted_training(tiny_images, tmp_path, optimizer, augment, centred):
     x_train, x_val = tiny_images
-    evaluator = BackpropEvaluator(x_train, x_val, EpochSettings(), augment=augment)
+    evaluator = BackpropEvaluator(x_train, x_val, EpochSettings(), augment=augment, centred=centred)
     g = genome(optimizer=optimizer)
     straight = evaluator.evaluate(g, 5, (), Fidelity(384, 384, checkpoint=str(tmp_path / "straight.npz")))
     steps, start = [], 0

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import textures
 
 from archsearch.autoencoder.config import SearchConfig, check_config, fit_to_data
 from archsearch.core.errors import ArchsearchError, ResumeError
@@ -34,10 +35,11 @@ def test_defaults_are_valid_and_resume_allows_only_harmless_changes(tmp_path):
 
 
 def test_a_lowest_rung_above_the_fitted_top_one_is_one_line():
-    with pytest.raises(ArchsearchError, match="--min-budget 30000: above the top budget fitted to the data, 20,840"):
-        fit_to_data(SearchConfig(min_budget=30000), 1250)  # 1,042 training images: 20 passes
-    # counted down from the top by eta, at or above the minimum: 20,840 -> 6,947 (2,315 is below 3,000)
-    assert fit_to_data(SearchConfig(min_budget=3000), 1250).rungs.budgets == (6912, 20864)
+    with pytest.raises(ArchsearchError, match="--min-budget 30000: above the top budget fitted to the data, 21,000"):
+        fit_to_data(SearchConfig(min_budget=30000), 125)  # 105 training images: 200 passes
+    # counted down from the top by eta, at or above the minimum: 21,000 -> 7,000 (2,333 is below 3,000)
+    assert fit_to_data(SearchConfig(min_budget=3000), 125).rungs.budgets == (7040, 20992)
+    assert fit_to_data(SearchConfig(), 1250).max_budget == 162_000  # 1,042 images: 200 passes would be more
 
 
 def test_full_fidelity_trains_every_candidate_to_the_top_budget_in_one_rung():
@@ -88,7 +90,7 @@ def test_every_task_shares_the_run_settings_and_adds_only_its_own():
     shared = {f.name for f in fields(RunSettings)}
     search, transfer = {f.name for f in fields(SearchConfig)}, {f.name for f in fields(TransferConfig)}
     assert shared < search and shared < transfer
-    assert search - shared == {"inherit_weights", "objectives", "latent", "augment"}
+    assert search - shared == {"inherit_weights", "objectives", "latent", "augment", "centre"}
     assert {"inner", "weight_strategy", "weight_population", "final_weight_generations", "seconds",
             "time_limit"} < shared  # every task
     assert SearchConfig().time_limit == 265 and TransferConfig().time_limit is None  # the default run: 5 minutes
@@ -103,7 +105,8 @@ def test_every_task_shares_the_run_settings_and_adds_only_its_own():
 
 
 @pytest.mark.parametrize("command, config_class", [
-    (["search", "--population", "3", "--time-limit", "60", "--weight-option", "sigma=0.1", "--in-process"], "search"),
+    (["search", "--population", "3", "--time-limit", "60", "--weight-option", "sigma=0.1", "--in-process",
+      "--augment", "flips", "--no-centre"], "search"),
     (["transfer", "--backbone", "b.keras", "--population", "3", "--no-baselines"], "transfer"),
 ])
 def test_a_flag_sets_the_setting_of_its_name(command, config_class):
@@ -116,7 +119,8 @@ def test_a_flag_sets_the_setting_of_its_name(command, config_class):
     given = {k: v for k, v in given_settings(build_parser().parse_args(command), config_class).items() if v is not None}
     expected = {"population": 3}
     if config_class is SearchConfig:
-        expected |= {"time_limit": 60.0, "weight_options": {"sigma": 0.1}, "isolate": False}
+        expected |= {"time_limit": 60.0, "weight_options": {"sigma": 0.1}, "isolate": False, "augment": "flips",
+                     "centre": False}
     else:
         expected |= {"backbone": "b.keras", "baselines": False}
     assert given == expected
@@ -157,10 +161,38 @@ def test_a_backprop_search_counts_predicted_seconds_unless_asked_and_old_runs_re
 def test_augmentation_is_asked_for_and_kept_by_a_resume(tmp_path):
     import json
 
-    assert fit_to_data(SearchConfig(), 3000).augment == "none"
+    assert fit_to_data(SearchConfig(), 3000).augment == "none"  # no images to fit it to
     assert fit_to_data(SearchConfig(augment="turns"), 3000).augment == "turns"
     recorded = tmp_path / "config.json"  # a run from before the setting trained on its images as they were
     recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "augment"}))
     assert SearchConfig.load(recorded).augment == "none"
     with pytest.raises(ResumeError, match="augment was 'none'"):
         SearchConfig(augment="turns").check_resumable(SearchConfig.load(recorded), recorded)
+
+
+def test_a_small_data_set_is_augmented_as_its_images_allow_and_a_large_one_not_at_all():
+    colour = np.concatenate([textures(300, seed) for seed in range(3)], axis=-1)  # as crops of colour photos
+    fitted = fit_to_data(SearchConfig(), 300, colour)
+    assert fitted.augment == "turns" and fitted.centre
+    assert "(turned and mirrored at random; the channel means carried in the code)" in fitted.candidate_training()
+    grey = fit_to_data(SearchConfig(), 300, textures(300, 0))  # centring cost error on small grey photos
+    assert (grey.augment, grey.centre) == ("turns", False)
+    upright = fit_to_data(SearchConfig(), 300, textures(300, 0, "corner"))
+    assert (upright.augment, upright.centre) == ("none", False)
+    assert "stream of 250 images to budgets" in upright.candidate_training()
+    large = fit_to_data(SearchConfig(), 60000, colour)  # 2.8 passes at the top: not small
+    assert (large.augment, large.centre) == ("none", False) and "means" not in large.candidate_training()
+    chosen = fit_to_data(SearchConfig(augment="flips", centre=False), 300, colour)  # the user's choice
+    assert (chosen.augment, chosen.centre) == ("flips", False)
+    unstreamed = fit_to_data(SearchConfig(fidelity="off"), 300, colour)  # no stream to augment
+    assert (unstreamed.augment, unstreamed.centre) == ("none", False)
+
+
+def test_centring_is_for_backprop_and_a_run_from_before_it_resumes_without_it(tmp_path):
+    import json
+
+    with pytest.raises(ArchsearchError, match="--centre: only with --inner backprop"):
+        check_config(SearchConfig(inner="weights", centre=True))
+    recorded = tmp_path / "config.json"
+    recorded.write_text(json.dumps({k: v for k, v in SearchConfig().to_dict().items() if k != "centre"}))
+    assert SearchConfig.load(recorded).centre is False

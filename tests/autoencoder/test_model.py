@@ -3,7 +3,7 @@ import pytest
 
 from archsearch.autoencoder.cost import plan_cost
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
-from archsearch.autoencoder.model import build_autoencoder
+from archsearch.autoencoder.model import build_autoencoder, carries_means
 from archsearch.autoencoder.plan import plan_autoencoder
 from archsearch.core.errors import InvalidGenome
 
@@ -61,3 +61,28 @@ def test_parameter_limit_marks_oversized_genomes_invalid():
     assert predicted_seconds(big, 6016, (28, 28, 1), max_params=100_000) == (INVALID_SECONDS, 0.0)
     seconds, training = predicted_seconds(big, 6016, (28, 28, 1))
     assert training > 0 and seconds > training > predicted_seconds(big, 3008, (28, 28, 1))[1]
+
+
+@pytest.mark.parametrize("shape", [(12, 12, 3), (12, 10, 1)])
+def test_a_centred_code_carries_the_channel_means_so_any_brightness_reconstructs_alike(shape, tmp_path):
+    import keras
+
+    genome = Genome((LayerGene("conv", filters=4, kernel=3, stride=2, activation="relu"),), 8, TrainingGenes())
+    built = build_autoencoder(genome, shape, centred=True)
+    images = np.random.default_rng(0).uniform(0, 0.6, (5, *shape)).astype("float32")
+    means = images.mean(axis=(1, 2))
+    code = built.encoder.predict(images, verbose=0)
+    assert code.shape == (5, 8) and np.allclose(code[:, :shape[-1]], means, atol=1e-6)  # the code size as asked
+    out = built.autoencoder.predict(images, verbose=0)
+    assert np.allclose(out.mean(axis=(1, 2)), means, atol=1e-5)
+    # brighter images come back brighter by as much, untrained as trained: the network never has to learn it
+    assert np.allclose(built.autoencoder.predict(images + 0.3, verbose=0), out + 0.3, atol=1e-5)
+    assert carries_means(built.encoder) and not carries_means(build_autoencoder(genome, shape).encoder)
+    built.autoencoder.save(tmp_path / "model.keras")  # Keras's own layers: it loads as any export does
+    assert np.allclose(keras.models.load_model(tmp_path / "model.keras").predict(images, verbose=0), out, atol=1e-6)
+
+
+def test_a_code_with_no_room_beside_the_means_is_built_as_it_was():
+    genome = Genome((LayerGene("conv", filters=4, kernel=3, stride=2, activation="relu"),), 3, TrainingGenes())
+    built = build_autoencoder(genome, (12, 12, 3), centred=True)
+    assert not carries_means(built.encoder) and built.encoder.output_shape[1:] == (3,)

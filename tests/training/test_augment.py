@@ -4,12 +4,13 @@ uninterrupted one does, and training with it learns something else than training
 
 import numpy as np
 import pytest
+from conftest import textures
 
 from archsearch.autoencoder.backprop import BackpropEvaluator
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.core.fidelity import Fidelity
 from archsearch.tasks.evaluator import EpochSettings
-from archsearch.training.augment import AUGMENTATIONS, Augmentation
+from archsearch.training.augment import AUGMENTATIONS, Augmentation, suited_augmentation
 
 
 def asymmetric(shape, count=1):
@@ -63,3 +64,15 @@ def test_training_on_an_augmented_stream_repeats_for_a_seed_and_differs_from_pla
 
     turned = fitness("turns")
     assert turned == fitness("turns") and turned != fitness("none")
+
+
+@pytest.mark.parametrize("mark, suited", [("", "turns"), ("band", "flips"), ("corner", "none")])
+def test_the_augmentation_left_to_the_data_is_the_largest_its_statistics_keep(mark, suited):
+    assert suited_augmentation(textures(300, 0, mark)) == suited
+    assert suited_augmentation(textures(300, 0, mark)[..., 0]) == suited  # (H, W) images alike
+
+
+def test_nothing_to_turn_gets_no_augmentation():
+    assert suited_augmentation(textures(300, 0).reshape(300, -1)) == "none"  # vectors
+    assert suited_augmentation(np.zeros((300, 12, 12, 1), np.float32)) == "none"  # no variation to fit
+    assert suited_augmentation(textures(3, 0)) == "none"  # too few images to tell
