@@ -143,27 +143,25 @@ def test_own_non_square_colour_images(tmp_path):
 
 
 def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
-    """240 images of 16x16: the split, the rungs and what carries the network to new images are fitted to the
-    data, and the banner says so."""
+    """150 grey images of 12x12: the split, the rungs and what carries the network to new images are fitted to
+    the data, and the banner says so."""
     import numpy as np
+    from conftest import textures
 
-    rng = np.random.default_rng(1)
-    grid = np.linspace(-1, 1, 16)
-    centres = rng.uniform(-0.6, 0.6, size=(240, 2))  # blobs anywhere in a square: the same turned or mirrored
-    images = np.exp(-((grid[None, :, None] - centres[:, 0, None, None]) ** 2
-                      + (grid[None, None, :] - centres[:, 1, None, None]) ** 2) / 0.08)
-    np.savez(tmp_path / "small.npz", x_train=(255 * images).astype(np.uint8))
+    images = textures(150, 1)  # smooth random texture, the same turned or mirrored (as crops of photos)
+    scaled = (images - images.min()) / (images.max() - images.min())
+    np.savez(tmp_path / "small.npz", x_train=np.round(255 * scaled).astype(np.uint8))
     done = archsearch("search", "--data", "small.npz", "--population", "2", "--generations", "1", "--workers", "1",
                       "--out", "run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    # a sixth of the file is kept for testing (no x_test), 200 remain: a sixth of them validates
-    assert config["fidelity"] == "asha" and config["val_size"] == 33 and config["train_size"] == 167
-    assert config["max_budget"] == 200 * 167  # 200 passes over the training images (top rung: 33,408, whole batches)
-    assert config["augment"] == "turns" and config["centre"] is False  # grey: no means to carry
+    # a sixth of the file is kept for testing (no x_test), 125 remain: a sixth of them validates
+    assert config["fidelity"] == "asha" and config["val_size"] == 20 and config["train_size"] == 105
+    assert config["max_budget"] == 200 * 105  # 200 passes over the training images (top rung: 20,992, whole batches)
+    assert config["augment"] == "turns" and config["centre"] is False  # grey: no colour means to carry
     output = " ".join((done.stdout + done.stderr).split())
-    assert "stream of 167 images (turned and mirrored at random) to budgets" in output
-    assert "33,408 images seen" in output
+    assert "stream of 105 images (turned and mirrored at random) to budgets" in output
+    assert "20,992 images seen" in output
     assert (tmp_path / "run" / "best" / "model.keras").is_file()
 
 

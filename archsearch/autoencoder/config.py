@@ -135,7 +135,8 @@ def resolved_fidelity(config: SearchConfig) -> str:
 def fit_to_data(config: SearchConfig, images: int, sample: np.ndarray | None = None) -> SearchConfig:
     """Fills the settings left to the data (None) for a training file of `images` images: the split
     sizes, with fidelities the rung budgets, and on a small data set the augmentation that `sample` (its
-    training images, or some of them) allows. Explicit settings are kept as they are."""
+    training images, or some of them) allows and, for colour images, centring. Explicit settings are kept
+    as they are."""
     fidelity = resolved_fidelity(config)
     multi = fidelity in MULTI_FIDELITY
     streamed = multi and config.inner == "backprop"  # rungs of images seen on a stream over every image
@@ -175,6 +176,7 @@ def check_config(config: SearchConfig) -> SearchSpace:
 
 
 def check_centring(config: SearchConfig) -> None:
+    """A one-line error for centring asked of weight evolution, whose networks are built without it."""
     if config.centre and config.inner != "backprop":
         raise ArchsearchError("--centre: only with --inner backprop (evolved weights start from networks without it)")
 
