@@ -151,7 +151,7 @@ def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
     images = textures(150, 1)  # smooth random texture, the same turned or mirrored (as crops of photos)
     scaled = (images - images.min()) / (images.max() - images.min())
     np.savez(tmp_path / "small.npz", x_train=np.round(255 * scaled).astype(np.uint8))
-    done = archsearch("search", "--data", "small.npz", "--population", "2", "--generations", "1", "--workers", "1",
+    done = archsearch("search", "--data", "small.npz", "--population", "2", "--generations", "0", "--in-process",
                       "--out", "run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     config = json.loads((tmp_path / "run" / "config.json").read_text())
