@@ -76,3 +76,8 @@ def test_nothing_to_turn_gets_no_augmentation():
     assert suited_augmentation(textures(300, 0).reshape(300, -1)) == "none"  # vectors
     assert suited_augmentation(np.zeros((300, 12, 12, 1), np.float32)) == "none"  # no variation to fit
     assert suited_augmentation(textures(3, 0)) == "none"  # too few images to tell
+
+
+def test_a_file_sorted_by_source_is_judged_on_all_of_it():
+    mixed = np.concatenate([textures(200, 0), textures(200, 1, "corner")])  # upright objects after the photos
+    assert suited_augmentation(mixed) == "none"
