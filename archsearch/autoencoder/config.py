@@ -155,7 +155,9 @@ def fit_to_data(config: SearchConfig, images: int, sample: np.ndarray | None = N
     if config.augment is None:
         changes["augment"] = suited_augmentation(sample) if small and sample is not None else "none"
     if config.centre is None:  # colour only: on grey images it cost error on an unseen photo
-        changes["centre"] = small and sample is not None and np.ndim(sample) == 4 and np.shape(sample)[-1] > 1
+        channels = np.shape(sample)[-1] if sample is not None and np.ndim(sample) == 4 else 1
+        # and only where a code has room beside the means (the builder skips centring where it has none)
+        changes["centre"] = small and channels > 1 and (config.latent == 0 or config.latent > channels)
     return replace(config, **changes)
 
 

@@ -182,6 +182,7 @@ def test_a_small_data_set_is_augmented_as_its_images_allow_and_a_large_one_not_a
     assert "stream of 250 images to budgets" in upright.candidate_training()
     large = fit_to_data(SearchConfig(), 60000, colour)  # 2.8 passes at the top: not small
     assert (large.augment, large.centre) == ("none", False) and "means" not in large.candidate_training()
+    assert not fit_to_data(SearchConfig(latent=3), 300, colour).centre  # no room beside 3 means: not said
     chosen = fit_to_data(SearchConfig(augment="flips", centre=False), 300, colour)  # the user's choice
     assert (chosen.augment, chosen.centre) == ("flips", False)
     unstreamed = fit_to_data(SearchConfig(fidelity="off"), 300, colour)  # no stream to augment
