@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from archsearch.core.records import EvaluationRecord
 DEFAULT_GENES = "default"  # the operator of a proposal that is the space's default genes
 STARTING_POINT = "start"  # the operator of a proposal that is a starting point given to the strategy
 PRIOR = "prior"  # the operator of a fresh proposal drawn near a starting point or the default genes
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,13 @@ class Strategy(ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = state["rng"]
         self.seen = set(state["seen"])
+
+
+def breedable(members: Sequence[T], record_of: Callable[[T], EvaluationRecord] = lambda member: member) -> list[T]:
+    """The members a strategy may take as parents: those whose evaluation succeeded, while any did (a
+    failed or invalid genome's children inherit what broke it); all of them only when none did."""
+    succeeded = [member for member in members if record_of(member).result.ok]
+    return succeeded or list(members)
 
 
 def most_trained_first(record: EvaluationRecord) -> tuple:

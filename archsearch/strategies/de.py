@@ -94,13 +94,22 @@ class DifferentialEvolution(Strategy):
     operator = "de/rand/1/bin"
 
     def _trial(self, target: int) -> Proposal:
-        others = [i for i in range(len(self.vectors)) if i != target]
-        a, b, c = self._donors(others)
+        """The trial vector of slot `target`, bred from members whose evaluation succeeded while any did: a
+        failed target's vector gives way to a succeeded member's, and with fewer than four succeeded members
+        (a base and three donors) the slot gets a fresh random point instead."""
+        members = range(len(self.vectors))
+        succeeded = [i for i in members if self.fitness[i] < WORST_FITNESS]
+        if not succeeded:  # nothing succeeded yet: every member is as good a parent as any
+            succeeded = list(members)
+        if len(succeeded) < 4:
+            return self._propose(self.rng.random(self.encoding.length), (), "random")
+        base = target if target in succeeded else succeeded[int(self.rng.integers(len(succeeded)))]
+        a, b, c = self._donors([i for i in succeeded if i != base])
         mutant = np.clip(self.vectors[a] + self.weight * (self.vectors[b] - self.vectors[c]), 0.0, 1.0)
         take = self.rng.random(self.encoding.length) < self.crossover_rate
         take[int(self.rng.integers(self.encoding.length))] = True
-        trial = np.where(take, mutant, self.vectors[target])
-        parents = tuple(self.indices[i] for i in (target, a, b, c))
+        trial = np.where(take, mutant, self.vectors[base])
+        parents = tuple(self.indices[i] for i in (base, a, b, c))
         return self._propose(trial, parents, self.operator)
 
     def _donors(self, others: list[int]) -> Sequence[int]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, register_strategy
+from archsearch.strategies.base import Proposal, Strategy, breedable, register_strategy
 
 
 @register_strategy
@@ -35,7 +35,8 @@ class Evolution(Strategy):
         return children + [self.fresh_sample() for _ in range(self.newcomers)]
 
     def _child(self) -> Proposal:
-        parent = self.best[int(self.rng.integers(len(self.best)))]
+        parents = breedable(self.best)
+        parent = parents[int(self.rng.integers(len(parents)))]
         genome, operator = self.space.mutate(parent.genome, self.rng)
         return Proposal(genome, (parent.index,), operator)
 

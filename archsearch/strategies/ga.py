@@ -1,6 +1,7 @@
 """The (mu+lambda) genetic algorithm, with DEAP at the edge.
 
-Each generation breeds lambda offspring: two parents chosen by tournament (k=2), two-point crossover
+Each generation breeds lambda offspring: two parents chosen by tournament (k=2) among the members whose
+evaluation succeeded (a failed or invalid member is never a parent while one did), two-point crossover
 on the variable-length layer sequences (probability `crossover_rate`), then a layer add/remove/modify
 or training-gene mutation (probability `mutation_rate`, and always when crossover did not happen, so no
 offspring is a plain copy). Survivors are chosen from parents and offspring together: the `elites`
@@ -23,7 +24,7 @@ from deap import base, tools
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, breed, register_strategy
+from archsearch.strategies.base import Proposal, Strategy, breed, breedable, register_strategy
 from archsearch.strategies.screening import Screen
 
 
@@ -87,7 +88,7 @@ class GeneticAlgorithm(Strategy):
         return [self.novel(self._breed) for _ in range(self.offspring_size)]
 
     def _breed(self) -> Proposal:
-        first, second = self.toolbox.select(self.population, 2)
+        first, second = self.toolbox.select(breedable(self.population, lambda member: member.record), 2)
         return breed(first.record, second.record, self.toolbox.mate, self.toolbox.mutate, self.rng,
                      self.crossover_rate, self.mutation_rate)
 

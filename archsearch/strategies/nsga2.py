@@ -25,7 +25,7 @@ from deap import base, tools
 from archsearch.core.genomes import Space
 from archsearch.core.objectives import DEFAULT_OBJECTIVES, Objective, objective_values, parse_objectives
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, breed, register_strategy
+from archsearch.strategies.base import Proposal, Strategy, breed, breedable, register_strategy
 
 # DEAP's crowding distance subtracts objective values: infinity (a failed candidate) would give NaN.
 _FAILED_VALUE = 1e300
@@ -82,7 +82,10 @@ class NSGA2(Strategy):
 
     def _select(self) -> Candidate:
         """Binary tournament: the lower front wins, then the larger crowding distance."""
-        first, second = (self.population[int(i)] for i in self.rng.choice(len(self.population), 2, replace=False))
+        parents = breedable(self.population, lambda candidate: candidate.record)
+        if len(parents) == 1:
+            return parents[0]
+        first, second = (parents[int(i)] for i in self.rng.choice(len(parents), 2, replace=False))
         rank = {c: (self._ranks[id(c)][0], -self._ranks[id(c)][1], c.record.index) for c in (first, second)}
         return min((first, second), key=rank.__getitem__)
 

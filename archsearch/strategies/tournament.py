@@ -1,9 +1,9 @@
 """Regularized (ageing) evolution, Real et al. 2019: a population of candidates in which the fittest of
 a tournament is mutated, and the oldest member leaves.
 
-Each step draws `tournament_size` members of the population at random; the winner is mutated into a new
-candidate, which joins the population while its oldest member leaves (ageing, so an early lucky
-candidate cannot rule forever).
+Each step draws `tournament_size` members of the population at random (among those whose evaluation
+succeeded, while any did); the winner is mutated into a new candidate, which joins the population while
+its oldest member leaves (ageing, so an early lucky candidate cannot rule forever).
 
 Across fidelities: a member that the run trained further (a promotion, told by `tell_rung`) is judged
 by its most-trained result, and a tournament prefers the more-trained member (higher rung first, then
@@ -20,7 +20,7 @@ import numpy as np
 
 from archsearch.core.genomes import Space
 from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, most_trained_first, register_strategy
+from archsearch.strategies.base import Proposal, Strategy, breedable, most_trained_first, register_strategy
 
 
 @register_strategy
@@ -39,7 +39,7 @@ class TournamentSearch(Strategy):
         return [self.novel(self._child) for _ in range(self.population_size)]
 
     def _child(self) -> Proposal:
-        members = list(self.population)
+        members = breedable(self.population)
         entrants = self.rng.choice(len(members), size=min(self.tournament_size, len(members)), replace=False)
         winner = min((members[i] for i in entrants), key=most_trained_first)
         genome, operator = self.space.mutate(winner.genome, self.rng)

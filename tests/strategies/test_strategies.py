@@ -1,11 +1,12 @@
 """One contract suite for every registered strategy, on the cheap toy fitness (no Keras)."""
 
+import hashlib
 import json
 
 import numpy as np
 import pytest
 
-from archsearch.core.records import EvaluationRecord
+from archsearch.core.records import FAILED, INVALID, OK, EvaluationRecord, EvaluationResult
 from archsearch.run.candidates import candidate_seed
 from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, Proposal, make_strategy
@@ -79,6 +80,42 @@ class ReversedToy:
     def evaluate(self, genome, seed, parents=(), fidelity=None):
         result = self.toy.evaluate(genome, seed)
         return type(result)(result.status, fitness=10.0 - result.fitness, params=result.params, epochs=1)
+
+
+class PlantedFailures:
+    """The toy fitness, but a genome whose key hashes below `share` fails: half of those invalid, half
+    crashed, each with one parameter, so a size objective would put it on the first front."""
+
+    def __init__(self, toy, share=0.4):
+        self.toy, self.share = toy, share
+
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
+        draw = int(hashlib.sha256(genome.key.encode()).hexdigest()[:8], 16) / 16 ** 8
+        if draw < self.share:
+            return EvaluationResult(INVALID if draw < self.share / 2 else FAILED, params=1, reason="planted")
+        return self.toy.evaluate(genome, seed)
+
+
+@pytest.mark.parametrize("share", [0.4, 0.8])
+@pytest.mark.parametrize("name", NAMES)
+def test_no_strategy_breeds_from_a_failed_or_invalid_member_while_a_succeeded_one_exists(name, share, searched_space,
+                                                                                          toy_evaluator):
+    """With 40% of genomes failing, and with 80% (a population of mostly failures). A success among the last
+    population told is a member of every strategy's population (ageing evolution keeps only those)."""
+    strategy = make_strategy(name, searched_space, np.random.default_rng(4), population=8)
+    evaluator, told = PlantedFailures(toy_evaluator, share), []
+    for generation in range(8):
+        a_member_succeeded = any(r.result.ok for r in told[-8:])
+        for proposal in strategy.ask():
+            statuses = [told[p].result.status for p in proposal.parents]
+            assert statuses.count(OK) == len(statuses) or not a_member_succeeded, f"{proposal.operator}: {statuses}"
+            told.append(EvaluationRecord(len(told), generation, proposal.genome,
+                                         evaluator.evaluate(proposal.genome, 0), proposal.parents, proposal.operator))
+        strategy.tell([r for r in told if r.generation == generation])
+    statuses = [r.result.status for r in told]
+    assert statuses.count(INVALID) >= 5 and statuses.count(FAILED) >= 5 and statuses.count(OK) >= 10
+    bred = [r for r in told if r.parents]
+    assert len(bred) >= 30 or name in ("random", "optuna-tpe", "optuna-hyperband")  # they name no parents
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "random"])
