@@ -18,7 +18,7 @@ import pytest
 from archsearch.autoencoder.genome import Genome
 from archsearch.autoencoder.space_file import load_space
 from archsearch.core.params import Choice, Float, Int, Range
-from archsearch.core.records import FAILED, OK, EvaluationResult
+from archsearch.core.records import FAILED, INVALID, OK, EvaluationResult
 from archsearch.core.space.encodings import walk
 from archsearch.core.space.nodes import Group, OneOf, Repeated, When
 from archsearch.core.space.params import Params
@@ -171,6 +171,20 @@ class SpaceToy(ToyEvaluator):
 
         walk(self.space.parameters(), visit, self.space.values_of(genome))
         return EvaluationResult(OK, fitness=float(sum(total)), params=len(total), epochs=1)
+
+
+class PlantedFailures:
+    """The toy fitness, but a genome whose key hashes below `share` fails: half of those invalid, half
+    crashed, each with one parameter, so a size objective would put it on the first front."""
+
+    def __init__(self, toy, share=0.4):
+        self.toy, self.share = toy, share
+
+    def evaluate(self, genome, seed, parents=(), fidelity=None):
+        draw = int(hashlib.sha256(genome.key.encode()).hexdigest()[:8], 16) / 16 ** 8
+        if draw < self.share:
+            return EvaluationResult(INVALID if draw < self.share / 2 else FAILED, params=1, reason="planted")
+        return self.toy.evaluate(genome, seed)
 
 
 class ToyFidelityEvaluator:

@@ -64,6 +64,9 @@ def test_tiny_search_writes_a_loadable_best_model_and_a_ctrl_c_resumes_to_the_sa
     # the final model is the top rung's, not retrained: it scores what the search measured
     best = frame[(frame["budget"] == 1152) & (frame["status"] == "ok")].sort_values("fitness").iloc[0]
     assert metrics["genome_key"] == best["genome_key"] and metrics["val_mse"] == pytest.approx(best["fitness"])
+    # piped, as into a log: the results table is a log's width, its figures whole
+    output = done.stdout + done.stderr
+    assert "…" not in output and f"{int(best['params']):,}" in output and f"{best['fitness']:.5f}" in output
     # The model loads with plain Keras, without importing archsearch.
     code = ("import keras, numpy as np, sys; m = keras.models.load_model(sys.argv[1]); "
             "print(m.predict(np.zeros((2, 28, 28, 1), 'float32'), verbose=0).shape); "

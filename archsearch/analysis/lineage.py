@@ -10,8 +10,11 @@ numbered as archsearch numbers candidates (in the order they started), with:
   or, for a candidate still waiting for promotion when the run ends, at the run's end (PRUNED, with its
   last value; `last_evaluated_at` holds the real time of its last evaluation);
 - its lineage as user attributes: candidate number, first evaluation's index, generation, parent
-  candidates and operator, architecture.
-The study carries the objectives' names ("val MSE", ...) and the run's settings as user attributes.
+  candidates and operator, architecture; the first of them is `Reason`, why it failed (empty while it
+  has not), where the dashboard shows it first: it lists a trial's attributes in the storage's order,
+  which is the order they were set in memory and by name in SQL storages (capitals before lower case).
+The study carries the objectives' names ("val MSE", ...) and the run's settings (its task first) as user
+attributes.
 The journal stays the source of truth: on resume, replayed candidates find their trials, and nothing
 is written twice.
 """
@@ -31,6 +34,8 @@ from archsearch.core.errors import ArchsearchError
 from archsearch.core.objectives import Objective, objective_values
 from archsearch.core.records import EvaluationRecord
 from archsearch.strategies.optuna_space import genome_params
+
+REASON = "Reason"  # a trial's user attribute that says why it failed: first in the dashboard's list
 
 
 class OptunaLineage:
@@ -80,8 +85,9 @@ class OptunaLineage:
             number=number, state=TrialState.RUNNING, value=None, datetime_start=datetime.now(),
             datetime_complete=None, params=params, distributions=distributions, system_attrs={},
             intermediate_values={}, trial_id=-1,
-            user_attrs={"candidate": number, "index": index, "generation": generation, "parents": list(parents),
-                        "operator": operator, "genome_key": genome.key, "architecture": genome.describe()})
+            user_attrs={REASON: "", "candidate": number, "index": index, "generation": generation,
+                        "parents": list(parents), "operator": operator, "genome_key": genome.key,
+                        "architecture": genome.describe()})
         self.trials[number] = self.storage.create_new_trial(self.study._study_id, template_trial=template)
 
     def write(self, record: EvaluationRecord) -> None:
@@ -90,7 +96,7 @@ class OptunaLineage:
         if number not in self.trials or number in self.finished:
             return
         trial_id, result = self.trials[number], record.result
-        attrs = {"status": result.status, "reason": result.reason, "params": result.params,
+        attrs = {REASON: result.reason, "status": result.status, "params": result.params,
                  "epochs": result.epochs, "seconds": round(result.seconds, 3), "cached_from": record.cached_from,
                  "budget": record.budget, "rung": record.rung, "last_evaluated_at": record.finished_at}
         for name, value in attrs.items():
@@ -125,6 +131,10 @@ class LineageObserver:
 
     def on_candidate(self, *candidate) -> None:
         self.lineage.on_candidate(*candidate)
+
+    def on_started(self, rung: int) -> None:
+        if hasattr(self.inner, "on_started"):
+            self.inner.on_started(rung)
 
     def on_record(self, record: EvaluationRecord, replayed: bool) -> None:
         self.lineage.write(record)

@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from archsearch.analysis.tables import best_so_far  # noqa: E402
+
 
 def save_reconstructions(images: np.ndarray, reconstructions: np.ndarray, path: Path,
                          title: str = "") -> None:
@@ -33,18 +35,12 @@ def save_reconstructions(images: np.ndarray, reconstructions: np.ndarray, path: 
     plt.close(fig)
 
 
-def best_so_far(values: np.ndarray) -> np.ndarray:
-    """The running minimum, failures (NaN/inf) ignored: inf until the first success."""
-    values = np.asarray(values, dtype=float)
-    return np.fmin.accumulate(np.where(np.isfinite(values), values, np.inf))
-
-
-def save_progress_plot(fitness_by_index: list[float], path: Path, title: str = "",
-                       ylabel: str = "validation MSE") -> None:
-    """Each evaluation's fitness (validation MSE, or error for a transfer search) and the best so far."""
-    values = np.asarray(fitness_by_index, dtype=float)
+def save_progress_plot(records: Sequence, path: Path, title: str = "", ylabel: str = "validation MSE") -> None:
+    """Each evaluation's fitness (validation MSE, or error for a transfer search) and the run's best so far
+    (the most trained first, as the run chooses its result)."""
+    values = np.asarray([r.result.fitness if r.result.ok else np.inf for r in records], dtype=float)
     finite = np.where(np.isfinite(values), values, np.nan)
-    best = best_so_far(values)
+    best = best_so_far(values, [r.rung or 0 for r in records])
     fig, axis = plt.subplots(figsize=(6, 3.5))
     axis.scatter(np.arange(len(values)), finite, s=10, alpha=0.5, label="evaluation")
     axis.plot(np.arange(len(values)), np.where(np.isfinite(best), best, np.nan), color="C3", label="best so far")

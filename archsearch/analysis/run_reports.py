@@ -23,7 +23,7 @@ class StandardReports:
         rungs = config.rungs
         self.lineage = None if not config.optuna_storage else OptunaLineage(
             config.optuna_storage, str(run_dir), space, config.other_objectives if self.multi_objective else None,
-            config.fitness_label, config.to_dict(), rungs.budgets[-1] if rungs is not None else None)
+            config.fitness_label, config.recorded(), rungs.budgets[-1] if rungs is not None else None)
 
     def observe(self, observer: Observer | None) -> Observer | None:
         return observer if self.lineage is None else LineageObserver(self.lineage, observer)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-from archsearch.core.records import OK, EvaluationRecord
+from archsearch.core.records import OK, EvaluationRecord, most_trained_first
 
 
 def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
@@ -28,18 +29,32 @@ def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
         rows.append({**row, **{name: value for name, value in res.metrics.items() if name not in row}})
     frame = pd.DataFrame(rows)
     if not frame.empty:
-        frame["best_so_far"] = frame["fitness"].where(frame["status"] == OK).cummin()
+        frame["best_so_far"] = best_so_far(frame["fitness"].where(frame["status"] == OK), frame["rung"])
         for column in ("candidate", "cached_from", "budget", "continued_from"):
             frame[column] = frame[column].astype("Int64")
         frame["params"] = frame["params"].astype("Int64")
     return frame
 
 
+def best_so_far(values: np.ndarray, rungs: np.ndarray | None = None) -> np.ndarray:
+    """The fitness of the run's best after each evaluation, failures (NaN/inf) ignored: inf until the first
+    success. With `rungs`, the best as the run chooses it (`core.records.most_trained_first`): a result of a
+    higher rung displaces a lower rung's, even a better one, so the curve may rise; without, the minimum."""
+    values = np.asarray(values, dtype=float)
+    rungs = np.zeros(len(values)) if rungs is None else np.asarray(rungs, dtype=float)
+    out, best = np.full(len(values), np.inf), (np.inf, np.inf)
+    for i, (value, rung) in enumerate(zip(values, rungs)):
+        if np.isfinite(value) and (-rung, value) < best:
+            best = (-rung, value)
+        out[i] = best[1]
+    return out
+
+
 def best_records(records: Sequence[EvaluationRecord], k: int) -> list[EvaluationRecord]:
     """The k best successful evaluations, one per distinct genome (ties: the earlier evaluation). In a
     multi-fidelity run, candidates of a higher rung come first: they were trained to the larger budget."""
     best: dict[str, EvaluationRecord] = {}
-    for r in sorted(records, key=lambda r: (-r.rung, r.result.fitness, r.index)):
+    for r in sorted(records, key=most_trained_first):
         if r.result.ok and r.genome.key not in best:
             best[r.genome.key] = r
     return list(best.values())[:k]

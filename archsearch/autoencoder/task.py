@@ -103,7 +103,7 @@ def finish(config: SearchConfig, run_dir: Path, records: list[EvaluationRecord],
            log: Callable[[str], None] = lambda text: None, splits: DataSplits | None = None) -> SearchReport:
     """Derives the plots from the record, and exports the best genome: a multi-fidelity run's winner as
     its top rung left it (from its checkpoint), otherwise retrained on more images for longer."""
-    save_progress_plot([r.result.fitness for r in records], run_dir / PROGRESS,
+    save_progress_plot(records, run_dir / PROGRESS,
                        title=f"{config.strategy} on {Path(config.space).stem}, seed {config.seed}")
     best = best_records(records, config.top_k)
     final = None

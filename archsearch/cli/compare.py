@@ -141,7 +141,7 @@ def run_compare(args: argparse.Namespace) -> int:
     dataset = dataset()
     runs = len(strategies) * args.seeds
     total = None if args.seconds is not None else runs * args.budget
-    progress = ComparisonProgress(total, fitness_label=base.fitness_label)
+    progress = ComparisonProgress(total, fitness_label=base.fitness_label, seconds=args.seconds)
     console = progress.console
     each = (f"{args.seconds:g} s each = {runs * args.seconds / 60:.0f} min" if args.seconds is not None
             else f"{args.budget} evaluations each = {total} evaluations")
@@ -164,15 +164,13 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def _print_summary(report, console, seconds: float, fitness: str) -> None:
-    from rich.table import Table
+    from archsearch.cli.tables import readable_table
 
-    table = Table(title=f"strategies by mean rank (best {fitness} of each run)")
-    for column in ("rank", "strategy", "median best", "IQR", "median test", "mean rank", "wall s"):
-        table.add_column(column)
-    for position, row in enumerate(report.summary.itertuples(), start=1):
-        table.add_row(str(position), row.strategy, f"{row.median_best:.5f}",
-                      f"{row.q25:.5f}-{row.q75:.5f}", f"{row.median_test:.5f}", f"{row.mean_rank:.2f}",
-                      f"{row.wall_seconds:.0f}")
-    console.print(table)
+    rows = [[str(position), row.strategy, f"{row.median_best:.5f}", f"{row.q25:.5f}-{row.q75:.5f}",
+             f"{row.median_test:.5f}", f"{row.mean_rank:.2f}", f"{row.wall_seconds:.0f}"]
+            for position, row in enumerate(report.summary.itertuples(), start=1)]
+    console.print(readable_table(f"strategies by mean rank (best {fitness} of each run)",
+                                 ["rank", "strategy", "median best", "IQR", "median test", "mean rank", "wall s"],
+                                 rows, text=("strategy",)))
     console.print(f"took {seconds:.0f} s; written to {report.out}: summary.md (paired tests in words), results.csv, "
                   f"evaluations.csv, {', '.join(report.files)}")

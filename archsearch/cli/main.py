@@ -127,7 +127,7 @@ def _search(args: argparse.Namespace) -> int:
     from archsearch.cli.progress import SearchProgress, run_in_terminal
     from archsearch.run.run_dir import JOURNAL
 
-    progress = SearchProgress(config.expected_evaluations, budget_unit=config.budget_unit)
+    progress = SearchProgress.of_run(config)
     banner = (f"archsearch: {config.strategy} on {space.name} ({space.source}), population {config.population}, "
               f"{_budget_words(config)}, seed {config.seed}\n"
               f"data: {len(dataset.x_train)} training images {dataset.image_shape} from {dataset.source}; "
@@ -152,25 +152,23 @@ def _budget_words(config: SearchConfig) -> str:
 
 
 def _print_report(report, config: SearchConfig, console, seconds: float) -> None:
-    from rich.table import Table
-
     from archsearch.cli.progress import rung_summary
+    from archsearch.cli.tables import readable_table
 
     multi_fidelity = config.rungs is not None
-    table = Table(title="best candidates (validation MSE during the search)")
     budget_column = [config.budget_unit] if multi_fidelity else []
-    for column in ("rank", "candidate", "gen", *budget_column, "val MSE", "params", "latent", "architecture",
-                   "training"):
-        table.add_column(column)
+    rows = []
     for rank, r in enumerate(report.best, start=1):
         t = r.genome.training
         number = r.candidate if r.candidate is not None else r.index
-        table.add_row(str(rank), str(number), str(r.generation), *([f"{r.budget:,}"] if multi_fidelity else []),
-                      f"{r.result.fitness:.5f}",
-                      f"{r.result.params:,}", str(r.genome.latent_size), r.genome.describe(),
-                      f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}"
-                      if config.inner == "backprop" else f"evolved ({config.weight_strategy})")
-    console.print(table)
+        training = (f"{t.optimizer} lr={t.learning_rate:g} bs={t.batch_size} {t.loss}" if config.inner == "backprop"
+                    else f"evolved ({config.weight_strategy})")
+        rows.append([str(rank), str(number), str(r.generation), *([f"{r.budget:,}"] if multi_fidelity else []),
+                     f"{r.result.fitness:.5f}", f"{r.result.params:,}", f"{r.genome.describe()}; {training}"])
+    console.print(readable_table("best candidates (validation MSE during the search; genes: architecture, code "
+                                 "size zN; training)",
+                                 ["rank", "candidate", "gen", *budget_column, "val MSE", "params", "genes"], rows,
+                                 text=("genes",)))
     failed = sum(not r.result.ok for r in report.records)
     if multi_fidelity:
         candidates = sum(r.candidate_first for r in report.records)

@@ -11,49 +11,87 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archsearch.core.records import OK, EvaluationRecord
+from archsearch.cli.tables import output_console
+from archsearch.core.records import OK, EvaluationRecord, incumbent
+from archsearch.run.settings import UNBOUNDED
 
 
 class SearchProgress:
-    """Shows generation, evaluations done, best validation MSE so far and an estimate of time left."""
+    """A bar of new candidates against the run's count and, in a multi-fidelity run, one of promotions
+    against those started (both end full, never past it), with the run's best as the run would choose it
+    now (the most trained first: `core.records.most_trained_first`) and an estimate of the time left."""
 
-    label = "[bold]gen {task.fields[generation]}"
-
-    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE",
-                 budget_unit: str = "images seen") -> None:
-        self.console = console or Console(stderr=True)
-        self.total, self.fitness_label, self.budget_unit = total, fitness_label, budget_unit
-        self.best = math.inf
-        self.done = self.trained = 0
+    def __init__(self, candidates: int | None, console: Console | None = None, fitness_label: str = "val MSE",
+                 budget_unit: str = "images seen", rungs: bool = False) -> None:
+        """`candidates`: new candidates the run starts (None: a time box ends it); `rungs`: a multi-fidelity
+        run, whose candidates climb rungs (promotions)."""
+        self.console = console or output_console()
+        self.candidates = None if candidates is None or candidates >= UNBOUNDED else candidates
+        self.fitness_label, self.budget_unit = fitness_label, budget_unit
+        self.best: EvaluationRecord | None = None
+        self.started_promotions = self.done_promotions = self.done = self.trained = 0
         self.train_time = 0.0
-        self.started = time.perf_counter()
+        self.generation = 0
         self.progress = Progress(
-            TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
-            TextColumn(f"best {fitness_label} " + "{task.fields[best]}"), TextColumn("{task.fields[left]}"),
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(), console=self.console, transient=False,
         )
-        self.task = self.progress.add_task("search", total=total, generation=0, best="-", left="")
+        self.new_task = self.progress.add_task(self._new_words(), total=self.candidates, note="best -")
+        self.promotion_task = (self.progress.add_task("  promotions", total=0, note="")
+                               if rungs else None)
+
+    @classmethod
+    def of_run(cls, config: Any, fitness_label: str | None = None) -> "SearchProgress":
+        """The progress of a run with these settings (`run.settings.RunSettings`)."""
+        return cls(config.evaluations, fitness_label=fitness_label or config.fitness_label,
+                   budget_unit=getattr(config, "budget_unit", "images seen"), rungs=config.rungs is not None)
 
     def __enter__(self) -> "SearchProgress":
         self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Each bar ends full: at what the run did, which a time box may have cut short."""
+        if exc[0] is None:
+            if self.candidates is not None and self.done < self.candidates:
+                self.progress.update(self.new_task, description=self._new_words(" (the time box ended them)"))
+            self.progress.update(self.new_task, total=self.done)
         self.progress.stop()
 
+    def _new_words(self, note: str = "") -> str:
+        return f"[bold]gen {self.generation}[/] new candidates{note}"
+
+    def on_started(self, rung: int) -> None:
+        """The engine issued a job at `rung` (above 0: a promotion)."""
+        if rung > 0 and self.promotion_task is not None:
+            self.started_promotions += 1
+            self.progress.update(self.promotion_task, total=self.started_promotions)
+
     def on_record(self, record: EvaluationRecord, replayed: bool) -> None:
-        self.done += 1
         if not replayed and record.cached_from is None:
             self.trained += 1
             self.train_time += record.result.seconds
-        if record.result.status == OK:
-            self.best = min(self.best, record.result.fitness)
-        left = ""
-        if self.trained and self.total is not None:
-            remaining = max(0, self.total - self.done) * self.train_time / self.trained
-            left = f"~{_duration(remaining)} left"
-        self.progress.update(self.task, completed=self.done, generation=record.generation,
-                             best=f"{self.best:.5f}" if math.isfinite(self.best) else "-", left=left)
+        if record.candidate_first:
+            self.done += 1
+            self.generation = record.generation
+        elif self.promotion_task is not None:
+            self.done_promotions += 1
+            self.progress.update(self.promotion_task, completed=self.done_promotions)
+        self.best = incumbent(self.best, record)
+        self.progress.update(self.new_task, completed=self.done, description=self._new_words(),
+                             note=f"{self._best_words()}{self._time_left()}")
+
+    def _best_words(self) -> str:
+        if self.best is None:
+            return "best -"
+        budget = f" ({self.best.budget:,} {self.budget_unit})" if self.best.budget is not None else ""
+        return f"best {self.fitness_label} {self.best.result.fitness:.5f}{budget}"
+
+    def _time_left(self) -> str:
+        """New candidates left times the training time a candidate has cost so far, promotions included."""
+        if not self.trained or self.candidates is None or not self.done:
+            return ""
+        return f", ~{_duration(max(0, self.candidates - self.done) * self.train_time / self.done)} left"
 
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None:
         batch = [r for r in records if r.generation == generation and r.candidate_first]
@@ -61,7 +99,7 @@ class SearchProgress:
         cached = sum(r.cached_from is not None for r in batch)
         best = min((r.result.fitness for r in batch if r.result.status == OK), default=math.inf)
         line = (f"generation {generation}: {len(batch)} evaluated ({failed} failed or invalid, {cached} cached), "
-                f"generation best {self.fitness_label} {best:.5f}, best so far {self.best:.5f}")
+                f"generation best {self.fitness_label} {best:.5f}; the run's {self._best_words()}")
         if any(r.budget is not None for r in records):
             line += "; " + rung_summary(records, self.fitness_label, self.budget_unit)
         self.progress.console.print(line)
@@ -103,28 +141,30 @@ def _duration(seconds: float) -> str:
 
 
 class ComparisonProgress(SearchProgress):
-    """One bar over every run of a comparison, and a line as each strategy x seed run finishes."""
+    """One bar over every run of a comparison, and a line as each strategy x seed run finishes, naming the
+    best that the comparison's table gives the run (chosen among what finished within its time box)."""
 
-    label = "[bold]{task.fields[generation]}"
-
-    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE") -> None:
-        """`total` evaluations over all runs (None: the runs are time-boxed, the count is open)."""
+    def __init__(self, total: int | None, console: Console | None = None, fitness_label: str = "val MSE",
+                 seconds: float | None = None) -> None:
+        """`total` new candidates over all runs (None: the runs are time-boxed, `seconds` each)."""
+        self.seconds, self.run_label = seconds, ""
         super().__init__(total, console, fitness_label)
-        self.run_label, self.run_started = "", time.perf_counter()
+
+    def _new_words(self, note: str = "") -> str:
+        return f"[bold]{self.run_label}[/] new candidates{note}"
 
     def start_run(self, strategy: str, seed: int) -> None:
-        self.run_label, self.run_started, self.best = f"{strategy} seed {seed}", time.perf_counter(), math.inf
-        self.progress.update(self.task, generation=self.run_label)
+        self.run_label, self.best = f"{strategy} seed {seed}", None
+        self.progress.update(self.new_task, description=self._new_words())
 
     def end_run(self, records: Sequence[EvaluationRecord]) -> None:
+        from archsearch.comparison.statistics import run_result
+
+        result = run_result("", 0, records, self.seconds)
         failed = sum(r.result.status != OK for r in records)
         self.progress.console.print(
-            f"{self.run_label}: best {self.fitness_label} {self.best:.5f} after {len(records)} evaluations "
-            f"({failed} failed or invalid), {_duration(time.perf_counter() - self.run_started)}")
-
-    def on_record(self, record: EvaluationRecord, replayed: bool) -> None:
-        super().on_record(record, replayed)
-        self.progress.update(self.task, generation=self.run_label)
+            f"{self.run_label}: best {self.fitness_label} {result['best_fitness']:.5f} after {len(records)} "
+            f"evaluations ({failed} failed or invalid), {_duration(result['wall_seconds'])} of searching")
 
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None:
         """Quiet per generation: a comparison has too many for a line each."""

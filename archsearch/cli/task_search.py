@@ -64,8 +64,7 @@ def run_task_search(args: argparse.Namespace) -> int:
     check_clock(KerasTaskRun(task), config)
     dataset = task_data(task, config.data_file)
     config = fit_task_to_data(config, len(dataset.x_train))
-    progress = SearchProgress(config.expected_evaluations, fitness_label=config.fitness_label,
-                              budget_unit=config.budget_unit)
+    progress = SearchProgress.of_run(config)
     banner = (f"archsearch: {config.strategy} on task {task.name} ({task.source}), population {config.population}, "
               f"seed {config.seed}\ndata: {len(dataset.x_train)} training samples {dataset.image_shape} from "
               f"{dataset.source}; {config.candidate_training()}\nrun directory: {out}")
@@ -90,18 +89,15 @@ def refuse_autoencoder_options(args: argparse.Namespace, settings_class: type) -
 
 
 def _print_report(report, config, console, seconds: float) -> None:
-    from rich.table import Table
+    from archsearch.cli.tables import readable_table
 
-    table = Table(title=f"best candidates ({config.fitness_label} during the search)")
     multi_fidelity = config.rungs is not None
-    for column in ("rank", "candidate", *([config.budget_unit] if multi_fidelity else []), config.fitness_label,
-                   "params", "parameters"):
-        table.add_column(column, overflow="fold")
-    for rank, r in enumerate(report.best, start=1):
-        number = r.candidate if r.candidate is not None else r.index
-        table.add_row(str(rank), str(number), *([f"{r.budget:,}"] if multi_fidelity else []),
-                      f"{r.result.fitness:.5f}", f"{r.result.params:,}", r.genome.describe())
-    console.print(table)
+    rows = [[str(rank), str(r.candidate if r.candidate is not None else r.index),
+             *([f"{r.budget:,}"] if multi_fidelity else []), f"{r.result.fitness:.5f}", f"{r.result.params:,}",
+             r.genome.describe()] for rank, r in enumerate(report.best, start=1)]
+    console.print(readable_table(f"best candidates ({config.fitness_label} during the search)",
+                                 ["rank", "candidate", *([config.budget_unit] if multi_fidelity else []),
+                                  config.fitness_label, "params", "parameters"], rows, text=("parameters",)))
     failed = sum(not r.result.ok for r in report.records)
     console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); the whole run took {seconds:.0f} s")
     if report.final is None:

@@ -59,7 +59,7 @@ def run_transfer(args: argparse.Namespace) -> int:
     from archsearch.transfer.task import check_inputs, transfer_search
 
     checked = check_inputs(config, dataset)
-    progress = SearchProgress(config.expected_evaluations, fitness_label="val error")
+    progress = SearchProgress.of_run(config, fitness_label="val error")
     banner = (f"archsearch transfer: {config.strategy} reusing {config.backbone} ({checked[1]} cut points), "
               f"population {config.population}, {config.evaluations} "
               f"{'new candidates' if config.rungs is not None else 'evaluations'}, seed {config.seed}\n"
@@ -76,28 +76,24 @@ def run_transfer(args: argparse.Namespace) -> int:
 
 
 def _print_report(report, console, seconds: float) -> None:
-    from rich.table import Table
+    from archsearch.cli.tables import readable_table
 
-    table = Table(title=f"best transfer genes (backbone depth {report.depth} cut points)")
-    for column in ("rank", "candidate", "gen", "images seen", "val accuracy", "params", "trainable", "genes"):
-        table.add_column(column)
-    for rank, r in enumerate(report.best, start=1):
-        seen = f"{r.budget:,}" if r.budget is not None else "-"
-        table.add_row(str(rank), str(r.candidate if r.candidate is not None else r.index), str(r.generation), seen,
-                      f"{1 - r.result.fitness:.4f}",
-                      f"{r.result.params:,}", f"{int(r.result.metrics['trainable_params']):,}", r.genome.describe())
-    console.print(table)
+    rows = [[str(rank), str(r.candidate if r.candidate is not None else r.index), str(r.generation),
+             f"{r.budget:,}" if r.budget is not None else "-", f"{1 - r.result.fitness:.4f}", f"{r.result.params:,}",
+             f"{int(r.result.metrics['trainable_params']):,}", r.genome.describe()]
+            for rank, r in enumerate(report.best, start=1)]
+    console.print(readable_table(f"best transfer genes (backbone depth {report.depth} cut points)",
+                                 ["rank", "candidate", "gen", "images seen", "val accuracy", "params", "trainable",
+                                  "genes"], rows, text=("genes",)))
     failed = sum(not r.result.ok for r in report.records)
     console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); the whole run took "
                   f"{seconds:.0f} s")
     if report.final is None:
         console.print("no candidate trained successfully: nothing to export")
         return
-    comparison = Table(title=f"test accuracy on {report.final.train_images} training images")
-    for column in ("classifier", "genes", "test accuracy"):
-        comparison.add_column(column)
-    for row in report.comparison.itertuples(index=False):
-        comparison.add_row(row.classifier, row.genes, f"{row.test_accuracy:.4f}")
-    console.print(comparison)
+    console.print(readable_table(f"test accuracy on {report.final.train_images} training images",
+                                 ["classifier", "genes", "test accuracy"],
+                                 [[row.classifier, row.genes, f"{row.test_accuracy:.4f}"]
+                                  for row in report.comparison.itertuples(index=False)], text=("classifier", "genes")))
     console.print(f"written: {report.run_dir}/best/classifier.keras (load with keras.models.load_model), "
                   f"genome.json, summary.txt, comparison.csv; {report.run_dir}/evaluations.csv")

@@ -109,9 +109,9 @@ def _network(args: argparse.Namespace, loss: str, dataset, image_shape: tuple[in
 
 def run_evolve_weights(args: argparse.Namespace) -> int:
     import_quietly()
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from archsearch.cli.tables import output_console
     from archsearch.core.data import load_dataset
     from archsearch.weights.classify import evolve_classifier_run
     from archsearch.weights.evolve import evolve_weights_run, sample_indices
@@ -129,7 +129,7 @@ def run_evolve_weights(args: argparse.Namespace) -> int:
     check_weight_strategy(settings.strategy, settings.population, settings.options, "--strategy",
                           WeightLayout.of(network.model).n_params)
     out = args.out or Path("results/weights") / f"{time.strftime('%Y%m%d-%H%M%S')}-{settings.strategy}"
-    console = Console(stderr=True)
+    console = output_console()
     console.print(f"[bold]evolve-weights[/] {settings.strategy}, population {settings.population}, "
                   f"{len(x_train)} images, {settings.loss.upper()}: {network.description} -> {out}")
     console.print(describe(fastest_formulation()))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from archsearch.comparison.statistics import test_fitness, wall_seconds
-from archsearch.core.records import EvaluationRecord
+from archsearch.core.records import EvaluationRecord, incumbent
 
 POINTS = 100  # points of each curve
 
@@ -46,9 +46,7 @@ def incumbent_curve(records: Sequence[EvaluationRecord], times: np.ndarray, meas
     out, best, position = np.full(len(times), math.nan), None, 0
     for i, t in enumerate(times):
         while position < len(finished) and finished[position][0] <= t:
-            record = finished[position][2]
-            if best is None or (-(record.rung or 0), record.result.fitness) < (-(best.rung or 0), best.result.fitness):
-                best = record
+            best = incumbent(best, finished[position][2])
             position += 1
         if best is not None:
             out[i] = _value(best, measure)

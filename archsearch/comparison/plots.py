@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archsearch.analysis.plots import best_so_far, plt, save_pareto_plot
+from archsearch.analysis.plots import plt, save_pareto_plot
+from archsearch.analysis.tables import best_so_far
 
 
 def _colours(strategies: list[str]) -> dict[str, str]:
@@ -43,10 +44,11 @@ def save_best_so_far_plots(evaluations: pd.DataFrame, directory: Path, fitness_l
                     continue
                 fitness = np.where(run["status"] == "ok", run["fitness"], np.inf).astype(float)
                 if axis_name == "evaluations":
-                    curves.append(best_so_far(fitness))
+                    curves.append(best_so_far(fitness, run["rung"]))
                 else:  # step function of the clock: the best among the evaluations finished by then
                     order = np.argsort(run["wall_seconds"].to_numpy(), kind="stable")
-                    times, best = run["wall_seconds"].to_numpy()[order], best_so_far(fitness[order])
+                    times = run["wall_seconds"].to_numpy()[order]
+                    best = best_so_far(fitness[order], run["rung"].to_numpy()[order])
                     positions = np.searchsorted(times, clock, side="right") - 1
                     curves.append(np.where(positions >= 0, best[np.maximum(positions, 0)], np.inf))
             width = max(len(c) for c in curves)

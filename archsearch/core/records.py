@@ -111,3 +111,17 @@ class EvaluationRecord:
             candidate=data.get("candidate"),
         )
 
+
+
+def most_trained_first(record: EvaluationRecord) -> tuple:
+    """The run's rule for its best, as a sort key: the higher rung first (trained to the larger budget),
+    then the lower fitness, then the earlier evaluation. Tables, summaries and the final result all rank
+    by it, so they name the same best."""
+    return (-(record.rung or 0), record.result.fitness, record.index)
+
+
+def incumbent(best: EvaluationRecord | None, record: EvaluationRecord) -> EvaluationRecord | None:
+    """The run's best once `record` has finished, `best` the best before it (a failure never is one)."""
+    if not record.result.ok or (best is not None and most_trained_first(best) <= most_trained_first(record)):
+        return best
+    return record

@@ -378,6 +378,8 @@ class AsyncEngine:
         if live and self.journal:
             self.journal.append_issued(Issued(job.index, job.proposal.genome.key, self._budget(job), job.backfill,
                                               job.passed_over, round(self.searched_seconds(), 3), self.clock.stamp()))
+        if hasattr(self.observer, "on_started"):
+            self.observer.on_started(job.rung)
         if job.rung == 0 and hasattr(self.observer, "on_candidate"):
             parents = tuple(self.records[p].candidate for p in job.proposal.parents)
             self.observer.on_candidate(job.number, job.index, job.proposal.genome, parents, job.proposal.operator,

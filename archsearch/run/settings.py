@@ -154,13 +154,17 @@ class RunSettings:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def recorded(self) -> dict[str, Any]:
+        """The settings as a run records them (config.json, the Optuna study): the kind of task first."""
+        return {"task": self.task, **self.to_dict()}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"task": self.task, **self.to_dict()}, indent=2) + "\n")
+        path.write_text(json.dumps(self.recorded(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path):
@@ -204,15 +208,6 @@ class RunSettings:
         if self.budget is not None:
             return self.budget
         return UNBOUNDED if self.seconds is not None else self.population * (self.generations + 1)
-
-    @property
-    def expected_evaluations(self) -> int:
-        """Evaluations the run will make (a progress bar's total): with fidelities, about 1/eta of each
-        rung's candidates move up."""
-        rungs = self.rungs
-        if rungs is None:
-            return self.evaluations
-        return round(self.evaluations * sum(rungs.eta ** -k for k in range(len(rungs.budgets))))
 
     @property
     def other_objectives(self) -> tuple[Objective, ...]:

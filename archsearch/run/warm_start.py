@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from archsearch.core.errors import ArchsearchError
+from archsearch.core.records import most_trained_first
 from archsearch.run.journal import Journal
 from archsearch.run.run_dir import JOURNAL
 from archsearch.run.settings import RunSettings
-from archsearch.strategies.base import most_trained_first
 
 WARM_START_COUNT = 3  # the earlier run's best distinct genomes a warm start proposes first
 

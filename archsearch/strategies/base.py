@@ -138,11 +138,6 @@ def breedable(members: Sequence[T], record_of: Callable[[T], EvaluationRecord] =
     return succeeded or list(members)
 
 
-def most_trained_first(record: EvaluationRecord) -> tuple:
-    """Sort key of members across fidelities: the higher rung first, then the lower fitness, then the earlier."""
-    return (-(record.rung or 0), record.result.fitness, record.index)
-
-
 def breed(first: EvaluationRecord, second: EvaluationRecord, mate: Callable, mutate: Callable,
           rng: np.random.Generator, crossover_rate: float, mutation_rate: float) -> Proposal:
     """One offspring of two parents: crossover with probability `crossover_rate`, then mutation with

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from archsearch.core.genomes import Space
-from archsearch.core.records import EvaluationRecord
-from archsearch.strategies.base import Proposal, Strategy, breedable, most_trained_first, register_strategy
+from archsearch.core.records import EvaluationRecord, most_trained_first
+from archsearch.strategies.base import Proposal, Strategy, breedable, register_strategy
 
 
 @register_strategy

@@ -64,7 +64,7 @@ class KerasTaskRun:
 
     def finish(self, config: TaskSettings, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
                splits: DataSplits, log: Callable[[str], None]) -> TaskReport:
-        save_progress_plot([r.result.fitness for r in records], run_dir / PROGRESS,
+        save_progress_plot(records, run_dir / PROGRESS,
                            title=f"{config.strategy} on {self.task.name}, seed {config.seed}",
                            ylabel=config.fitness_label)
         best = best_records(records, config.top_k)

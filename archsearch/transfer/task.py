@@ -97,7 +97,7 @@ class TransferTask:
     def finish(self, config: TransferConfig, run_dir: Path, records: list[EvaluationRecord], dataset: Dataset,
                splits, log: Callable[[str], None]) -> TransferReport:
         source = BackboneSource(config.backbone, config.backbone_weights)
-        save_progress_plot([r.result.fitness for r in records], run_dir / PROGRESS,
+        save_progress_plot(records, run_dir / PROGRESS,
                            ylabel="validation error", title=f"{config.strategy} reusing {source.label}, "
                                                             f"seed {config.seed}")
         best = best_records(records, config.top_k)

@@ -7,10 +7,10 @@ import pytest
 
 from archsearch import run_task
 from archsearch.core.errors import ArchsearchError
+from archsearch.core.records import most_trained_first
 from archsearch.run.journal import Journal
 from archsearch.simulated import layered
 from archsearch.simulated.task import LAYERED, NO_DATA, SimulatedSettings
-from archsearch.strategies.base import most_trained_first
 
 
 def test_a_warm_started_run_first_trains_the_earlier_runs_best_then_the_default(tmp_path):

@@ -84,3 +84,25 @@ def test_optuna_lineage_of_a_multi_fidelity_run_has_a_trial_per_candidate_and_it
         expected = optuna.trial.TrialState.COMPLETE if top.budget == 1152 else optuna.trial.TrialState.PRUNED
         assert trial.state == expected and trial.value == top.result.fitness
     assert any(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+
+
+def test_in_the_optuna_view_a_failed_trial_says_why_first_and_the_study_names_its_task(tmp_path, toy_evaluator):
+    from conftest import PlantedFailures
+
+    from archsearch.autoencoder.config import SearchConfig
+    from archsearch.run.run_dir import prepare_run_dir
+    from archsearch.run.runner import run_search
+
+    storage = f"sqlite:///{tmp_path / 'lineage.db'}"
+    config = SearchConfig(strategy="ga", population=4, generations=2, optuna_storage=storage)
+    run_dir = tmp_path / "run"
+    run_search(prepare_run_dir(config, run_dir, resume=False), run_dir, load_space(), PlantedFailures(toy_evaluator),
+               reports=standard_reports)
+    study = optuna.load_study(study_name=str(run_dir), storage=storage)
+    assert study.user_attrs["task"] == "autoencoder"
+    failed = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.FAIL]
+    succeeded = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.COMPLETE]
+    assert failed and succeeded
+    for trial in failed:  # the dashboard lists a trial's user attributes in their order: the reason leads
+        assert next(iter(trial.user_attrs.items())) == ("Reason", "planted")
+    assert all(trial.user_attrs["Reason"] == "" for trial in succeeded)

@@ -1,12 +1,12 @@
 """One contract suite for every registered strategy, on the cheap toy fitness (no Keras)."""
 
-import hashlib
 import json
 
 import numpy as np
 import pytest
+from conftest import PlantedFailures
 
-from archsearch.core.records import FAILED, INVALID, OK, EvaluationRecord, EvaluationResult
+from archsearch.core.records import FAILED, INVALID, OK, EvaluationRecord
 from archsearch.run.candidates import candidate_seed
 from archsearch.run.engine import AsyncEngine
 from archsearch.strategies import STRATEGIES, Proposal, make_strategy
@@ -80,20 +80,6 @@ class ReversedToy:
     def evaluate(self, genome, seed, parents=(), fidelity=None):
         result = self.toy.evaluate(genome, seed)
         return type(result)(result.status, fitness=10.0 - result.fitness, params=result.params, epochs=1)
-
-
-class PlantedFailures:
-    """The toy fitness, but a genome whose key hashes below `share` fails: half of those invalid, half
-    crashed, each with one parameter, so a size objective would put it on the first front."""
-
-    def __init__(self, toy, share=0.4):
-        self.toy, self.share = toy, share
-
-    def evaluate(self, genome, seed, parents=(), fidelity=None):
-        draw = int(hashlib.sha256(genome.key.encode()).hexdigest()[:8], 16) / 16 ** 8
-        if draw < self.share:
-            return EvaluationResult(INVALID if draw < self.share / 2 else FAILED, params=1, reason="planted")
-        return self.toy.evaluate(genome, seed)
 
 
 @pytest.mark.parametrize("share", [0.4, 0.8])
