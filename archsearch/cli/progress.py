@@ -89,9 +89,9 @@ class SearchProgress:
 
     def _time_left(self) -> str:
         """New candidates left times the training time a candidate has cost so far, promotions included."""
-        if not self.trained or self.candidates is None or not self.done:
+        if not self.trained or self.candidates is None or not self.done or self.done >= self.candidates:
             return ""
-        return f", ~{_duration(max(0, self.candidates - self.done) * self.train_time / self.done)} left"
+        return f", ~{_duration((self.candidates - self.done) * self.train_time / self.done)} left"
 
     def on_generation(self, generation: int, records: Sequence[EvaluationRecord]) -> None:
         batch = [r for r in records if r.generation == generation and r.candidate_first]
