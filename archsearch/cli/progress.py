@@ -51,10 +51,13 @@ class SearchProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Each bar ends full: at what the run did, which a time box may have cut short."""
+        """Each bar ends full: at what the run did, which a time limit (or a converged strategy) may have cut
+        short, as the bar then says (the report says why)."""
         if exc[0] is None:
             if self.candidates is not None and self.done < self.candidates:
-                self.progress.update(self.new_task, description=self._new_words(" (the time box ended them)"))
+                self.progress.update(self.new_task,
+                                     description=self._new_words(f" (the run stopped at {self.done} of "
+                                                                 f"{self.candidates})"))
             self.progress.update(self.new_task, total=self.done)
         self.progress.stop()
 

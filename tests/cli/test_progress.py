@@ -56,13 +56,13 @@ def test_candidates_and_promotions_each_end_at_their_total_and_the_best_is_the_r
     assert lines and all("the run's best val MSE" in line for line in lines)
 
 
-def test_a_time_box_that_ends_the_run_early_leaves_the_bar_full_and_says_so():
+def test_a_run_that_stops_early_leaves_the_bar_full_and_says_so():
     console, out = captured(width=160)
     progress = SearchProgress(48, console)
     with progress:
-        pass  # no candidate finished before the time box closed
+        pass  # no candidate finished before a time limit ended the run
     (new,) = progress.progress.tasks
-    assert new.total == new.completed == 0 and "time box" in new.description
+    assert new.total == new.completed == 0 and "stopped at 0 of 48" in new.description
 
 
 def test_a_comparison_line_gives_the_tables_best_and_the_runs_own_time_also_when_read_back(conv_space, toy_evaluator,
