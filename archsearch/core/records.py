@@ -112,7 +112,6 @@ class EvaluationRecord:
         )
 
 
-
 def most_trained_first(record: EvaluationRecord) -> tuple:
     """The run's rule for its best, as a sort key: the higher rung first (trained to the larger budget),
     then the lower fitness, then the earlier evaluation. Tables, summaries and the final result all rank
