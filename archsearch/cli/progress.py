@@ -33,7 +33,8 @@ class SearchProgress:
         self.train_time = 0.0
         self.generation = 0
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+            TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(), console=self.console, transient=False,
         )
         self.new_task = self.progress.add_task(self._new_words(), total=self.candidates, note="best -")
@@ -55,10 +56,9 @@ class SearchProgress:
         short, as the bar then says (the report says why)."""
         if exc[0] is None:
             if self.candidates is not None and self.done < self.candidates:
-                self.progress.update(self.new_task,
-                                     description=self._new_words(f" (the run stopped at {self.done} of "
-                                                                 f"{self.candidates})"))
-            self.progress.update(self.new_task, total=self.done)
+                self.progress.update(self.new_task, description=self._new_words(f" (stopped at {self.done}/"
+                                                                                 f"{self.candidates})"))
+            self.progress.update(self.new_task, total=self.done, note=self._best_words())  # no time left
         self.progress.stop()
 
     def _new_words(self, note: str = "") -> str:

@@ -62,7 +62,7 @@ def test_a_run_that_stops_early_leaves_the_bar_full_and_says_so():
     with progress:
         pass  # no candidate finished before a time limit ended the run
     (new,) = progress.progress.tasks
-    assert new.total == new.completed == 0 and "stopped at 0 of 48" in new.description
+    assert new.total == new.completed == 0 and "stopped at 0/48" in new.description
 
 
 def test_a_comparison_line_gives_the_tables_best_and_the_runs_own_time_also_when_read_back(conv_space, toy_evaluator,
