@@ -6,7 +6,8 @@ Per seed, Keras Tuner runs on the terms read from the comparison's run of that s
 - the space: the run's space at its code size, asked parameter by parameter through Keras Tuner's
   HyperParameters (the define-by-run walk TPE uses), each parameter's default the default genes' value;
   repaired and built by archsearch's builder, with the genome's optimizer, loss and parameter limit;
-- the first trial: the default genes (Hyperband's oracle returns the defaults for its first trial);
+- the first trial: the default genes trained to the top budget, as our engine trains its first candidate
+  (outside Hyperband's brackets, which then run as usual);
 - the data: the run's split (the same training, validation and test images);
 - the schedule: an "epoch" is the lowest rung's images on an endless shuffled stream, Hyperband's `max_epochs`
   the top budget in those epochs, its factor the run's eta, so its brackets use our rungs; the learning rate
@@ -143,6 +144,7 @@ def keras_tuner_search(run_dir: Path, work: Path, seconds: float, workers: int) 
     own = min(in_time, key=lambda t: t["best_val_mse"])
     return {"trials": len(trials), "trials in time": len(in_time),
             "first trial is the default genes": min(trials, key=lambda t: t["trial"])["is_default"],
+            "its epochs": min(trials, key=lambda t: t["trial"])["epochs"],
             "val mse": ours["best_val_mse"], "epochs": ours["epochs"], "test mse": test_mse(run_dir, ours),
             "test mse, its own rule": test_mse(run_dir, own)}
 

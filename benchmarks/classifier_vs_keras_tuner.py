@@ -7,7 +7,8 @@ read from that run's `config.json`:
 - the space: the classifier's `Space`, asked parameter by parameter through Keras Tuner's HyperParameters
   (the define-by-run walk TPE uses), each parameter's default the space's default candidate's value; the
   model is built by the classifier's own `build`, with its loss, metric and parameter limit;
-- the first trial: the space's defaults (Hyperband's oracle returns them for its first trial);
+- the first trial: the space's defaults trained to the top budget, as our engine trains its first candidate
+  (outside Hyperband's brackets; before 2026-12-06, Hyperband's first random trial at its lowest epochs);
 - the data: our split for the seed (the same training, validation and test images);
 - the schedule: an "epoch" is the lowest rung's samples on an endless shuffled stream, Hyperband's
   `max_epochs` is the top budget in those epochs, factor 3, so its brackets use our rungs; the learning rate
