@@ -1,8 +1,8 @@
 """What the two Keras Tuner peers share (`classifier_vs_keras_tuner.py`, `autoencoder_vs_keras_tuner.py`): our
 space asked through Keras Tuner's HyperParameters with the default candidate's values as defaults, a Hyperband
-oracle whose first trial takes them to the top budget and that starts no trial once told to stop, a tuner that continues a
-promoted trial from its checkpoint and logs every trial, and Keras Tuner's distribution (a chief oracle and
-worker processes). Keras Tuner is imported inside the functions: only its processes need it."""
+oracle whose first trial takes them to the top budget and that starts no trial once told to stop, a tuner
+that continues a promoted trial from its checkpoint and logs every trial, and Keras Tuner's distribution (a
+chief oracle and worker processes). Keras Tuner is imported inside the functions: only its processes need it."""
 
 from __future__ import annotations
 
