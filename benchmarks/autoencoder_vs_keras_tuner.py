@@ -161,6 +161,17 @@ def test_mse(run_dir: Path, trial: dict) -> float:
     return mean_squared_error(model, splits.x_test)
 
 
+def default_genes_test_mse(run_dir: Path) -> float:
+    """The test MSE of the space's default genes as our run trained them (to the top rung it took them to): what
+    a search returning only its first candidate would score, beside what the search itself returned."""
+    from archsearch.comparison.statistics import test_fitness
+    from archsearch.run.journal import Journal
+    from archsearch.strategies.base import DEFAULT_GENES
+
+    runs = [r for r in Journal(run_dir / "journal.jsonl").read() if r.operator == DEFAULT_GENES and r.result.ok]
+    return test_fitness(max(runs, key=lambda r: r.rung)) if runs else float("nan")
+
+
 def seeds_of(text: str) -> list[int]:
     low, _, high = text.partition("-")
     return list(range(int(low), int(high or low) + 1))
@@ -213,6 +224,11 @@ def main() -> None:
         print(f"{strategy}: median test MSE {mine.median():.5f} against Keras Tuner's {theirs.median():.5f}, lower on "
               f"{int((mine < theirs).sum())} of {len(mine)} seeds" + (f", paired one-sided Wilcoxon p = {p:.4f}"
                                                                        if p is not None else ""))
+        defaults = pd.Series({seed: default_genes_test_mse(args.compare_dir / "runs" / f"{strategy}-seed{seed}")
+                              for seed in mine.index})
+        print(f"  its default genes alone (its first candidate, as it trained them): median test MSE "
+              f"{defaults.median():.5f}; the search's winner lower than them on {int((mine < defaults).sum())}, Keras "
+              f"Tuner's on {int((theirs < defaults).sum())} of {len(mine)} seeds")
 
 
 if __name__ == "__main__":
