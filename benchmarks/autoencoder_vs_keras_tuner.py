@@ -67,15 +67,40 @@ def our_run(run_dir: Path):
     return config, space, splits
 
 
-def keras_tuner_part(role: str, run_dir: Path, work: Path, seconds: float) -> None:
-    """One process of Keras Tuner's distributed search: the chief (its oracle) or a worker (trials)."""
+def peer_model(genome, config, splits):
+    """The peer's model of `genome`: archsearch's builder, the genome's optimizer and loss, the learning rate
+    decaying (cosine) over the run's top budget, as our evaluator compiles it."""
     import keras
-    import keras_tuner
-    import tensorflow as tf
 
     from archsearch.autoencoder.model import build_autoencoder
     from archsearch.training.budgeted import cosine_schedule
     from archsearch.training.keras_parts import make_loss, make_optimizer
+
+    model = build_autoencoder(genome, splits.x_train.shape[1:], config.max_params).autoencoder
+    rate = cosine_schedule(genome.training.learning_rate, genome.training.batch_size, config.rungs.budgets[-1])
+    model.compile(optimizer=make_optimizer(genome.training, rate), loss=make_loss(genome.training),
+                  metrics=[keras.metrics.MeanSquaredError(name="mse")])
+    return model
+
+
+def peer_fit(model, genome, config, splits, **kwargs):
+    """The peer's training: Keras's `fit` on an endless shuffled stream of the training images, an "epoch"
+    being the lowest rung's images, the learning-rate schedule going on from `initial_epoch`."""
+    import tensorflow as tf
+
+    batch, epoch_images = genome.training.batch_size, config.rungs.budgets[0]
+    steps = max(1, epoch_images // batch)
+    model.optimizer.iterations.assign(kwargs.get("initial_epoch", 0) * steps)  # the schedule goes on
+    stream = (tf.data.Dataset.from_tensor_slices(splits.x_train).shuffle(len(splits.x_train), seed=config.seed)
+              .repeat().batch(batch).map(lambda images: (images, images)))
+    return model.fit(stream, steps_per_epoch=steps, validation_data=(splits.x_val, splits.x_val),
+                     **{"verbose": 0, **kwargs})
+
+
+def keras_tuner_part(role: str, run_dir: Path, work: Path, seconds: float) -> None:
+    """One process of Keras Tuner's distributed search: the chief (its oracle) or a worker (trials)."""
+    import keras
+    import keras_tuner
 
     config, space, splits = our_run(run_dir)
     rungs = config.rungs
@@ -88,21 +113,10 @@ def keras_tuner_part(role: str, run_dir: Path, work: Path, seconds: float) -> No
 
     class AutoencoderSpace(keras_tuner.HyperModel):
         def build(self, hp):
-            genome = genome_of(hp)
-            model = build_autoencoder(genome, splits.x_train.shape[1:], config.max_params).autoencoder
-            rate = cosine_schedule(genome.training.learning_rate, genome.training.batch_size, top)
-            model.compile(optimizer=make_optimizer(genome.training, rate), loss=make_loss(genome.training),
-                          metrics=[keras.metrics.MeanSquaredError(name="mse")])
-            return model
+            return peer_model(genome_of(hp), config, splits)
 
         def fit(self, hp, model, *args, **kwargs):
-            batch = genome_of(hp).training.batch_size
-            steps = max(1, epoch_images // batch)
-            model.optimizer.iterations.assign(kwargs.get("initial_epoch", 0) * steps)  # the schedule goes on
-            stream = (tf.data.Dataset.from_tensor_slices(splits.x_train).shuffle(len(splits.x_train), seed=config.seed)
-                      .repeat().batch(batch).map(lambda images: (images, images)))
-            return model.fit(stream, steps_per_epoch=steps, validation_data=(splits.x_val, splits.x_val),
-                             **{"verbose": 0, **kwargs})
+            return peer_fit(model, genome_of(hp), config, splits, **kwargs)
 
     def begin() -> None:
         if not clock_file.exists():
