@@ -38,15 +38,12 @@ def ours(run_dir: Path, init: int) -> tuple[float, float]:
 
 
 def peer(run_dir: Path, init: int) -> tuple[float, float]:
-    """The default genes trained by the peer's build and fit for the top budget's epochs, Keras seeded `init`
-    after the run's seed (init 0: as the peer's first trial)."""
-    import keras
-
+    """The default genes trained by the peer's build and fit for the top budget's epochs, seeded `init` after
+    our evaluator's seed of them (init 0: as the peer's first trial and ours)."""
     from archsearch.training.keras_parts import mean_squared_error
 
     config, space, splits = our_run(run_dir)
-    keras.utils.set_random_seed(config.seed + init)
-    model = peer_model(space.default, config, splits)
+    model = peer_model(space.default, config, splits, init)
     epochs = round(config.rungs.budgets[-1] / config.rungs.budgets[0])
     history = peer_fit(model, space.default, config, splits, epochs=epochs)
     return history.history["val_mse"][-1], mean_squared_error(model, splits.x_test)
