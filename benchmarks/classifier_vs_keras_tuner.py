@@ -7,7 +7,10 @@ read from that run's `config.json`:
 - the space: the classifier's `Space`, asked parameter by parameter through Keras Tuner's HyperParameters
   (the define-by-run walk TPE uses), each parameter's default the space's default candidate's value; the
   model is built by the classifier's own `build`, with its loss, metric and parameter limit;
-- the first trial: the space's defaults (Hyperband's oracle returns them for its first trial);
+- the first trial: the space's defaults trained to the top budget, as our engine trains its first candidate
+  (outside Hyperband's brackets; before 2026-12-06, Hyperband's first random trial at its lowest epochs);
+  every trial's weights drawn from the seed our engine gives the same candidate (since 2026-12-06; before,
+  from Keras Tuner's random state, which cost the autoencoder peer's first trial 2.4-2.7%);
 - the data: our split for the seed (the same training, validation and test images);
 - the schedule: an "epoch" is the lowest rung's samples on an endless shuffled stream, Hyperband's
   `max_epochs` is the top budget in those epochs, factor 3, so its brackets use our rungs; the learning rate
@@ -69,8 +72,10 @@ def keras_tuner_part(role: str, run_dir: Path, work: Path) -> None:
     import tensorflow as tf
 
     from archsearch.classifier.task import task
+    from archsearch.run.candidates import candidate_seed
     from archsearch.tasks.evaluator import compile_model
     from archsearch.tasks.keras_task import targets_of
+    from archsearch.training.keras_parts import fresh_keras_state
 
     config, splits = our_run(run_dir)
     space, rungs = task.space, config.rungs
@@ -84,6 +89,7 @@ def keras_tuner_part(role: str, run_dir: Path, work: Path) -> None:
     class ClassifierSpace(keras_tuner.HyperModel):
         def build(self, hp):
             params = params_of(hp)
+            fresh_keras_state(candidate_seed(config.seed, params))  # the weights our engine draws for them
             model = task.make_model(params, splits.x_train.shape[1:], targets)
             compile_model(task, model, params, schedule_budget=top)
             return model

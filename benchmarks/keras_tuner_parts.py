@@ -1,8 +1,8 @@
 """What the two Keras Tuner peers share (`classifier_vs_keras_tuner.py`, `autoencoder_vs_keras_tuner.py`): our
 space asked through Keras Tuner's HyperParameters with the default candidate's values as defaults, a Hyperband
-oracle whose first trial takes them and that starts no trial once told to stop, a tuner that continues a
-promoted trial from its checkpoint and logs every trial, and Keras Tuner's distribution (a chief oracle and
-worker processes). Keras Tuner is imported inside the functions: only its processes need it."""
+oracle whose first trial takes them to the top budget and that starts no trial once told to stop, a tuner
+that continues a promoted trial from its checkpoint and logs every trial, and Keras Tuner's distribution (a
+chief oracle and worker processes). Keras Tuner is imported inside the functions: only its processes need it."""
 
 from __future__ import annotations
 
@@ -59,21 +59,29 @@ def candidate_of(hp, space, defaults: dict) -> Any:
 
 
 def defaults_first_hyperband(stop: Callable[[], bool]):
-    """A Hyperband oracle class whose first trial is the defaults and which starts no trial once `stop()`."""
+    """A Hyperband oracle class whose first trial is the defaults trained to `max_epochs` and which starts no
+    trial once `stop()`.
+
+    Our engine trains its first candidate, the space's default genes, up every rung to the top budget
+    (`core.rungs.Ladder.favour`): the search's baseline, in the final regime. The peer gets the same first
+    trial: the defaults for max_epochs, outside Hyperband's brackets, which then run as Keras Tuner runs
+    them (the defaults' values are recorded, so its random trials never draw them again). Until 2026-12-06
+    the defaults were Hyperband's first random trial, trained for one epoch in its most aggressive bracket
+    and rarely promoted: a head start for us that the issue asked to remove."""
     import keras_tuner
 
     class DefaultsFirst(keras_tuner.oracles.HyperbandOracle):
         first = True
 
-        def _random_values(self):
-            if self.first:
-                self.first = False
-                return {hp.name: hp.default for hp in self.hyperparameters.space}
-            return super()._random_values()
-
         def populate_space(self, trial_id):
             if stop():
                 return {"status": keras_tuner.engine.trial.TrialStatus.STOPPED, "values": None}
+            if self.first:
+                self.first = False
+                values = {hp.name: hp.default for hp in self.hyperparameters.space}
+                values.update({"tuner/epochs": self.max_epochs, "tuner/initial_epoch": 0, "tuner/bracket": 0,
+                               "tuner/round": 0})
+                return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": values}
             return super().populate_space(trial_id)
 
     return DefaultsFirst
