@@ -4,7 +4,7 @@ continuation from a checkpoint, failures as data."""
 import numpy as np
 import pytest
 
-from archsearch.autoencoder.backprop import BackpropEvaluator
+from archsearch.autoencoder.backprop import BackpropEvaluator, compile_autoencoder
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.core.fidelity import Fidelity
@@ -90,8 +90,6 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_partial_one(tmp_pa
 
 def test_a_scheduled_compile_reports_mse_only_when_asked():
     """Our budgeted training scores afterwards, so it skips the metric; a peer on Keras's `fit` asks for it."""
-    from archsearch.autoencoder.backprop import compile_autoencoder
-
     images = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)
     logged = {}
     for report in (None, True):
