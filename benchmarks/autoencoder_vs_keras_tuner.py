@@ -75,18 +75,14 @@ def peer_model(genome, config, splits, init: int = 0):
     from. Left to Keras Tuner's random state, the default genes' first trial scored 2.4-2.7% worse than our
     training of them on three seeds of three; seeded so, it scores as the same training outside Keras Tuner
     (`peer_training_probe.py`, 2026-12-06)."""
-    import keras
-
+    from archsearch.autoencoder.backprop import compile_autoencoder
     from archsearch.autoencoder.model import build_autoencoder
     from archsearch.run.candidates import candidate_seed
-    from archsearch.training.budgeted import cosine_schedule
-    from archsearch.training.keras_parts import fresh_keras_state, make_loss, make_optimizer
+    from archsearch.training.keras_parts import fresh_keras_state
 
     fresh_keras_state(candidate_seed(config.seed, genome) + init)
     model = build_autoencoder(genome, splits.x_train.shape[1:], config.max_params).autoencoder
-    rate = cosine_schedule(genome.training.learning_rate, genome.training.batch_size, config.rungs.budgets[-1])
-    model.compile(optimizer=make_optimizer(genome.training, rate), loss=make_loss(genome.training),
-                  metrics=[keras.metrics.MeanSquaredError(name="mse")])
+    compile_autoencoder(model, genome.training, config.rungs.budgets[-1], report_mse=True)
     return model
 
 

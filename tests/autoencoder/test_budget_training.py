@@ -4,7 +4,7 @@ continuation from a checkpoint, failures as data."""
 import numpy as np
 import pytest
 
-from archsearch.autoencoder.backprop import BackpropEvaluator
+from archsearch.autoencoder.backprop import BackpropEvaluator, compile_autoencoder
 from archsearch.autoencoder.genome import Genome, LayerGene, TrainingGenes
 from archsearch.autoencoder.model import build_autoencoder
 from archsearch.core.fidelity import Fidelity
@@ -86,3 +86,15 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_partial_one(tmp_pa
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]
     write_atomically(path, b"new")
     assert path.read_bytes() == b"new"
+
+
+def test_a_scheduled_compile_reports_mse_only_when_asked():
+    """Our budgeted training scores afterwards, so it skips the metric; a peer on Keras's `fit` asks for it."""
+    images = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)
+    logged = {}
+    for report in (None, True):
+        fresh_keras_state(0)
+        model = build_autoencoder(genome(), images.shape[1:]).autoencoder
+        compile_autoencoder(model, genome().training, schedule_budget=64, report_mse=report)
+        logged[report] = set(model.fit(images, images, epochs=1, verbose=0).history)
+    assert "mse" not in logged[None] and "mse" in logged[True]
