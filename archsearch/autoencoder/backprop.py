@@ -33,12 +33,12 @@ from archsearch.training.keras_parts import make_loss, make_optimizer, mean_squa
 
 
 def compile_autoencoder(model: keras.Model, training: TrainingGenes, schedule_budget: int | None = None,
-                        report_mse: bool | None = None) -> None:
+                        report_mse: bool = False) -> None:
     """The genome's optimizer and loss; with `schedule_budget`, the learning rate decays (cosine) to 0 over
-    that many images seen. It reports MSE as a metric when `report_mse`, by default only without a schedule:
-    a budgeted training scores its candidate afterwards (`mean_squared_error`) and needs no metric."""
+    that many images seen. MSE is a metric without a schedule, or when `report_mse`: a budgeted training
+    scores its candidate afterwards (`mean_squared_error`) and needs none."""
     rate = cosine_schedule(training.learning_rate, training.batch_size, schedule_budget) if schedule_budget else None
-    report = not schedule_budget if report_mse is None else report_mse
+    report = report_mse or not schedule_budget
     model.compile(optimizer=make_optimizer(training, rate), loss=make_loss(training),
                   metrics=[keras.metrics.MeanSquaredError(name="mse")] if report else None)
 
