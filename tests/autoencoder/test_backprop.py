@@ -32,6 +32,7 @@ def test_training_reduces_validation_error(tiny_images):
     assert many.epochs == 12 and many.train_seconds > 0 and many.seconds >= many.train_seconds
 
 
+@pytest.mark.slow  # trains models: seconds
 def test_same_seed_same_fitness(tiny_images):
     evaluator = BackpropEvaluator(*tiny_images, EpochSettings(epochs=2))
     assert evaluator.evaluate(SMALL, 5).fitness == evaluator.evaluate(SMALL, 5).fitness

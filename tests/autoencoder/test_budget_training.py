@@ -88,6 +88,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_partial_one(tmp_pa
     assert path.read_bytes() == b"new"
 
 
+@pytest.mark.slow  # trains models: seconds
 def test_a_scheduled_compile_reports_mse_only_when_asked():
     """Our budgeted training scores afterwards, so it skips the metric; a peer on Keras's `fit` asks for it."""
     images = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)

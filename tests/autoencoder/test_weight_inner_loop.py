@@ -39,6 +39,7 @@ def test_more_generations_give_a_better_network_and_the_same_seed_the_same_fitne
     assert evaluator(*tiny_images, 30).evaluate(SMALL, seed=3).fitness == many.fitness
 
 
+@pytest.mark.slow  # trains models: seconds
 def test_fitness_is_the_validation_mse_of_the_evolved_weights(tiny_images):
     """Scored by the batched pass; Keras, given the same weights, must agree."""
     from archsearch.autoencoder.model import build_autoencoder
