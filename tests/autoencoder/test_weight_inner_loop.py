@@ -55,6 +55,7 @@ def test_fitness_is_the_validation_mse_of_the_evolved_weights(tiny_images):
     assert result.fitness == pytest.approx(float(np.mean((reconstruction - x_val) ** 2)), rel=1e-4)
 
 
+@pytest.mark.slow  # evolves weights: seconds
 def test_failures_are_data(tiny_images):
     x_train, x_val = tiny_images
     poisoned = x_train.copy()
@@ -109,6 +110,7 @@ def test_search_with_weight_evolution_inner_loop_exports_a_loadable_model(tiny_i
         search(config.with_overrides(weight_generations=5), tmp_path / "run", resume=True, dataset=dataset)
 
 
+@pytest.mark.slow  # evolves weights: seconds
 def test_continued_evolution_equals_uninterrupted_evolution(tiny_images, tmp_path):
     """A candidate promoted from rung to rung goes on from the strategy's saved state (minibatches too)."""
     x_train, x_val = tiny_images

@@ -41,6 +41,7 @@ def test_time_to_target_is_the_first_time_at_or_below_random_searchs_final_media
     assert time_to_target(times, {"ga": curves["ga"]}).empty
 
 
+@pytest.mark.slow  # runs many trials: seconds
 def test_a_comparison_on_a_simulated_benchmark_reports_anytime_regret(tmp_path):
     report = compare(SimulatedSettings(), tmp_path, ("ga", "random"), seeds=2, dataset=NO_DATA, seconds=300.0,
                      task=LAYERED)

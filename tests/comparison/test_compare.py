@@ -43,6 +43,7 @@ def test_a_budget_is_exactly_that_many_evaluations(name, conv_space, toy_evaluat
     assert [r.index for r in records] == list(range(13))
 
 
+@pytest.mark.slow  # runs every strategy: seconds
 def test_every_strategy_of_a_comparison_gets_the_same_budget(tmp_path, small_dataset, toy_evaluator):
     report = run_toy_comparison(tmp_path, small_dataset, toy_evaluator)
     results = pd.read_csv(tmp_path / "results.csv")

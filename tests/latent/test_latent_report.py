@@ -29,6 +29,7 @@ def exported(tmp_path, blobs):
     return directory, data
 
 
+@pytest.mark.slow  # trains a model: seconds
 def test_latent_scores_the_untrained_and_trained_codes_beside_pca(exported, capsys):
     directory, data = exported
     assert main(["latent", str(directory), "--data", str(data), "--tsne-points", "50"]) == 0
@@ -43,6 +44,7 @@ def test_latent_scores_the_untrained_and_trained_codes_beside_pca(exported, caps
     assert "linear_probe_accuracy" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains a model: seconds
 def test_latent_refuses_data_without_labels_and_a_directory_without_a_model(exported, tmp_path, capsys):
     directory, data = exported
     unlabelled = tmp_path / "unlabelled.npz"

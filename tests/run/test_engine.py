@@ -270,6 +270,7 @@ def test_a_journal_from_other_settings_is_refused(conv_space, toy_evaluator, tmp
         engine(conv_space, ToyFidelityEvaluator(toy_evaluator), tmp_path, seed=5).run(6, events)
 
 
+@pytest.mark.slow  # waits on the clock: seconds
 def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_replays_it(conv_space, toy_evaluator,
                                                                                     tmp_path):
     class TwoThreads(ThreadedPool):
@@ -304,6 +305,7 @@ def test_an_idle_worker_at_the_end_trains_a_waiting_candidate_and_a_resume_repla
     assert by_index[backfills[0].index].budget == backfills[0].budget
 
 
+@pytest.mark.slow  # waits on the clock: seconds
 def test_a_time_box_stops_issuing_jobs_and_a_resume_keeps_the_time_spent(conv_space, toy_evaluator, tmp_path):
     run = engine(conv_space, TimedToy(toy_evaluator), tmp_path / "run", rungs=Rungs(8, 72, 3))
     # a first-rung job takes 32 ms, the first candidate's climb to the top 288 ms: about 15 jobs fit, far
@@ -342,6 +344,7 @@ def test_a_promotion_that_would_end_after_the_time_box_is_passed_over(conv_space
     assert history(again.run(10**9, events)) == history(records)  # the decision is replayed from the journal
 
 
+@pytest.mark.slow  # waits on the clock: seconds
 def test_a_final_climb_that_would_end_after_the_time_box_is_not_started(conv_space, toy_evaluator, tmp_path):
     genomes = distinct_genomes(conv_space, 2)
     evaluator = SlowToy(toy_evaluator, dict(zip((g.key for g in genomes), [5, 3])))
@@ -354,6 +357,7 @@ def test_a_final_climb_that_would_end_after_the_time_box_is_not_started(conv_spa
     assert [(r.candidate, r.rung) for r in records] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
 
 
+@pytest.mark.slow  # waits on the clock: seconds
 def test_a_climb_too_long_for_the_time_left_does_not_hold_back_shorter_promotions(conv_space, toy_evaluator,
                                                                                   tmp_path):
     genomes = distinct_genomes(conv_space, 8)

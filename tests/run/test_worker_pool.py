@@ -54,6 +54,7 @@ def _training_children():
             if "archsearch.run.worker" in " ".join(child.cmdline())]
 
 
+@pytest.mark.slow  # starts worker processes: seconds
 def test_a_retired_child_exits_on_its_own_and_close_leaves_no_child(conv_space, toy_evaluator):
     """A child retires after its last evaluation without the result waiting for it to exit; it exits all
     the same, and closing the evaluator leaves no child behind, retiring ones included."""

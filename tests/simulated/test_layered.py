@@ -2,6 +2,7 @@
 and whole searches of it in simulated time, repeatable for the same seed."""
 
 import numpy as np
+import pytest
 from scipy.stats import spearmanr
 
 from archsearch import run_task
@@ -34,6 +35,7 @@ def test_lower_budgets_rank_candidates_well_but_not_perfectly():
         assert all(e > f for e, f in zip([layered.error_at(s, budget, None) for s in samples], final))
 
 
+@pytest.mark.slow  # runs hundreds of trials twice: seconds
 def test_a_time_boxed_search_runs_in_simulated_time_and_repeats_exactly(tmp_path):
     settings = SimulatedSettings(strategy="ga", seed=3, seconds=900.0)
     best = run_task(LAYERED, settings, tmp_path / "a", dataset=NO_DATA)

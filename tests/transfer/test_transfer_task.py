@@ -20,6 +20,7 @@ from archsearch.transfer.space import frozen_count, transfer_genes
 from archsearch.transfer.task import transfer_search
 
 
+@pytest.mark.slow  # trains models: seconds
 def test_fitness_is_the_validation_error_of_the_fine_tuned_classifier(labelled, backbone_file):
     splits = split(labelled, 300, 100, seed=0)
     evaluator = TransferEvaluator(BackboneSource(backbone_file), splits, classes=2, score_test=True)

@@ -56,6 +56,7 @@ def test_gradient_free_fine_tuning_learns_and_leaves_the_frozen_layers_alone(lab
     assert np.mean(probabilities.argmax(1) == splits.y_val) == pytest.approx(outcome.val_accuracy)
 
 
+@pytest.mark.slow  # trains models: seconds
 def test_a_layer_the_batched_pass_cannot_run_makes_the_genes_invalid(labelled, tmp_path):
     image = keras.Input((12, 12, 1))
     x = keras.layers.Conv2D(4, 3)(image)
