@@ -34,7 +34,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """An integration test is a slow one too, so `pytest -m "not slow"` is the whole fast tier."""
+    """An integration test is a slow one too, so `pytest -m "not slow"` is the whole fast tier. (Running the
+    long tests first was tried twice and was slower: two integration tests at once on two cores.)"""
     for item in items:
         if item.get_closest_marker("integration") is not None:
             item.add_marker(pytest.mark.slow)
@@ -88,8 +89,11 @@ def pytest_sessionfinish(session):
 
 def pytest_unconfigure(config):
     """An interpreter that does not exit within two minutes of the end (a thread or exit handler that
-    hangs) prints every thread's stack and exits, instead of holding CI until its time runs out."""
-    faulthandler.dump_traceback_later(120, exit=True)
+    hangs) prints every thread's stack and exits, instead of holding CI until its time runs out. Not in an
+    xdist worker: one that runs out of tests early waits, unconfigured, for the other to finish, and xdist
+    ends its workers itself."""
+    if not hasattr(config, "workerinput"):
+        faulthandler.dump_traceback_later(120, exit=True)
 
 
 TRANSFER_SPACES = ("transfer_learning",)

@@ -68,6 +68,7 @@ def test_failures_are_data(tiny_images):
     assert evaluator(x_train, x_val, 3).evaluate(too_deep, 1).status == INVALID
 
 
+@pytest.mark.slow  # evolves weights twice: seconds
 def test_the_evaluator_crosses_process_boundaries(tiny_images):
     original = evaluator(*tiny_images, 2)
     clone = pickle.loads(pickle.dumps(original))

@@ -2,6 +2,7 @@
 
 import numpy as np
 import optuna
+import pytest
 
 from archsearch.analysis.run_reports import standard_reports
 from archsearch.autoencoder.space_file import load_space
@@ -36,6 +37,7 @@ def test_optuna_parameters_round_trip_every_valid_genome(every_space):
         assert suggest_genome(trial, every_space) == genome
 
 
+@pytest.mark.slow  # runs two searches into SQLite: seconds
 def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):
     from archsearch.autoencoder.config import SearchConfig
     from archsearch.run.run_dir import prepare_run_dir
@@ -61,6 +63,7 @@ def test_optuna_lineage_records_every_evaluation_once(tmp_path, toy_evaluator):
         assert trial.datetime_start <= trial.datetime_complete
 
 
+@pytest.mark.slow  # runs a search into SQLite: seconds
 def test_optuna_lineage_of_a_multi_fidelity_run_has_a_trial_per_candidate_and_its_rungs(tmp_path, toy_evaluator):
     from conftest import ToyFidelityEvaluator
 

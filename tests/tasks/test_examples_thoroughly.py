@@ -100,15 +100,19 @@ def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_
     assert [row["rank"] for row in index] == [1, 2] and index[0]["test_loss"] == best_b["test_loss"]
 
 
-def test_command_line_mistakes_with_a_task_are_one_line_and_status_2(tmp_path):
+def test_command_line_mistakes_with_a_task_are_one_line_and_status_2(tmp_path, capsys):
+    """(In this process: the command's own parsing and output, without a new process importing TensorFlow.)"""
+    from archsearch.cli.main import main
+
     example = str(EXAMPLES / "diabetes_mlp.py")
     for args, message in [(["--task", str(tmp_path / "none.py")], "none.py: no such file"),
                           (["--task", example, "--inherit-weights"], "--inherit-weights: an option of the autoencoder"),
                           (["conv_autoencoder", "--task", example], "conv_autoencoder: a space file is the"),
                           (["--task", example, "--val-size", "5000"], "--val-size 5000: the data has only")]:
-        done = cli("search", *args, "--out", str(tmp_path / "run"), cwd=tmp_path)
-        assert done.returncode == 2 and done.stderr.strip().count("\n") == 0, done.stderr
-        assert message in done.stderr
-    done = cli("compare", "--task", str(tmp_path / "none.py"), "--out", str(tmp_path / "comparison"), cwd=tmp_path)
-    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0, done.stderr
-    assert "none.py: no such file" in done.stderr and not (tmp_path / "comparison").exists()
+        assert main(["search", *args, "--out", str(tmp_path / "run")]) == 2
+        error = capsys.readouterr().err
+        assert error.strip().count("\n") == 0 and message in error, error
+    assert main(["compare", "--task", str(tmp_path / "none.py"), "--out", str(tmp_path / "comparison")]) == 2
+    error = capsys.readouterr().err
+    assert error.strip().count("\n") == 0 and "none.py: no such file" in error, error
+    assert not (tmp_path / "comparison").exists()

@@ -34,15 +34,17 @@ SPACES = task_spaces()
 FIDELITIES = {"one rung": None, "asha": Rungs(1, 9, 3)}
 
 
-def run(space, strategy, seed, rungs, tmp_path=None, evaluator=None, replay=(), candidates=12):
+def run(space, strategy, seed, rungs, tmp_path=None, evaluator=None, replay=(), candidates=12, journal=True):
+    """`journal=False` keeps no record (an fsync per evaluation): for runs that are only scored."""
     evaluator = evaluator or (SpaceToy(space) if rungs is None else ToyFidelityEvaluator(SpaceToy(space)))
-    checkpoints = journal = None
+    checkpoints = record = None
     if tmp_path is not None:
         (tmp_path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        checkpoints, journal = tmp_path / "checkpoints", Journal(tmp_path / "journal.jsonl")
+        checkpoints = tmp_path / "checkpoints"
+        record = Journal(tmp_path / "journal.jsonl") if journal else None
     population = max(STRATEGIES[strategy].min_population, 4)
     engine = AsyncEngine(make_strategy(strategy, space, np.random.default_rng(seed), population=population),
-                         evaluator, seed, rungs, checkpoints if rungs is not None else None, journal)
+                         evaluator, seed, rungs, checkpoints if rungs is not None else None, record)
     return engine.run(candidates, list(replay))
 
 
@@ -58,7 +60,7 @@ def test_same_seed_same_history_and_an_interrupted_run_resumes_to_it(strategy, t
     the straight run only if the same seed gives the same history.)"""
     space, rungs = SPACES[task], FIDELITIES[fidelity]
     straight = history(run(space, strategy, 3, rungs, tmp_path / "a"))
-    assert straight != history(run(space, strategy, 4, rungs, tmp_path / "c"))
+    assert straight != history(run(space, strategy, 4, rungs, tmp_path / "c", journal=False))
     assert all(space.problems(r.genome) == [] for r in Journal(tmp_path / "a" / "journal.jsonl").read())
     stop = len(straight) // 2
     toy = SpaceToy(space) if rungs is None else ToyFidelityEvaluator(SpaceToy(space))
@@ -70,7 +72,7 @@ def test_same_seed_same_history_and_an_interrupted_run_resumes_to_it(strategy, t
 
 def median_best(space, strategy, rungs, directory, seeds=5, candidates=60):
     return float(np.median([min(r.result.fitness for r in run(space, strategy, seed, rungs, directory / f"{seed}",
-                                                                  candidates=candidates) if r.result.ok)
+                                                                  candidates=candidates, journal=False) if r.result.ok)
                             for seed in range(seeds)]))
 
 
@@ -83,7 +85,7 @@ def test_every_strategy_learns_and_never_ends_worse_than_its_first_candidate(tas
     for strategy in sorted(set(STRATEGIES) - {"random"}):
         assert median_best(space, strategy, rungs, tmp_path / strategy) < random, strategy
     for strategy in sorted(STRATEGIES):
-        records = run(space, strategy, 0, rungs, tmp_path / f"first-{strategy}", candidates=30)
+        records = run(space, strategy, 0, rungs, tmp_path / f"first-{strategy}", candidates=30, journal=False)
         top = max(r.rung for r in records)
         best = min(r.result.fitness for r in records if r.rung == top and r.result.ok)  # the winner, top rung first
         first = [r for r in records if r.genome == records[0].genome]

@@ -132,6 +132,7 @@ def test_bad_settings_are_one_line_errors(args, message, tiny_images, tmp_path, 
     assert code == 2 and message in error and len(error.splitlines()) == 1, error
 
 
+@pytest.mark.slow  # evolves weights: seconds
 @pytest.mark.parametrize("loss", ["crossentropy", "error_rate"])
 def test_a_tiny_classifier_improves_without_gradients(loss, blobs):
     """A convolution and a softmax learn left from right blobs by weight evolution alone, judged on images
