@@ -176,6 +176,7 @@ def test_a_small_data_set_runs_with_no_size_flags(tmp_path):
     (["export", "nowhere"], "nowhere: not a run directory"),
     (["search", "--warm-start", "nowhere"], "--warm-start nowhere: not a run directory"),
     (["search", "--prior", "2"], "--prior 2.0: must lie between 0 and 1"),
+    (["compare", "--strategies", "ga,nosuch"], "--strategies: unknown nosuch"),  # after TensorFlow's import
 ])
 def test_bad_input_is_one_line_and_exit_status_2(tmp_path, args, message):
     space = tmp_path / "space.toml"

@@ -123,6 +123,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if is_benchmark(source):
         task, base, dataset = _simulated_comparison(args)
     else:
+        import_quietly()  # a task's module imports Keras: without TensorFlow's start-up lines above an error
         task, base, dataset = _task_comparison(args, source) if source else _autoencoder_comparison(args)
     strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
     check_comparison(task, base, strategies, args.seeds, args.budget, args.seconds)  # fail before slow imports

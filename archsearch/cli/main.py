@@ -37,8 +37,16 @@ from archsearch.run.dask_pool import check_scheduler_of
 from archsearch.run.run_dir import require_run_dir, task_of
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A mistyped option is one line and status 2, as every other bad input is; argparse would print the
+    whole usage (thirty lines for `search`) above it. Its sub-commands' parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (options: {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="archsearch", description="Genetic algorithms that design autoencoders.")
+    parser = OneLineErrors(prog="archsearch", description="Genetic algorithms that design autoencoders.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     s = commands.add_parser("search", help="search for the best autoencoder, or the best model of your own task")

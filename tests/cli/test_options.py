@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from archsearch.cli.main import build_parser
 
 
@@ -20,3 +22,13 @@ def test_every_command_says_each_default_once_and_never_none():
         for option in options:
             assert option.count("(default") <= 1, f"{name}: {option}"
     assert "(default: 64)" in " ".join(helps["evolve-weights"].split())  # the population's, added by the formatter
+
+
+def test_a_mistyped_option_is_one_line_naming_it_with_status_2(capsys):
+    for argv, named in [(["search", "--latent", "abc"], "--latent"), (["compare", "--seeds", "x"], "--seeds"),
+                        (["search", "--nosuch"], "--nosuch"), (["transfer", "--population"], "--population"),
+                        ([], "command")]:
+        with pytest.raises(SystemExit) as stopped:
+            build_parser().parse_args(argv)
+        error = capsys.readouterr().err
+        assert stopped.value.code == 2 and len(error.splitlines()) == 1 and named in error, error
