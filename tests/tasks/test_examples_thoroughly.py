@@ -55,11 +55,6 @@ def test_a_bred_generation_trains_for_real_on_each_example(example, tmp_path):
     assert any(r.operator.startswith("de/") for r in report.records)  # the second batch was bred
 
 
-def cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "archsearch", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
-
-
 COLUMNS = ["index", "candidate", "generation", "genome_key", "parents", "operator", "status", "fitness", "budget",
            "continued_from"]
 
@@ -85,8 +80,9 @@ def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_
     process.wait(timeout=60)
     assert total // 2 <= len(Journal(journal).read()) < total
 
-    resumed = cli("search", "--out", str(killed), "--resume", cwd=tmp_path)  # the task comes from the run
-    assert resumed.returncode == 0, resumed.stderr
+    from archsearch.cli.main import main
+
+    assert main(["search", "--out", str(killed), "--resume"]) == 0  # the task comes from the run (in this process)
     a = pd.read_csv(tmp_path / "straight" / "evaluations.csv")[COLUMNS]
     b = pd.read_csv(killed / "evaluations.csv")[COLUMNS]
     pd.testing.assert_frame_equal(a, b)
@@ -94,8 +90,7 @@ def test_a_task_file_killed_mid_run_resumes_to_the_same_history_and_exports(tmp_
     best_b = json.loads((killed / "best" / "metrics.json").read_text())
     assert best_a == best_b
 
-    exported = cli("export", str(killed), "--top", "2", cwd=tmp_path)
-    assert exported.returncode == 0, exported.stderr
+    assert main(["export", str(killed), "--top", "2"]) == 0
     index = json.loads((killed / "export" / "index.json").read_text())
     assert [row["rank"] for row in index] == [1, 2] and index[0]["test_loss"] == best_b["test_loss"]
 
