@@ -49,7 +49,7 @@ def test_tiny_search_writes_a_loadable_best_model_and_a_ctrl_c_resumes_to_the_sa
     run_dir = tmp_path / "run"
     done = archsearch_here("search", *TINY, "--out", str(run_dir))
     assert done.returncode == 0, done.stderr
-    assert "best candidates" in done.stdout + done.stderr
+    assert "best candidates" in done.stdout + done.stderr and "the whole run took" in done.stdout + done.stderr
     frame = pd.read_csv(run_dir / "evaluations.csv")
     assert list(frame["index"]) == list(range(len(frame))) and frame["continued_from"].isna().sum() == 6
     assert set(frame["budget"]) == {128, 384, 1152} and (frame["rung"] == 2).any()
@@ -107,6 +107,8 @@ def interrupted_search_resumes_to_the_same_result(straight: Path, tmp_path: Path
 
     resumed = archsearch_here("search", "--out", str(interrupted), "--resume")  # as the straight run: here
     assert resumed.returncode == 0, resumed.stderr
+    said = " ".join((resumed.stdout + resumed.stderr).split())
+    assert "this resumed part of the run took" in said and "the whole run took" not in said  # it timed itself only
     columns = ["index", "candidate", "generation", "genome_key", "parents", "operator", "status", "fitness", "budget",
                "continued_from"]
     a = pd.read_csv(straight / "evaluations.csv")[columns]

@@ -146,7 +146,7 @@ def _search(args: argparse.Namespace) -> int:
         banner, out / JOURNAL, f"archsearch search --out {out} --resume")
     if report is None:
         return 130
-    _print_report(report, config, progress.console, seconds)
+    _print_report(report, config, progress.console, seconds, args.resume)
     return 0
 
 
@@ -159,8 +159,8 @@ def _budget_words(config: SearchConfig) -> str:
     return f"{config.generations} generations = {config.evaluations} {noun}{limit}"
 
 
-def _print_report(report, config: SearchConfig, console, seconds: float) -> None:
-    from archsearch.cli.progress import rung_summary
+def _print_report(report, config: SearchConfig, console, seconds: float, resumed: bool) -> None:
+    from archsearch.cli.progress import rung_summary, took_words
     from archsearch.cli.tables import readable_table
 
     multi_fidelity = config.rungs is not None
@@ -182,10 +182,10 @@ def _print_report(report, config: SearchConfig, console, seconds: float) -> None
         candidates = sum(r.candidate_first for r in report.records)
         rungs = rung_summary(report.records, "val MSE", config.budget_unit)
         console.print(f"{candidates} candidates, {len(report.records)} evaluations ({failed} failed or invalid); "
-                      f"{rungs}; the whole run took {seconds:.0f} s")
+                      f"{rungs}; {took_words(seconds, resumed)}")
     else:
         console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); "
-                      f"search and final retraining took {seconds:.0f} s")
+                      f"{took_words(seconds, resumed, 'search and final retraining')}")
     started = sum(r.candidate_first for r in report.records)
     if config.seconds is None and config.time_limit and started < config.evaluations:
         if config.clock == "predicted" and not (config.wall_limit and seconds >= config.wall_limit):

@@ -124,6 +124,11 @@ def run_in_terminal(run: Callable[[SearchProgress], Any], progress: SearchProgre
     return report, time.perf_counter() - started
 
 
+def took_words(seconds: float, resumed: bool, whole: str = "the whole run") -> str:
+    """How long it took, said of what was timed: a resume times itself only, not the run it finished."""
+    return f"{'this resumed part of the run' if resumed else whole} took {seconds:.0f} s"
+
+
 def rung_summary(records: Sequence[EvaluationRecord], fitness_label: str, unit: str = "images seen") -> str:
     """How many candidates reached each budget (in `unit`) so far, and the best at the highest one."""
     counts: dict[int, int] = {}

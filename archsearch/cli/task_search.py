@@ -52,7 +52,7 @@ def run_task_search(args: argparse.Namespace) -> int:
 
     task = load_task_of(args, args.task or recorded_task(args))
     from archsearch.analysis.run_reports import standard_reports
-    from archsearch.cli.progress import SearchProgress, run_in_terminal
+    from archsearch.cli.progress import SearchProgress, run_in_terminal, took_words
     from archsearch.run.runner import check_clock, run_task
     from archsearch.tasks.run import KerasTaskRun, task_data, task_settings
 
@@ -74,7 +74,7 @@ def run_task_search(args: argparse.Namespace) -> int:
         progress, banner, out / JOURNAL, f"archsearch search --out {out} --resume")
     if report is None:
         return 130
-    _print_report(report, config, progress.console, seconds)
+    _print_report(report, config, progress.console, took_words(seconds, args.resume))
     return 0
 
 
@@ -88,7 +88,7 @@ def refuse_autoencoder_options(args: argparse.Namespace, settings_class: type) -
         raise ArchsearchError(f"{args.space}: a space file is the autoencoder search's; a task brings its own space")
 
 
-def _print_report(report, config, console, seconds: float) -> None:
+def _print_report(report, config, console, took: str) -> None:
     from archsearch.cli.tables import readable_table
 
     multi_fidelity = config.rungs is not None
@@ -99,7 +99,7 @@ def _print_report(report, config, console, seconds: float) -> None:
                                  ["rank", "candidate", *([config.budget_unit] if multi_fidelity else []),
                                   config.fitness_label, "params", "parameters"], rows, text=("parameters",)))
     failed = sum(not r.result.ok for r in report.records)
-    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); the whole run took {seconds:.0f} s")
+    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); {took}")
     if report.final is None:
         console.print("no candidate trained successfully: nothing to hand over")
         return

@@ -55,7 +55,7 @@ def run_transfer(args: argparse.Namespace) -> int:
     dataset = load_dataset(config.data_dir, config.data_file)
     config = fit_transfer_to_data(config, len(dataset.x_train))
     import_quietly()
-    from archsearch.cli.progress import SearchProgress, run_in_terminal
+    from archsearch.cli.progress import SearchProgress, run_in_terminal, took_words
     from archsearch.transfer.task import check_inputs, transfer_search
 
     checked = check_inputs(config, dataset)
@@ -71,11 +71,11 @@ def run_transfer(args: argparse.Namespace) -> int:
         progress, banner, out / JOURNAL, f"archsearch transfer --out {out} --resume")
     if report is None:
         return 130
-    _print_report(report, progress.console, seconds)
+    _print_report(report, progress.console, took_words(seconds, args.resume))
     return 0
 
 
-def _print_report(report, console, seconds: float) -> None:
+def _print_report(report, console, took: str) -> None:
     from archsearch.cli.tables import readable_table
 
     rows = [[str(rank), str(r.candidate if r.candidate is not None else r.index), str(r.generation),
@@ -86,8 +86,7 @@ def _print_report(report, console, seconds: float) -> None:
                                  ["rank", "candidate", "gen", "images seen", "val accuracy", "params", "trainable",
                                   "genes"], rows, text=("genes",)))
     failed = sum(not r.result.ok for r in report.records)
-    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); the whole run took "
-                  f"{seconds:.0f} s")
+    console.print(f"{len(report.records)} evaluations ({failed} failed or invalid); {took}")
     if report.final is None:
         console.print("no candidate trained successfully: nothing to export")
         return
