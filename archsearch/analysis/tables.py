@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from archsearch.core.records import OK, EvaluationRecord, most_trained_first
+from archsearch.core.records import OK, EvaluationRecord, most_trained_first, rank_key
 
 
 def evaluations_frame(records: Sequence[EvaluationRecord]) -> pd.DataFrame:
@@ -41,12 +41,13 @@ def best_so_far(values: np.ndarray, rungs: np.ndarray | None = None) -> np.ndarr
     success. With `rungs`, the best as the run chooses it (`core.records.most_trained_first`): a result of a
     higher rung displaces a lower rung's, even a better one, so the curve may rise; without, the minimum."""
     values = np.asarray(values, dtype=float)
-    rungs = np.zeros(len(values)) if rungs is None else np.asarray(rungs, dtype=float)
-    out, best = np.full(len(values), np.inf), (np.inf, np.inf)
+    rungs = np.zeros(len(values), dtype=int) if rungs is None else np.asarray(rungs, dtype=float).astype(int)
+    out, best = np.full(len(values), np.inf), None
     for i, (value, rung) in enumerate(zip(values, rungs)):
-        if np.isfinite(value) and (-rung, value) < best:
-            best = (-rung, value)
-        out[i] = best[1]
+        key = rank_key(int(rung), float(value), i)
+        if np.isfinite(value) and (best is None or key < best):
+            best = key
+        out[i] = np.inf if best is None else best[1]
     return out
 
 

@@ -112,11 +112,16 @@ class EvaluationRecord:
         )
 
 
-def most_trained_first(record: EvaluationRecord) -> tuple:
+def rank_key(rung: int | None, fitness: float, index: int) -> tuple:
     """The run's rule for its best, as a sort key: the higher rung first (trained to the larger budget),
-    then the lower fitness, then the earlier evaluation. Tables, summaries and the final result all rank
-    by it, so they name the same best."""
-    return (-(record.rung or 0), record.result.fitness, record.index)
+    then the lower fitness, then the earlier evaluation. Tables, summaries, curves and the final result
+    all rank by it, so they name the same best."""
+    return (-(rung or 0), fitness, index)
+
+
+def most_trained_first(record: EvaluationRecord) -> tuple:
+    """`rank_key` of a record."""
+    return rank_key(record.rung, record.result.fitness, record.index)
 
 
 def incumbent(best: EvaluationRecord | None, record: EvaluationRecord) -> EvaluationRecord | None:
